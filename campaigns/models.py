@@ -1,0 +1,1 @@
+"""Campaigns: audiences, templates, deliveries, tracking and results."""

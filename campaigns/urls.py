@@ -1,0 +1,2 @@
+"""Public pages of campaigns (landing pages, tracking, unsubscribe); no login."""
+urlpatterns: list = []

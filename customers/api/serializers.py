@@ -1,0 +1,47 @@
+from rest_framework import serializers
+
+from customers.models import Customer, Order, OrderLine, Product, Review
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    order_count = serializers.IntegerField(read_only=True)
+    last_order_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id", "external_id", "email", "name", "country", "first_seen",
+            "email_consent", "email_consent_at", "email_consent_source", "order_count", "last_order_at",
+        ]
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = ["id", "sku", "title", "description", "category", "price", "kind", "active", "image_url", "url"]
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="product.sku", read_only=True)
+
+    class Meta:
+        model = OrderLine
+        fields = ["line_no", "sku", "quantity", "unit_price", "returned_line"]
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    customer = serializers.SlugRelatedField(slug_field="external_id", read_only=True)
+    lines = OrderLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = ["id", "external_id", "customer", "placed_at", "status", "currency", "total", "country", "lines"]
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    product = serializers.SlugRelatedField(slug_field="sku", read_only=True)
+    customer = serializers.SlugRelatedField(slug_field="external_id", read_only=True)
+
+    class Meta:
+        model = Review
+        fields = ["id", "external_id", "product", "customer", "rating", "title", "text", "language", "created_at"]

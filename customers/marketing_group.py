@@ -1,0 +1,25 @@
+"""The "Marketing" staff group: view and change permission on an app's models.
+
+Used by each app's data migration, so a new app grants its own models when it lands.
+Superusers keep everything else (adding and deleting records, the registry, users).
+"""
+from __future__ import annotations
+
+GROUP_NAME = "Marketing"
+ACTIONS = ("view", "change")
+
+
+def grant_marketing_permissions(apps, app_label: str, *, actions: tuple[str, ...] = ACTIONS) -> None:
+    from django.contrib.auth.management import create_permissions
+
+    # Permissions are normally created after migrate; create this app's now so we can grant them.
+    app_config = apps.get_app_config(app_label)
+    app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0)
+    app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    group, _ = Group.objects.get_or_create(name=GROUP_NAME)
+    codenames = [f"{action}_{model._meta.model_name}" for model in app_config.get_models() for action in actions]
+    group.permissions.add(*Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames))

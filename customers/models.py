@@ -1,0 +1,206 @@
+"""The shop's data: customers, products, orders and their lines, reviews and browsing events."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+
+
+class ConsentSource(models.TextChoices):
+    IMPORT = "import", "Import"
+    SIGNUP = "signup", "Sign-up form"
+    ADMIN = "admin", "Admin"
+    API = "api", "API"
+    UNSUBSCRIBE = "unsubscribe", "Unsubscribe link"
+    BOUNCE = "bounce", "Hard bounce"
+
+
+class CustomerQuerySet(models.QuerySet):
+    def emailable(self):
+        return self.filter(email_consent=True).exclude(email="")
+
+
+class Customer(models.Model):
+    external_id = models.CharField(max_length=64, unique=True)
+    email = models.EmailField(blank=True, db_index=True)
+    name = models.CharField(max_length=200, blank=True)
+    country = models.CharField(max_length=64, blank=True, db_index=True)
+    first_seen = models.DateTimeField(null=True, blank=True)
+    email_consent = models.BooleanField(default=False)
+    email_consent_at = models.DateTimeField(null=True, blank=True)
+    email_consent_source = models.CharField(max_length=16, choices=ConsentSource.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["external_id"]
+
+    def __str__(self) -> str:
+        return f"{self.name or 'Customer'} ({self.external_id})"
+
+
+class ConsentChange(models.Model):
+    """Every change of a customer's email consent, kept as history for compliance."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consent_changes")
+    consented = models.BooleanField()
+    source = models.CharField(max_length=16, choices=ConsentSource.choices)
+    note = models.CharField(max_length=200, blank=True)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["customer", "changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {'opt-in' if self.consented else 'opt-out'} {self.changed_at:%Y-%m-%d}"
+
+
+class ProductQuerySet(models.QuerySet):
+    def recommendable(self):
+        return self.filter(active=True, kind=Product.Kind.PRODUCT)
+
+
+class Product(models.Model):
+    class Kind(models.TextChoices):
+        PRODUCT = "product", "Product"
+        FEE = "fee", "Fee / non-product"
+
+    sku = models.CharField(max_length=64, unique=True)
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    category = models.CharField(max_length=120, blank=True, db_index=True)
+    price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.PRODUCT)
+    active = models.BooleanField(default=True)
+    image_url = models.URLField(blank=True)
+    url = models.URLField(blank=True)
+    other_titles = models.JSONField(default=list, blank=True, help_text="Other descriptions seen for this SKU.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sku"]
+        constraints = [models.CheckConstraint(condition=Q(price__isnull=True) | Q(price__gte=0), name="product_price_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.title}"
+
+
+class OrderQuerySet(models.QuerySet):
+    def with_customer(self):
+        return self.filter(customer__isnull=False)
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PLACED = "placed", "Placed"
+        CANCELLED = "cancelled", "Cancelled"
+        RETURNED = "returned", "Returned"
+
+    external_id = models.CharField(max_length=64, unique=True)
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
+    placed_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLACED)
+    currency = models.CharField(max_length=3, default="GBP")
+    total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    country = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "placed_at"], name="order_customer_placed"),
+            models.Index(fields=["placed_at"], name="order_placed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.external_id}"
+
+    @property
+    def is_guest(self) -> bool:
+        return self.customer_id is None
+
+
+class OrderLine(models.Model):
+    """One line of an order; a return is a negative quantity linked to the sale where known."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    line_no = models.PositiveIntegerField()
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines")
+    quantity = models.IntegerField()
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    returned_line = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="returns",
+        help_text="For a return: the sale line it undoes, where it could be matched.",
+    )
+
+    class Meta:
+        ordering = ["order_id", "line_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "line_no"], name="orderline_unique_line_no"),
+            models.CheckConstraint(condition=~Q(quantity=0), name="orderline_quantity_not_zero"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="orderline_price_not_negative"),
+        ]
+        indexes = [models.Index(fields=["product", "order"], name="orderline_product")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}/{self.line_no} {self.quantity} x {self.product_id}"
+
+    @property
+    def is_return(self) -> bool:
+        return self.quantity < 0
+
+    @property
+    def amount(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+class Review(models.Model):
+    external_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.CASCADE, related_name="reviews")
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews")
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    title = models.CharField(max_length=300, blank=True)
+    text = models.TextField(blank=True)
+    language = models.CharField(max_length=8, blank=True, db_index=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="review_rating_1_5"),
+        ]
+        indexes = [models.Index(fields=["customer", "created_at"], name="review_customer_created")]
+
+    def __str__(self) -> str:
+        return f"Review {self.pk} ({self.rating or '-'}/5)"
+
+
+class Event(models.Model):
+    class Kind(models.TextChoices):
+        VIEW = "view", "View"
+        CLICK = "click", "Click"
+        ADD_TO_CART = "add_to_cart", "Add to cart"
+        SEARCH = "search", "Search"
+
+    external_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    occurred_at = models.DateTimeField()
+    properties = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["customer", "occurred_at"], name="event_customer_occurred")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.customer_id} at {self.occurred_at:%Y-%m-%d %H:%M}"

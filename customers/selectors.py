@@ -1,0 +1,106 @@
+"""Reads of the shop's data that other apps and entrypoints use.
+
+Large reads return DataFrames built straight from value rows (no per-row model objects).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import pandas as pd
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, QuerySet, Sum
+
+from customers.models import Customer, Order, OrderLine, Product, Review
+
+_LINE_AMOUNT = ExpressionWrapper(F("quantity") * F("unit_price"), output_field=DecimalField(max_digits=18, decimal_places=2))
+
+
+@dataclass(frozen=True)
+class CustomerSummary:
+    customer_id: int
+    orders: int
+    net_spent: Decimal
+    last_order_at: datetime | None
+
+
+def customer_summary(*, customer_id: int) -> CustomerSummary:
+    orders = Order.objects.filter(customer_id=customer_id)
+    agg = orders.aggregate(n=Count("id"), last=Max("placed_at"))
+    spent = OrderLine.objects.filter(order__customer_id=customer_id).aggregate(total=Sum(_LINE_AMOUNT))["total"]
+    return CustomerSummary(
+        customer_id=customer_id,
+        orders=agg["n"] or 0,
+        net_spent=spent or Decimal("0"),
+        last_order_at=agg["last"],
+    )
+
+
+def customer_list_with_totals() -> QuerySet[Customer]:
+    """Customers annotated with order count, net spend and last order (admin and API lists)."""
+    return Customer.objects.annotate(
+        order_count=Count("orders", distinct=True),
+        last_order_at=Max("orders__placed_at"),
+    )
+
+
+def customer_id_map(*, external_ids: list[str] | None = None) -> dict[str, int]:
+    qs = Customer.objects.all()
+    if external_ids is not None:
+        qs = qs.filter(external_id__in=external_ids)
+    return dict(qs.values_list("external_id", "id"))
+
+
+def order_lines_frame(*, until: datetime | None = None, since: datetime | None = None, with_guests: bool = False) -> pd.DataFrame:
+    """Every order line as one frame: the input of features, models and recommenders.
+
+    Columns: line_id, order_id, customer_id, placed_at, status, country, product_id, sku,
+    category, product_kind, quantity, unit_price (float), amount (float), returned_line_id.
+    `until` is exclusive, so a frame cut at a snapshot date holds nothing from that day on.
+    """
+    qs = OrderLine.objects.all()
+    if not with_guests:
+        qs = qs.filter(order__customer__isnull=False)
+    if until is not None:
+        qs = qs.filter(order__placed_at__lt=until)
+    if since is not None:
+        qs = qs.filter(order__placed_at__gte=since)
+    rows = qs.values_list(
+        "id", "order_id", "order__customer_id", "order__placed_at", "order__status", "order__country",
+        "product_id", "product__sku", "product__category", "product__kind", "quantity", "unit_price", "returned_line_id",
+    )
+    columns = [
+        "line_id", "order_id", "customer_id", "placed_at", "status", "country",
+        "product_id", "sku", "category", "product_kind", "quantity", "unit_price", "returned_line_id",
+    ]
+    frame = pd.DataFrame.from_records(list(rows.iterator(chunk_size=20000)), columns=columns)
+    frame["unit_price"] = frame["unit_price"].astype("float64")
+    frame["quantity"] = frame["quantity"].astype("int64")
+    frame["amount"] = frame["quantity"] * frame["unit_price"]
+    frame["placed_at"] = pd.to_datetime(frame["placed_at"], utc=True)
+    return frame
+
+
+def customers_frame() -> pd.DataFrame:
+    rows = Customer.objects.values_list("id", "external_id", "country", "first_seen", "email_consent")
+    frame = pd.DataFrame.from_records(list(rows), columns=["customer_id", "external_id", "country", "first_seen", "email_consent"])
+    frame["first_seen"] = pd.to_datetime(frame["first_seen"], utc=True)
+    return frame
+
+
+def products_frame(*, recommendable_only: bool = False) -> pd.DataFrame:
+    qs = Product.objects.recommendable() if recommendable_only else Product.objects.all()
+    rows = qs.values_list("id", "sku", "title", "description", "category", "price", "kind", "active")
+    frame = pd.DataFrame.from_records(list(rows), columns=["product_id", "sku", "title", "description", "category", "price", "kind", "active"])
+    frame["price"] = frame["price"].astype("float64")
+    return frame
+
+
+def reviews_frame(*, until: datetime | None = None) -> pd.DataFrame:
+    qs = Review.objects.all()
+    if until is not None:
+        qs = qs.filter(created_at__lt=until)
+    rows = qs.values_list("id", "product_id", "customer_id", "rating", "title", "text", "language", "created_at")
+    frame = pd.DataFrame.from_records(list(rows), columns=["review_id", "product_id", "customer_id", "rating", "title", "text", "language", "created_at"])
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+    return frame

@@ -1,0 +1,2 @@
+"""mlcore's admin, one module per area; importing them here registers them."""
+from mlcore.admin import registry  # noqa: F401

@@ -1,0 +1,78 @@
+"""The model registry (one row per trained artefact) and the Job row of long work."""
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class ModelVersion(models.Model):
+    """One trained artefact. Ready only once its file and hash are written; one active per kind."""
+
+    class Status(models.TextChoices):
+        TRAINING = "training", "Training"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=40, db_index=True, help_text="e.g. churn, bgnbd, gamma_gamma, segmentation, recommender, ranker, sentiment_en")
+    version = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.TRAINING)
+    is_active = models.BooleanField(default=False)
+    artefact_path = models.CharField(max_length=500, blank=True)
+    artefact_sha256 = models.CharField(max_length=64, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    data_window_start = models.DateTimeField(null=True, blank=True)
+    data_window_end = models.DateTimeField(null=True, blank=True)
+    code_version = models.CharField(max_length=64, blank=True)
+    notes = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    trained_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["kind", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "version"], name="modelversion_unique_kind_version"),
+            models.UniqueConstraint(fields=["kind"], condition=Q(is_active=True), name="modelversion_one_active_per_kind"),
+            models.CheckConstraint(condition=Q(is_active=False) | Q(status="ready"), name="modelversion_active_is_ready"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} v{self.version} ({self.status}{', active' if self.is_active else ''})"
+
+
+class Job(models.Model):
+    """Progress of a long piece of work (import, training, scoring, sending) shown in the admin."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=60, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    done = models.PositiveBigIntegerField(default=0)
+    total = models.PositiveBigIntegerField(null=True, blank=True)
+    message = models.CharField(max_length=300, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["kind", "status"], name="job_kind_status")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} {self.status}"
+
+    @property
+    def percent(self) -> float | None:
+        if not self.total:
+            return None
+        return round(100.0 * self.done / self.total, 1)

@@ -1,0 +1,1 @@
+"""mlcore's reads, one module per area."""

@@ -1,0 +1,57 @@
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from clmsite.checks import check_secret_key
+from clmsite.envconfig import database_from_url, env_bool, env_str
+from tests.conftest import ROOT
+
+
+def test_dev_secret_key_refused_when_debug_off(settings):
+    # given DEBUG off and the development key, then the system check reports an error
+    settings.DEBUG = False
+    settings.SECRET_KEY = settings.DEV_SECRET_KEY
+    assert [e.id for e in check_secret_key()] == ["clmsite.E001"]
+
+
+def test_real_secret_key_passes_when_debug_off(settings):
+    # given DEBUG off and a real key, then no error
+    settings.DEBUG = False
+    settings.SECRET_KEY = "x" * 50
+    assert check_secret_key() == []
+
+
+def test_manage_check_fails_with_dev_key_in_production():
+    # given DEBUG=0 and no SECRET_KEY in the environment, when `manage.py check` runs, then it fails naming the key
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"} | {"DEBUG": "0"}
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "clmsite.E001" in result.stderr
+
+
+def test_database_url_selects_postgres():
+    # given a postgres URL, then the psycopg backend with its parts
+    db = database_from_url("postgres://clm:s%40cret@db.example:5433/shop")
+    assert (db["ENGINE"], db["NAME"], db["USER"], db["PASSWORD"], db["HOST"], db["PORT"]) == (
+        "django.db.backends.postgresql", "shop", "clm", "s@cret", "db.example", "5433")
+
+
+def test_bad_environment_values_name_the_variable(monkeypatch):
+    # given an unparseable boolean or a missing required value, then the error names the variable
+    monkeypatch.setenv("SOME_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="SOME_FLAG"):
+        env_bool("SOME_FLAG", False)
+    with pytest.raises(ImproperlyConfigured, match="NOT_SET_ANYWHERE"):
+        env_str("NOT_SET_ANYWHERE")
+    with pytest.raises(ImproperlyConfigured, match="scheme"):
+        database_from_url("mysql://x@y/z")
+
+
+def test_embedded_default_runs_tasks_in_process(settings):
+    # given no broker configured, then tasks run eagerly and propagate errors
+    if os.environ.get("REDIS_URL"):
+        pytest.skip("REDIS_URL is set: this run uses the real broker")
+    assert settings.CELERY_TASK_ALWAYS_EAGER and settings.CELERY_TASK_EAGER_PROPAGATES

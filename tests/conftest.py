@@ -1,0 +1,62 @@
+"""Shared fixtures: API clients, real-service switches, paths to real data."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("CLM_SHARED_DATA", ROOT.parent / "shared" / "data"))
+BUNDLED_DATA = ROOT / "data"
+
+
+def real_data_path(relative: str) -> Path:
+    """A file of ../shared/data (or the bundled copy under data/); skips, saying so, when absent."""
+    for base in (SHARED_DATA, BUNDLED_DATA):
+        candidate = base / relative
+        if candidate.exists():
+            return candidate
+    pytest.skip(f"real data file {relative} is absent from {SHARED_DATA} and {BUNDLED_DATA}")
+
+
+@pytest.fixture(autouse=True)
+def _model_dir(settings, tmp_path):
+    """Each test writes model artefacts under its own temporary folder (Django resets storages)."""
+    settings.MODEL_DIR = tmp_path / "models"
+    settings.STORAGES = {**settings.STORAGES, "models": {**settings.STORAGES["models"], "OPTIONS": {"location": str(tmp_path / "models")}}}
+
+
+@pytest.fixture
+def staff_user(django_user_model):
+    return django_user_model.objects.create_user(username="staff", password="pw-staff-123", is_staff=True)
+
+
+@pytest.fixture
+def admin_user_client(client, django_user_model):
+    user = django_user_model.objects.create_superuser(username="root", password="pw-root-123", email="root@example.com")
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def api_client(staff_user) -> APIClient:
+    token = Token.objects.create(user=staff_user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def anon_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        pytest.skip("REDIS_URL is unset: this test needs a real Redis (set it, as .ci/run does)")
+    return url
