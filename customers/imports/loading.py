@@ -38,7 +38,7 @@ class TableLoad:
 
     fields: written on insert and compared / updated on an existing row; insert_only: written on
     insert only; least: the smaller of old and new wins; keep_existing: an existing non-blank
-    value wins; keep_if_null: a missing new value keeps the old one.
+    value wins; keep_if_missing: a missing (None or blank) new value keeps the old one.
     """
 
     model: type[models.Model]
@@ -48,7 +48,7 @@ class TableLoad:
     insert_only: tuple[str, ...] = ()
     least: tuple[str, ...] = ()
     keep_existing: tuple[str, ...] = ()
-    keep_if_null: tuple[str, ...] = ()
+    keep_if_missing: tuple[str, ...] = ()
     conflict_where: str = ""
 
     @property
@@ -128,7 +128,7 @@ def _merged(spec: TableLoad, name: str, old, new):
         return min(old, new)
     if name in spec.keep_existing and old not in (None, ""):
         return old
-    if name in spec.keep_if_null and new is None:
+    if name in spec.keep_if_missing and new in (None, ""):
         return old
     return new
 
@@ -259,8 +259,9 @@ def _merge_sql(spec: TableLoad, name: str, column: str) -> str:
         return f"LEAST({old}, {new})"
     if name in spec.keep_existing:
         return f"COALESCE(NULLIF({old}, ''), {new})"
-    if name in spec.keep_if_null:
-        return f"COALESCE({new}, {old})"
+    if name in spec.keep_if_missing:
+        blankable = isinstance(spec.field(name), models.CharField | models.TextField)
+        return f"COALESCE(NULLIF({new}, ''), {old})" if blankable else f"COALESCE({new}, {old})"
     return new
 
 

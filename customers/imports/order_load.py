@@ -22,7 +22,7 @@ def load_orders(frames: OrderFrames, report: ImportReport, *, progress: Progress
 
     customers = frames.customers
     load(TableLoad(Customer, "external_id", customers, ("country", "first_seen"), least=("first_seen",), keep_existing=("country",)), "customers")
-    load(TableLoad(Product, "sku", frames.products, ("title", "other_titles", "kind", "price"), keep_if_null=("price",)), "products")
+    load(TableLoad(Product, "sku", frames.products, ("title", "other_titles", "kind", "price"), keep_if_missing=("price",)), "products")
     customer_ids = _id_map(Customer, "external_id", list(customers["external_id"]))
     product_ids = _id_map(Product, "sku", list(frames.products["sku"]))
     orders = frames.orders.assign(customer_id=frames.orders["customer_ext"].map(customer_ids))

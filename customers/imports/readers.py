@@ -205,6 +205,15 @@ def _select_columns(frame: pd.DataFrame, source: str, layout: Layout) -> pd.Data
     out = frame[list(chosen.values())].copy()
     out.columns = list(chosen)
     for column in out.columns:
-        out[column] = out[column].str.strip()
+        out[column] = out[column].astype(str).str.strip()
     out["_line"] = range(2, len(out) + 2)
+    if layout.kind != "orders":  # order lines are keyed on their canonical fields (customers.imports.orders)
+        out["_row"] = row_hashes(frame)
     return out.reset_index(drop=True)
+
+
+def row_hashes(frame: pd.DataFrame) -> list[str]:
+    """A 128-bit BLAKE2b hash of every column of each row as written: its identity in the file."""
+    text = frame.astype(str)
+    joined = text.iloc[:, 0].str.cat([text[c] for c in text.columns[1:]], sep="\x1f") if len(text.columns) > 1 else text.iloc[:, 0]
+    return [hashlib.blake2b(s.encode(), digest_size=16).hexdigest() for s in joined]

@@ -1,7 +1,8 @@
 """The import report: the count and a sample of every cleaning rule, and what each table gained.
 
 Counting rules: `rules[name]` is how many lines *as read from the file* a rule applies to (so the
-figures compare directly with a description of the raw file), `dropped[name]` how many lines that
+figures compare directly with a description of the raw file; for customer, product, review and
+event files: after their exact duplicates are dropped), `dropped[name]` how many lines that
 rule removed from what is loaded (a line is dropped by the first rule that drops it), so
 rows_read == lines loaded + sum(dropped) always holds.
 """
