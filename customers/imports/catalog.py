@@ -113,9 +113,9 @@ def clean_reviews(raw: RawTable, layout: Layout, report: ImportReport, *, shop_t
 
 def rule_reviews_without_content(frame: pd.DataFrame, report: ImportReport) -> pd.DataFrame:
     """No text: kept when rated (counted); neither text nor rating: nothing to keep, dropped."""
-    no_text = frame["text"] == ""
+    no_text = frame["text"].str.strip() == ""
     report.count("review_without_text", no_text, frame)
-    report.count("review_without_title", frame["title"] == "", frame)
+    report.count("review_without_title", frame["title"].str.strip() == "", frame)
     empty = no_text & frame["rating"].isna()
     report.count("review_without_text_or_rating", empty, frame)
     report.drop("review_without_text_or_rating", empty.sum())

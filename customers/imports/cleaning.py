@@ -138,7 +138,7 @@ def rule_non_positive_quantities(frame: pd.DataFrame, report: ImportReport) -> p
 
 def rule_missing_description(frame: pd.DataFrame, report: ImportReport) -> None:
     """No description: the SKU's title comes from its other lines (or the SKU itself)."""
-    report.count("missing_description", frame["description"] == "", frame)
+    report.count("missing_description", frame["description"].str.strip() == "", frame)
 
 
 def rule_exact_duplicates(frame: pd.DataFrame, report: ImportReport, columns: list[str]) -> pd.Series:
@@ -168,7 +168,7 @@ def rule_fee_codes(frame: pd.DataFrame, report: ImportReport) -> pd.Series:
 def rule_sku_descriptions(frame: pd.DataFrame, report: ImportReport) -> None:
     """A SKU with several descriptions (counted per SKU, on the file as read): its title becomes the
     most frequent description of its kept lines, the others are remembered (see sku_titles)."""
-    described = frame[frame["description"] != ""]
+    described = frame[frame["description"].str.strip() != ""]
     several = described.groupby("sku")["description"].nunique()
     several = several[several > 1]
     report.rules["sku_several_descriptions"] = len(several)
@@ -186,8 +186,9 @@ def sku_titles(frame: pd.DataFrame) -> pd.DataFrame:
     best = first.set_index("sku")["title"]
     others = counts.drop(index=first.index).groupby("sku")["title"].agg(sorted)
     titles = pd.DataFrame({"sku": frame["sku"].unique()})
-    titles["title"] = titles["sku"].map(best).fillna(titles["sku"])
-    titles["other_titles"] = titles["sku"].map(others).apply(lambda v: v if isinstance(v, list) else [])
+    best, others = best.to_dict(), others.to_dict()
+    titles["title"] = [best.get(sku, sku) for sku in titles["sku"]]
+    titles["other_titles"] = [others.get(sku, []) for sku in titles["sku"]]
     return titles
 
 

@@ -111,7 +111,8 @@ def _customers(frame: pd.DataFrame) -> pd.DataFrame:
     countries = known[known["country"] != ""].groupby(["customer_id", "country"]).size().reset_index(name="n")
     countries = countries.sort_values(["customer_id", "n", "country"], ascending=[True, False, True]).drop_duplicates("customer_id")
     out = first_seen.rename("first_seen").reset_index().rename(columns={"customer_id": "external_id"})
-    out["country"] = out["external_id"].map(countries.set_index("customer_id")["country"]).fillna("")
+    country_of = dict(zip(countries["customer_id"], countries["country"], strict=True))
+    out["country"] = [country_of.get(c, "") for c in out["external_id"]]
     return out
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 import yaml
 
 GZIP_MAGIC = b"\x1f\x8b"
+FREE_TEXT = frozenset({"description", "title", "text", "name"})
 XLSX_MAGIC = b"PK\x03\x04"
 
 
@@ -204,8 +205,8 @@ def _select_columns(frame: pd.DataFrame, source: str, layout: Layout) -> pd.Data
     chosen = {f: c for f, c in layout.columns.items() if c in frame.columns}
     out = frame[list(chosen.values())].copy()
     out.columns = list(chosen)
-    for column in out.columns:
-        out[column] = out[column].astype(str).str.strip()
+    for column in out.columns:  # free text stays as written: the counted text rules normalise it
+        out[column] = out[column].astype(str) if column in FREE_TEXT else out[column].astype(str).str.strip()
     out["_line"] = range(2, len(out) + 2)
     if layout.kind != "orders":  # order lines are keyed on their canonical fields (customers.imports.orders)
         out["_row"] = row_hashes(frame)
