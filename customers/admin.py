@@ -167,3 +167,5 @@ class ConsentChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # the history is evidence of consent; it is never edited away
+
+from customers.imports import admin as _imports_admin  # noqa: E402,F401 - registers ImportBatch and the upload page

@@ -141,11 +141,15 @@ class OrderLine(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="returns",
         help_text="For a return: the sale line it undoes, where it could be matched.",
     )
+    # The import's natural key of a line (a hash of its source content, see docs/data.md):
+    # re-imports and overlapping files match on it instead of creating a second copy.
+    source_key = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
         ordering = ["order_id", "line_no"]
         constraints = [
             models.UniqueConstraint(fields=["order", "line_no"], name="orderline_unique_line_no"),
+            models.UniqueConstraint(fields=["source_key"], condition=~Q(source_key=""), name="orderline_unique_source_key"),
             models.CheckConstraint(condition=~Q(quantity=0), name="orderline_quantity_not_zero"),
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="orderline_price_not_negative"),
         ]
@@ -204,3 +208,52 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} by {self.customer_id} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class ImportBatch(models.Model):
+    """One run of a file (or API payload) import: what came in, what changed, what each cleaning rule did."""
+
+    class Kind(models.TextChoices):
+        ORDERS = "orders", "Order lines"
+        CUSTOMERS = "customers", "Customers"
+        PRODUCTS = "products", "Products"
+        REVIEWS = "reviews", "Reviews"
+        EVENTS = "events", "Events"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    source_name = models.CharField(max_length=300)
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    preset = models.CharField(max_length=40, blank=True)
+    mapping = models.JSONField(default=dict, blank=True, help_text="Column mapping used (canonical field -> file column).")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(default=0, help_text="Rows to load after cleaning (progress denominator).")
+    rows_done = models.PositiveIntegerField(default=0, help_text="Rows loaded so far (progress numerator).")
+    rows_created = models.PositiveIntegerField(default=0)
+    rows_updated = models.PositiveIntegerField(default=0)
+    rows_unchanged = models.PositiveIntegerField(default=0)
+    rule_counts = models.JSONField(default=dict, blank=True, help_text="Cleaning rule name -> lines it affected.")
+    samples = models.JSONField(default=dict, blank=True, help_text="Cleaning rule name -> a few affected lines (file line numbers).")
+    entity_counts = models.JSONField(default=dict, blank=True, help_text="Per table: created / updated / unchanged.")
+    message = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "import batches"
+
+    def __str__(self) -> str:
+        return f"Import #{self.pk} {self.kind} {self.source_name} ({self.status})"
+
+    @property
+    def progress(self) -> float:
+        return self.rows_done / self.rows_total if self.rows_total else 0.0

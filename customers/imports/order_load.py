@@ -1,0 +1,80 @@
+"""Loading clean order frames: customers, products, orders, sale lines, then return lines.
+
+Parents go first so children can carry their ids; sale lines before return lines so a return
+can point at the sale it undoes. Order totals are recomputed from the stored lines at the end,
+which keeps them right when two files each hold part of an invoice.
+"""
+from __future__ import annotations
+
+import pandas as pd
+from django.db import connection
+from django.db.models import Max
+
+from customers.imports.loading import KEY_CHUNK, Progress, TableLoad, keyed, table_load
+from customers.imports.orders import OrderFrames
+from customers.imports.report import ImportReport
+from customers.models import Customer, Order, OrderLine, Product
+
+
+def load_orders(frames: OrderFrames, report: ImportReport, *, progress: Progress | None = None, backend: str | None = None) -> None:
+    def load(spec: TableLoad, table: str) -> None:
+        table_load(spec, report.table(table), progress=progress, backend=backend)
+
+    customers = frames.customers
+    load(TableLoad(Customer, "external_id", customers, ("country", "first_seen"), least=("first_seen",), keep_existing=("country",)), "customers")
+    load(TableLoad(Product, "sku", frames.products, ("title", "other_titles", "kind", "price"), keep_if_missing=("price",)), "products")
+    customer_ids = _id_map(Customer, "external_id", list(customers["external_id"]))
+    product_ids = _id_map(Product, "sku", list(frames.products["sku"]))
+    orders = frames.orders.assign(customer_id=frames.orders["customer_ext"].map(customer_ids))
+    order_fields = ("customer_id", "placed_at", "status", "currency", "country")
+    load(TableLoad(Order, "external_id", orders, order_fields, least=("placed_at",)), "orders")
+    order_ids = _id_map(Order, "external_id", list(orders["external_id"]))
+    lines = frames.lines.assign(order_id=frames.lines["order_ext"].map(order_ids), product_id=frames.lines["sku"].map(product_ids))
+    lines["line_no"] = _line_numbers(lines)
+    line_fields = ("order_id", "product_id", "quantity", "unit_price")
+    sales, returns = lines[lines["quantity"] > 0], lines[lines["quantity"] < 0].copy()
+    load(TableLoad(OrderLine, "source_key", sales, line_fields, insert_only=("line_no",), conflict_where="source_key <> ''"), "order_lines")
+    sale_ids = _id_map(OrderLine, "source_key", list(returns["returned_key"].dropna().unique()))
+    returns["returned_line_id"] = returns["returned_key"].map(sale_ids)
+    load(TableLoad(OrderLine, "source_key", returns, (*line_fields, "returned_line_id"), insert_only=("line_no",),
+                   conflict_where="source_key <> ''"), "order_lines")
+    # Totals are derived from the stored lines, not part of the order comparison above.
+    report.figures["order_totals_set"] = order_totals_refresh(order_ids=list(order_ids.values()))
+
+
+def _id_map(model, key: str, values: list) -> dict:
+    out = {}
+    for start in range(0, len(values), KEY_CHUNK):
+        out.update(keyed(model, key, values[start:start + KEY_CHUNK]).values_list(key, "id"))
+    return out
+
+
+def _line_numbers(lines: pd.DataFrame) -> pd.Series:
+    """Lines already stored keep their number; new ones follow the order's highest, in file order."""
+    order_ids = [int(i) for i in lines["order_id"].unique()]
+    known, highest = set(), {}
+    if OrderLine.objects.exists():
+        for start in range(0, len(order_ids), KEY_CHUNK):
+            chunk = OrderLine.objects.filter(order_id__in=order_ids[start:start + KEY_CHUNK])
+            known.update(chunk.values_list("source_key", flat=True))
+            highest.update(chunk.values("order_id").annotate(top=Max("line_no")).values_list("order_id", "top"))
+    new = ~lines["source_key"].isin(known)
+    numbers = pd.Series(0, index=lines.index, dtype="int64")
+    offset = lines.loc[new, "order_id"].map(highest).fillna(0).astype("int64")
+    numbers[new] = offset + lines[new].groupby("order_id").cumcount() + 1
+    return numbers
+
+
+def order_totals_refresh(*, order_ids: list[int]) -> int:
+    """Set each order's total to the sum of its stored lines where it differs; returns rows changed."""
+    q = connection.ops.quote_name
+    order, line = q(Order._meta.db_table), q(OrderLine._meta.db_table)
+    total = f"COALESCE((SELECT ROUND(SUM(l.quantity * l.unit_price), 2) FROM {line} l WHERE l.order_id = {order}.id), 0)"
+    changed = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(order_ids), KEY_CHUNK):
+            chunk = order_ids[start:start + KEY_CHUNK]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"UPDATE {order} SET total = {total} WHERE id IN ({marks}) AND total <> {total}", chunk)
+            changed += max(cursor.rowcount, 0)
+    return changed

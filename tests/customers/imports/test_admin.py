@@ -1,0 +1,45 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from customers.models import ImportBatch, OrderLine
+from tests.customers.imports.samples import retail_text
+
+pytestmark = pytest.mark.django_db
+
+
+def _upload(client, text):
+    upload = SimpleUploadedFile("shop.csv", text.encode(), content_type="text/csv")
+    return client.post(reverse("admin:customers_importbatch_upload"), {"kind": "orders", "preset": "online_retail", "file": upload})
+
+
+def test_staff_upload_imports_and_shows_report(admin_user_client):
+    # given a staff user uploading the sample file when done then the batch page shows rule counts and progress
+    response = _upload(admin_user_client, retail_text())
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 302 and response.url.endswith(f"/{batch.pk}/change/")
+    page = admin_user_client.get(response.url).content.decode()
+    assert "exact_duplicates" in page and "100%" in page
+    assert OrderLine.objects.count() == 11
+
+
+def test_upload_of_bad_file_reports_error_and_fails_batch(admin_user_client):
+    # given a file with a bad date when uploaded then the batch is failed and its page shows the line
+    response = _upload(admin_user_client, retail_text().replace("2010-12-01 08:26:00", "soon", 1))
+    batch = ImportBatch.objects.get()
+    assert batch.status == "failed"
+    assert "line 2" in admin_user_client.get(response.url).content.decode()
+    assert not OrderLine.objects.exists()
+
+
+def test_batch_list_links_to_upload(admin_user_client):
+    # given the import batch list when opened then it offers the upload page
+    page = admin_user_client.get(reverse("admin:customers_importbatch_changelist")).content.decode()
+    assert reverse("admin:customers_importbatch_upload") in page
+
+
+def test_non_staff_cannot_upload(client, django_user_model):
+    # given a logged-in non-staff user when opening the upload page then they are sent to the login
+    client.force_login(django_user_model.objects.create_user(username="u", password="pw-user-123"))
+    response = client.get(reverse("admin:customers_importbatch_upload"))
+    assert response.status_code == 302 and "login" in response.url
