@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 from django.utils import timezone
@@ -161,11 +161,17 @@ def gate_passes(decision: GateDecision) -> bool:
 
 
 def churn_gate(*, candidate: ModelVersion, validation: pd.DataFrame) -> GateDecision:
-    try:
-        return churn_model_promote(version_id=candidate.pk, validation=validation)
-    except ActivationRefused as exc:
-        log.info("churn v%s stays a challenger: %s", candidate.version, exc)
-        return churn_compare(candidate_id=candidate.pk, validation=validation)
+    """Offer a fresh version to the gate and note the outcome on it (shown in the admin)."""
+    decision = churn_compare(candidate_id=candidate.pk, validation=validation)
+    if gate_passes(decision):
+        registry.model_version_activate(version_id=candidate.pk)
+        decision = replace(decision, activated=True)
+    active = "none" if decision.active_auc is None else f"{decision.active_auc:.4f}"
+    outcome = "activated" if decision.activated else "challenger (worse than the active version)"
+    note = f"gate on the window from {decision.window}: ROC AUC {decision.candidate_auc:.4f} vs active {active}: {outcome}"
+    ModelVersion.objects.filter(pk=candidate.pk).update(notes=note)
+    log.info("churn v%s: %s", candidate.version, note)
+    return decision
 
 
 def churn_model_promote(*, version_id: int, force: bool = False, validation: pd.DataFrame | None = None, as_of=None) -> GateDecision:
@@ -183,7 +189,7 @@ def churn_model_promote(*, version_id: int, force: bool = False, validation: pd.
             f"below the active version's {decision.active_auc:.4f}: it stays a challenger"
         )
     registry.model_version_activate(version_id=version_id)
-    return GateDecision(decision.candidate_id, decision.active_id, decision.candidate_auc, decision.active_auc, True, decision.window)
+    return replace(decision, activated=True)
 
 
 def lifetime_models_train(*, as_of=None) -> tuple[ModelVersion, ModelVersion]:

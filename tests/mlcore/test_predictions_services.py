@@ -59,6 +59,7 @@ def test_a_second_equal_model_passes_the_gate(shop):
     first = predictions.churn_train()
     second = predictions.churn_train()
     assert second.is_active and not ModelVersion.objects.get(pk=first.pk).is_active
+    assert "activated" in second.notes and "vs active" in second.notes
 
 
 def test_scoring_twice_leaves_one_score_set_with_reasons_and_drift(shop):

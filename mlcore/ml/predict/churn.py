@@ -32,8 +32,8 @@ class ChurnConfig:
     n_train_cutoffs: int = 4
     cutoff_step_days: int = 30
     seed: int = 42
-    max_iter: int = 400
-    learning_rate: float = 0.03
+    max_iter: int = 80
+    learning_rate: float = 0.1
     max_leaf_nodes: int = 6
     min_samples_leaf: int = 200
     l2_regularization: float = 1.0

@@ -54,8 +54,9 @@ def fit_gamma_gamma(frequency, monetary, *, penalizer: float = 0.0) -> GammaGamm
         return float(-np.dot(w, log_likelihood(params, ux, um)) / w.sum() + penalizer * np.sum(params**2))
 
     x0 = np.log([1.0, 1.0, max(float(np.median(m)), 1.0)])
-    result = minimize(objective, x0, method="L-BFGS-B", bounds=[(-10, 10)] * 3, options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-9})
-    result = minimize(objective, result.x, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-9, "fatol": 1e-13})
+    result = minimize(objective, x0, method="L-BFGS-B", bounds=[(-10, 10)] * 3, options={"maxiter": 1000, "ftol": 1e-15, "gtol": 1e-10})
+    if not np.isfinite(result.fun):
+        raise RuntimeError(f"Gamma-Gamma fit did not converge: {result.message}")
     p, q, g = np.exp(result.x)
     return GammaGammaParams(p=float(p), q=float(q), gamma=float(g))
 

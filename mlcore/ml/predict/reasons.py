@@ -25,9 +25,11 @@ FEATURE_GROUPS: dict[str, list[str]] = {
 }
 
 
-def group_contributions(predict: Callable[[pd.DataFrame], np.ndarray], features: pd.DataFrame, medians: dict) -> pd.DataFrame:
+def group_contributions(
+    predict: Callable[[pd.DataFrame], np.ndarray], features: pd.DataFrame, medians: dict, base: np.ndarray | None = None
+) -> pd.DataFrame:
     """p(x) - p(x with the group at the medians), one column per feature group present."""
-    base = predict(features)
+    base = predict(features) if base is None else base
     out = {}
     for group, names in FEATURE_GROUPS.items():
         present = [n for n in names if n in features.columns and n in medians]
@@ -83,7 +85,7 @@ def reasons_frame(
 ) -> pd.DataFrame:
     """Per customer: probability, reason text and the names of the groups it cites."""
     probability = predict(features)
-    contributions = group_contributions(predict, features, medians)
+    contributions = group_contributions(predict, features, medians, base=probability)
     groups = np.asarray(contributions.columns)
     chosen = top_groups(contributions, probability, top=top)
     parts = []
