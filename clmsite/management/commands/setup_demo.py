@@ -13,7 +13,15 @@ from django.core.management import BaseCommand, call_command
 
 # (command name, arguments) run in order after the admin user exists.
 DEMO_STEPS: list[tuple[str, list[str]]] = [
-    ("import_demo_data", []),
+    ("import_demo_data", []),  # bundled Online Retail invoices and English reviews
+    ("train_sentiment", ["--quick"]),  # review intelligence: linear sentiment models in seconds
+    ("score_reviews", []),  # sentiment, aspects and alerts of every review
+    ("segment_customers", ["--snapshot-at", "2011-09-01"]),  # an earlier run, so transitions show
+    ("segment_customers", ["--snapshot-at", "2011-12-10"]),
+    ("train_models", []),  # churn, BG/NBD, Gamma-Gamma
+    ("score_customers", []),
+    ("train_recommender", ["--fast"]),
+    ("create_demo_campaign", []),
 ]
 
 

@@ -1,0 +1,21 @@
+from rest_framework import serializers
+
+from mlcore.models import CustomerScore
+
+
+class CustomerScoreSerializer(serializers.ModelSerializer):
+    customer = serializers.CharField(source="customer.external_id", read_only=True)
+    model_version = serializers.IntegerField(source="model_version.version", read_only=True)
+
+    class Meta:
+        model = CustomerScore
+        fields = [
+            "id", "customer", "model_version", "churn_probability", "reason", "probability_active",
+            "expected_purchases_30", "expected_purchases_90", "expected_purchases_365", "expected_value_12m", "scored_at",
+        ]
+
+
+class AtRiskQuerySerializer(serializers.Serializer):
+    churn_min = serializers.FloatField(required=False, default=0.5, min_value=0.0, max_value=1.0)
+    min_value = serializers.FloatField(required=False, allow_null=True, default=None)
+    segment = serializers.ListField(child=serializers.CharField(max_length=100), required=False, default=list)

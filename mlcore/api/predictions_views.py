@@ -1,0 +1,73 @@
+"""API of predictions: a customer's latest scores, and at-risk customers by value."""
+from __future__ import annotations
+
+import importlib
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
+
+from customers import selectors as shop
+from mlcore.api.predictions_serializers import AtRiskQuerySerializer, CustomerScoreSerializer
+from mlcore.selectors import predictions as selectors
+
+
+def segment_selector():
+    """The segments area's `customer_ids_in_segments`, when that module is installed."""
+    try:
+        module = importlib.import_module("mlcore.selectors.segments")
+    except ImportError:
+        return None
+    return getattr(module, "customer_ids_in_segments", None)
+
+
+class CustomerScoresView(generics.RetrieveAPIView):
+    """The customer's latest scores from the active churn model (404 when none)."""
+
+    serializer_class = CustomerScoreSerializer
+
+    def get_object(self):
+        ids = shop.customer_id_map(external_ids=[self.kwargs["external_id"]])
+        score = selectors.customer_scores(customer_id=ids[self.kwargs["external_id"]]) if ids else None
+        if score is None:
+            raise Http404("no scores for this customer")
+        return score
+
+
+class ValueOrderPagination(PageNumberPagination):
+    """Page numbers: the list is ordered by value, which id cursors cannot follow."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class AtRiskView(generics.ListAPIView):
+    """Customers at risk (churn >= churn_min), most valuable first; filter by value and segment."""
+
+    serializer_class = CustomerScoreSerializer
+    filter_backends: list = []
+    pagination_class = ValueOrderPagination
+
+    @extend_schema(parameters=[
+        OpenApiParameter("churn_min", float, description="lowest churn probability (default 0.5)"),
+        OpenApiParameter("min_value", float, description="lowest expected 12-month value"),
+        OpenApiParameter("segment", str, many=True, description="segment key(s), when segments are installed"),
+    ])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        query = AtRiskQuerySerializer(data={**self.request.query_params.dict(), "segment": self.request.query_params.getlist("segment")})
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        customer_ids = None
+        if params["segment"]:
+            in_segments = segment_selector()
+            if in_segments is None:
+                raise ValidationError({"segment": "segments are not installed on this platform"})
+            customer_ids = in_segments(segment_keys=params["segment"])
+        qs = selectors.at_risk_customers(churn_min=params["churn_min"], min_value=params["min_value"], customer_ids=customer_ids)
+        return qs.select_related("customer", "model_version")

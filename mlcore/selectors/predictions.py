@@ -1,0 +1,52 @@
+"""Reads of stored predictions: scores of the active churn version, at-risk lists, drift.
+
+Other areas call `customer_ids_by_scores` (campaign audiences) and `customer_scores` (a
+customer's latest figures); both read the scores of the active churn version only.
+"""
+from __future__ import annotations
+
+from django.db.models import F, QuerySet
+
+from mlcore.models import CustomerScore, DriftReport, ModelVersion
+
+CHURN = "churn"
+
+
+def active_churn_scores() -> QuerySet[CustomerScore]:
+    return CustomerScore.objects.filter(model_version__kind=CHURN, model_version__is_active=True)
+
+
+def customer_ids_by_scores(
+    *, churn_min: float | None = None, churn_max: float | None = None, clv_min: float | None = None, clv_max: float | None = None
+) -> QuerySet:
+    """Ids of customers whose active-model scores fall in the given closed ranges (flat values QuerySet)."""
+    qs = active_churn_scores()
+    bounds = {
+        "churn_probability__gte": churn_min, "churn_probability__lte": churn_max,
+        "expected_value_12m__gte": clv_min, "expected_value_12m__lte": clv_max,
+    }
+    qs = qs.filter(**{key: value for key, value in bounds.items() if value is not None})
+    return qs.values_list("customer_id", flat=True)
+
+
+def customer_scores(*, customer_id: int) -> CustomerScore | None:
+    """The customer's latest score row of the active churn version, or None."""
+    return active_churn_scores().filter(customer_id=customer_id).select_related("model_version").order_by("-scored_at", "-id").first()
+
+
+def at_risk_customers(*, churn_min: float = 0.5, min_value: float | None = None, customer_ids=None) -> QuerySet[CustomerScore]:
+    """Active-model scores at or above churn_min, most valuable first (the at-risk lists)."""
+    qs = active_churn_scores().filter(churn_probability__gte=churn_min).select_related("customer")
+    if min_value is not None:
+        qs = qs.filter(expected_value_12m__gte=min_value)
+    if customer_ids is not None:
+        qs = qs.filter(customer_id__in=customer_ids)
+    return qs.order_by(F("expected_value_12m").desc(nulls_last=True), "-churn_probability", "id")
+
+
+def latest_drift_report(*, version_id: int) -> DriftReport | None:
+    return DriftReport.objects.filter(model_version_id=version_id).first()
+
+
+def churn_versions() -> QuerySet[ModelVersion]:
+    return ModelVersion.objects.filter(kind=CHURN)

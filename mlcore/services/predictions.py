@@ -1,0 +1,212 @@
+"""Training of the prediction models and the churn registry gate.
+
+- `churn_train`: point-in-time training sets at earlier cut-offs from the shop's order lines,
+  the calibrated booster and its RFM baseline, validation metrics (overall and per country
+  group), importances and a reference sample for drift; stored as a ModelVersion, then offered
+  to the gate.
+- `churn_model_promote`: a churn version becomes active only when its ROC AUC is at least the
+  active version's on the same recent validation window; otherwise it stays a challenger
+  (`force=True` is the staff's deliberate override).
+- `lifetime_models_train`: BG/NBD and Gamma-Gamma versions fitted on every customer's summary.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, replace
+
+import pandas as pd
+from django.utils import timezone
+
+from customers import selectors as shop
+from mlcore.ml.features import as_utc
+from mlcore.ml.predict import bgnbd, gamma_gamma
+from mlcore.ml.predict.churn import (
+    ChurnConfig,
+    feature_importances,
+    fit_churn,
+    labelled_frame,
+    plan_cutoffs,
+    training_frame,
+)
+from mlcore.ml.predict.metrics import calibration_bins, classification_metrics, country_groups, group_table, roc_points
+from mlcore.models import ModelVersion
+from mlcore.services import jobs, registry
+from mlcore.services.registry import ActivationRefused
+
+log = logging.getLogger(__name__)
+CHURN = "churn"
+BGNBD = "bgnbd"
+GAMMA_GAMMA = "gamma_gamma"
+UNIT_DAYS = 7.0
+REFERENCE_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    candidate_id: int
+    active_id: int | None
+    candidate_auc: float
+    active_auc: float | None
+    activated: bool
+    window: str
+
+
+def shop_lines() -> pd.DataFrame:
+    return shop.order_lines_frame()
+
+
+def customer_country_groups(customer_ids: pd.Index) -> pd.Series:
+    countries = shop.customers_frame().set_index("customer_id")["country"].replace("", pd.NA)
+    return country_groups(countries.reindex(customer_ids).fillna("Unknown"))
+
+
+def data_end(lines: pd.DataFrame, as_of=None) -> pd.Timestamp:
+    if as_of is not None:
+        return as_utc(as_of)
+    if lines.empty:
+        raise ValueError("no order lines: import orders before training")
+    return as_utc(lines["placed_at"].max()).floor("D") + pd.Timedelta(days=1)
+
+
+def json_safe(value):
+    """NaN and infinities become None (PostgreSQL's jsonb refuses them); numpy scalars become Python's."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def validation_report(model, frame: pd.DataFrame) -> dict:
+    y = frame["churned"].to_numpy()
+    p, base = model.predict_proba(frame), model.predict_baseline(frame)
+    groups = customer_country_groups(frame.index)
+    return {
+        **classification_metrics(y, p),
+        "baseline": classification_metrics(y, base),
+        "by_country_group": group_table(y, p, groups),
+        "baseline_by_country_group": group_table(y, base, groups),
+        "roc_curve": roc_points(y, p),
+        "baseline_roc_curve": roc_points(y, base),
+        "calibration": calibration_bins(y, p),
+    }
+
+
+def churn_train(*, as_of=None, config: ChurnConfig | None = None, job_id: int | None = None, promote: bool = True) -> ModelVersion:
+    """Train, validate and store a churn version; offer it to the gate when `promote`."""
+    config = config or ChurnConfig()
+    lines = shop_lines()
+    end = data_end(lines, as_of)
+    cutoffs, validation_cutoff = plan_cutoffs(end, config)
+    mv = registry.model_version_create(
+        kind=CHURN, data_window_start=lines["placed_at"].min().to_pydatetime(), data_window_end=end.to_pydatetime(),
+        params={"config": config.as_dict(), "train_cutoffs": [c.isoformat() for c in cutoffs], "validation_cutoff": validation_cutoff.isoformat()},
+    )
+    try:
+        progress(job_id, 1, "building training sets")
+        train = training_frame(lines, cutoffs, window_days=config.window_days, min_customers=config.min_customers_per_cutoff)
+        validation = labelled_frame(lines, cutoff=validation_cutoff, window_days=config.window_days)
+        progress(job_id, 2, "fitting")
+        model = fit_churn(train, config)
+        metrics = validation_report(model, validation) | {
+            "train_rows": int(len(train)), "feature_importances": feature_importances(model, validation, seed=config.seed),
+        }
+        reference = train[model.features].sample(n=min(REFERENCE_ROWS, len(train)), random_state=config.seed)
+        mv = registry.model_version_save_object(version_id=mv.pk, obj={"model": model, "reference": reference}, metrics=json_safe(metrics))
+    except Exception as exc:
+        registry.model_version_fail(version_id=mv.pk, error=f"{exc.__class__.__name__}: {exc}")
+        raise
+    progress(job_id, 3, "gating")
+    if promote:
+        churn_gate(candidate=mv, validation=validation)
+    mv.refresh_from_db()
+    return mv
+
+
+def progress(job_id: int | None, done: int, message: str) -> None:
+    if job_id:
+        jobs.job_progress(job_id=job_id, done=done, total=4, message=message)
+
+
+def load_churn_model(version_id: int):
+    return registry.model_version_load_object(version_id=version_id)["model"]
+
+
+def churn_compare(*, candidate_id: int, validation: pd.DataFrame | None = None, as_of=None) -> GateDecision:
+    """ROC AUC of the candidate and the active version on one recent validation window."""
+    active = registry.model_version_active(kind=CHURN)
+    if validation is None:
+        lines = shop_lines()
+        window_days = ModelVersion.objects.get(pk=candidate_id).params.get("config", {}).get("window_days", ChurnConfig.window_days)
+        cutoff = data_end(lines, as_of) - pd.Timedelta(days=window_days)
+        validation = labelled_frame(lines, cutoff=cutoff.floor("D"), window_days=window_days)
+    y = validation["churned"].to_numpy()
+    candidate_auc = classification_metrics(y, load_churn_model(candidate_id).predict_proba(validation))["roc_auc"]
+    active_auc = None
+    if active is not None and active.pk != candidate_id:
+        active_auc = classification_metrics(y, load_churn_model(active.pk).predict_proba(validation))["roc_auc"]
+    window = f"{validation['cutoff'].iloc[0]:%Y-%m-%d}" if len(validation) else ""
+    return GateDecision(candidate_id, getattr(active, "pk", None), candidate_auc, active_auc, False, window)
+
+
+def gate_passes(decision: GateDecision) -> bool:
+    if decision.active_auc is None or pd.isna(decision.active_auc):
+        return True
+    return not pd.isna(decision.candidate_auc) and decision.candidate_auc >= decision.active_auc - 1e-12
+
+
+def churn_gate(*, candidate: ModelVersion, validation: pd.DataFrame) -> GateDecision:
+    """Offer a fresh version to the gate and note the outcome on it (shown in the admin)."""
+    decision = churn_compare(candidate_id=candidate.pk, validation=validation)
+    if gate_passes(decision):
+        registry.model_version_activate(version_id=candidate.pk)
+        decision = replace(decision, activated=True)
+    active = "none" if decision.active_auc is None else f"{decision.active_auc:.4f}"
+    outcome = "activated" if decision.activated else "challenger (worse than the active version)"
+    note = f"gate on the window from {decision.window}: ROC AUC {decision.candidate_auc:.4f} vs active {active}: {outcome}"
+    ModelVersion.objects.filter(pk=candidate.pk).update(notes=note)
+    log.info("churn v%s: %s", candidate.version, note)
+    return decision
+
+
+def churn_model_promote(*, version_id: int, force: bool = False, validation: pd.DataFrame | None = None, as_of=None) -> GateDecision:
+    """Activate a churn version if it is at least as good as the active one (or when forced).
+
+    Raises ActivationRefused, naming both ROC AUCs, when it would make a worse model active.
+    """
+    mv = ModelVersion.objects.get(pk=version_id)
+    if mv.kind != CHURN:
+        raise ActivationRefused(f"{mv} is not a churn model")
+    decision = churn_compare(candidate_id=version_id, validation=validation, as_of=as_of)
+    if not force and not gate_passes(decision):
+        raise ActivationRefused(
+            f"churn v{mv.version} has ROC AUC {decision.candidate_auc:.4f} on the window from {decision.window}, "
+            f"below the active version's {decision.active_auc:.4f}: it stays a challenger"
+        )
+    registry.model_version_activate(version_id=version_id)
+    return replace(decision, activated=True)
+
+
+def lifetime_models_train(*, as_of=None) -> tuple[ModelVersion, ModelVersion]:
+    """Fit BG/NBD and Gamma-Gamma on every customer's summary and activate both."""
+    lines = shop_lines()
+    end = data_end(lines, as_of)
+    summary = bgnbd.rfm_summary(lines, snapshot=end, unit_days=UNIT_DAYS)
+    window = {"data_window_start": lines["placed_at"].min().to_pydatetime(), "data_window_end": end.to_pydatetime()}
+    purchase = bgnbd.fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
+    spend = gamma_gamma.fit_gamma_gamma(summary["frequency"], summary["monetary"])
+    common = {"customers": int(len(summary)), "unit_days": UNIT_DAYS}
+    bg = registry.model_version_create(kind=BGNBD, params=purchase.as_dict() | common, **window)
+    bg = registry.model_version_save_object(version_id=bg.pk, obj=purchase, metrics=common | {"repeat_buyers": int((summary["frequency"] > 0).sum())})
+    gg = registry.model_version_create(kind=GAMMA_GAMMA, params=spend.as_dict() | common, **window)
+    correlation = gamma_gamma.spend_frequency_correlation(summary["frequency"], summary["monetary"])
+    gg = registry.model_version_save_object(version_id=gg.pk, obj=spend, metrics=json_safe(common | {"spend_frequency_correlation": correlation}))
+    registry.model_version_activate(version_id=bg.pk)
+    registry.model_version_activate(version_id=gg.pk)
+    log.info("lifetime models at %s: %s %s", timezone.now(), purchase, spend)
+    return bg, gg

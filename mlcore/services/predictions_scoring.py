@@ -1,0 +1,131 @@
+"""Nightly scoring: every customer's churn risk with its reason, purchase probability and value,
+written in bulk for the active churn version, plus the drift report of that version.
+
+Idempotent: a run replaces the score set of its churn version inside one transaction, so running
+it twice leaves one set (the unique (model_version, customer) constraint backs this up).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from django.db import transaction
+from django.utils import timezone
+
+from mlcore.ml.features import as_utc, build_customer_features
+from mlcore.ml.predict import bgnbd, gamma_gamma
+from mlcore.ml.predict.churn import add_derived
+from mlcore.ml.predict.drift import drift_table
+from mlcore.ml.predict.reasons import reasons_frame
+from mlcore.models import CustomerScore, DriftReport, ModelVersion
+from mlcore.services import jobs, registry
+from mlcore.services.predictions import BGNBD, CHURN, GAMMA_GAMMA, UNIT_DAYS, data_end, json_safe, shop_lines
+
+log = logging.getLogger(__name__)
+HORIZONS_DAYS = (30, 90, 365)
+
+
+class NoActiveChurnModel(Exception):
+    """Scoring needs an active churn version (train one with `manage.py train_models`)."""
+
+
+@dataclass(frozen=True)
+class ScoringResult:
+    model_version_id: int
+    scored: int
+    max_psi: float | None
+
+
+def lifetime_figures(lines: pd.DataFrame, snapshot: pd.Timestamp, index: pd.Index, *, annual_discount_rate: float) -> tuple[pd.DataFrame, dict]:
+    """P(active), expected purchases and 12-month value from the active BG/NBD and Gamma-Gamma."""
+    bg_mv, gg_mv = registry.model_version_active(kind=BGNBD), registry.model_version_active(kind=GAMMA_GAMMA)
+    out = pd.DataFrame(index=index, columns=["probability_active", "expected_purchases_30", "expected_purchases_90", "expected_purchases_365", "expected_value_12m"], dtype="float64")
+    if bg_mv is None:
+        return out, {}
+    s = bgnbd.rfm_summary(lines, snapshot=snapshot, unit_days=UNIT_DAYS).reindex(index)
+    known = s["frequency"].notna()
+    s = s[known]
+    purchase = registry.model_version_load_object(version_id=bg_mv.pk)
+    out.loc[known, "probability_active"] = bgnbd.probability_alive(purchase, s["frequency"], s["recency"], s["T"])
+    for days in HORIZONS_DAYS:
+        out.loc[known, f"expected_purchases_{days}"] = bgnbd.expected_purchases(purchase, days / UNIT_DAYS, s["frequency"], s["recency"], s["T"])
+    if gg_mv is not None:
+        spend = registry.model_version_load_object(version_id=gg_mv.pk)
+        out.loc[known, "expected_value_12m"] = gamma_gamma.customer_lifetime_value(
+            purchase, spend, s["frequency"], s["recency"], s["T"], s["monetary"], annual_discount_rate=annual_discount_rate, unit_days=UNIT_DAYS,
+        )
+    return out, {"bgnbd_version_id": bg_mv.pk, "gamma_gamma_version_id": getattr(gg_mv, "pk", None)}
+
+
+@dataclass(frozen=True)
+class ScoredFrame:
+    mv: ModelVersion
+    frame: pd.DataFrame  # one row per customer with every score
+    versions: dict  # ids of the BG/NBD and Gamma-Gamma versions used
+    features: pd.DataFrame  # today's features
+    reference: pd.DataFrame  # the training sample, for drift
+    snapshot: pd.Timestamp
+
+
+def score_frame(*, as_of=None, annual_discount_rate: float = 0.10) -> ScoredFrame:
+    mv = registry.model_version_active(kind=CHURN)
+    if mv is None:
+        raise NoActiveChurnModel("no active churn model: run `manage.py train_models` first")
+    artefact = registry.model_version_load_object(version_id=mv.pk)
+    model = artefact["model"]
+    lines = shop_lines()
+    # Default: the day after the last order (today for a live shop; the data's end for a historical import).
+    snapshot = as_utc(data_end(lines, as_of))
+    features = add_derived(build_customer_features(lines, snapshot=snapshot))
+    scores = reasons_frame(model.predict_proba, features, model.medians)
+    lifetime, versions = lifetime_figures(lines, snapshot, features.index, annual_discount_rate=annual_discount_rate)
+    return ScoredFrame(mv, scores.join(lifetime), versions, features, artefact["reference"], snapshot)
+
+
+def score_rows(frame: pd.DataFrame, mv: ModelVersion, versions: dict, scored_at) -> list[CustomerScore]:
+    values = frame.astype({"probability": "float64"}).replace({np.nan: None})
+    return [
+        CustomerScore(
+            customer_id=int(customer_id), model_version_id=mv.pk, churn_probability=float(row.probability),
+            probability_active=row.probability_active, expected_purchases_30=row.expected_purchases_30,
+            expected_purchases_90=row.expected_purchases_90, expected_purchases_365=row.expected_purchases_365,
+            expected_value_12m=row.expected_value_12m, reason=str(row.reason)[:400], scored_at=scored_at,
+            bgnbd_version_id=versions.get("bgnbd_version_id"), gamma_gamma_version_id=versions.get("gamma_gamma_version_id"),
+        )
+        for customer_id, row in zip(values.index, values.itertuples(index=False), strict=True)
+    ]
+
+
+@transaction.atomic
+def scores_replace(*, mv: ModelVersion, frame: pd.DataFrame, versions: dict, job_id: int | None, batch_size: int) -> int:
+    """Replace this version's score set with `frame`, in batches that advance the job."""
+    CustomerScore.objects.filter(model_version=mv).delete()
+    scored_at = timezone.now()
+    for start in range(0, len(frame), batch_size):
+        chunk = frame.iloc[start : start + batch_size]
+        CustomerScore.objects.bulk_create(score_rows(chunk, mv, versions, scored_at), batch_size=batch_size)
+        if job_id:
+            jobs.job_progress(job_id=job_id, advance=len(chunk))
+    return len(frame)
+
+
+def drift_report_create(*, mv: ModelVersion, reference: pd.DataFrame, current: pd.DataFrame, snapshot) -> DriftReport:
+    rows = json_safe(drift_table(reference, current, features=list(reference.columns)))
+    max_psi = max((row["psi"] or 0.0 for row in rows), default=0.0)
+    return DriftReport.objects.create(model_version=mv, computed_at=timezone.now(), snapshot_at=snapshot, rows=rows, max_psi=max_psi)
+
+
+def customers_score(*, as_of=None, job_id: int | None = None, batch_size: int = 5000, annual_discount_rate: float = 0.10) -> ScoringResult:
+    """Score every customer with the active versions and write the set in bulk (see the module doc)."""
+    scored_frame = score_frame(as_of=as_of, annual_discount_rate=annual_discount_rate)
+    mv, features, reference = scored_frame.mv, scored_frame.features, scored_frame.reference
+    if job_id:
+        jobs.job_progress(job_id=job_id, done=0, total=len(scored_frame.frame), message=f"writing scores of churn v{mv.version}")
+    scored = scores_replace(mv=mv, frame=scored_frame.frame, versions=scored_frame.versions, job_id=job_id, batch_size=batch_size)
+    report = None
+    if len(features):
+        report = drift_report_create(mv=mv, reference=reference, current=features[reference.columns], snapshot=scored_frame.snapshot.to_pydatetime())
+    log.info("scored %s customers with churn v%s", scored, mv.version)
+    return ScoringResult(model_version_id=mv.pk, scored=scored, max_psi=getattr(report, "max_psi", None))

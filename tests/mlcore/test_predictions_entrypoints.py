@@ -1,0 +1,122 @@
+"""Tasks, selectors, API and admin of predictions, on hand-made score rows or a small generated shop."""
+import pytest
+from django.utils import timezone
+
+from mlcore.api import predictions_views
+from mlcore.models import CustomerScore, Job
+from mlcore.selectors.predictions import customer_ids_by_scores, customer_scores
+from mlcore.services import predictions, registry
+from mlcore.tasks.predictions import score_customers, train_churn
+from tests.customers.factories import CustomerFactory
+from tests.mlcore.prediction_shop import shop_create, shop_lines
+
+pytestmark = pytest.mark.django_db
+
+
+def active_churn_version(active: bool = True):
+    mv = registry.model_version_save_object(version_id=registry.model_version_create(kind="churn").pk, obj={})
+    if active:
+        registry.model_version_activate(version_id=mv.pk)
+    return mv
+
+
+def add_score(mv, customer, churn: float, value: float | None, reason: str = "churn risk"):
+    return CustomerScore.objects.create(
+        customer=customer, model_version=mv, churn_probability=churn, expected_value_12m=value,
+        probability_active=0.5, reason=f"{reason} {churn:.2f}", scored_at=timezone.now(),
+    )
+
+
+@pytest.fixture
+def scored():
+    mv = active_churn_version()
+    customers = [CustomerFactory() for _ in range(3)]
+    for customer, churn, value in zip(customers, (0.9, 0.6, 0.1), (500.0, 20.0, 900.0), strict=True):
+        add_score(mv, customer, churn, value)
+    old = active_churn_version(active=False)
+    add_score(old, customers[2], 0.99, 1.0)  # an inactive version's score is never read
+    return customers
+
+
+def test_task_names_are_stable():
+    # given the predictions tasks, then their deployed names are the ones the beat schedule uses
+    assert (train_churn.name, score_customers.name) == ("mlcore.train_churn", "mlcore.score_customers")
+
+
+def test_selector_filters_by_churn_and_value_on_the_active_model(scored):
+    # given scores of the active and an inactive version, when filtered, then only active scores in range count
+    high_risk = set(customer_ids_by_scores(churn_min=0.5))
+    valuable = set(customer_ids_by_scores(clv_min=100.0, churn_max=0.95))
+    assert high_risk == {scored[0].pk, scored[1].pk} and valuable == {scored[0].pk, scored[2].pk}
+    assert customer_scores(customer_id=scored[2].pk).churn_probability == 0.1
+    assert customer_scores(customer_id=CustomerFactory().pk) is None
+
+
+def test_api_returns_a_customers_scores_and_404_without(api_client, scored):
+    # given scores, when a customer's scores are fetched, then the reason and value come back; unknown ids give 404
+    body = api_client.get(f"/api/v1/customers/{scored[0].external_id}/scores").json()
+    assert body["churn_probability"] == 0.9 and body["reason"] == "churn risk 0.90" and body["expected_value_12m"] == 500.0
+    assert api_client.get("/api/v1/customers/NOPE/scores").status_code == 404
+
+
+def test_api_lists_at_risk_customers_by_value(api_client, scored):
+    # given scores, when at-risk customers are listed with a value floor, then the valuable at-risk ones come first
+    rows = api_client.get("/api/v1/at-risk").json()["results"]
+    assert [r["customer"] for r in rows] == [scored[0].external_id, scored[1].external_id]
+    assert [r["customer"] for r in api_client.get("/api/v1/at-risk?min_value=100").json()["results"]] == [scored[0].external_id]
+    assert api_client.get("/api/v1/at-risk?churn_min=2").status_code == 400
+
+
+def test_api_segment_filter_needs_the_segments_area(api_client, scored, monkeypatch):
+    # given no segments module, when filtered by segment, then 400 says so; with one, its ids filter the list
+    monkeypatch.setattr(predictions_views, "segment_selector", lambda: None)
+    assert api_client.get("/api/v1/at-risk?segment=vip").status_code == 400
+    monkeypatch.setattr(predictions_views, "segment_selector", lambda: lambda segment_keys: [scored[1].pk])
+    assert [r["customer"] for r in api_client.get("/api/v1/at-risk?segment=vip").json()["results"]] == [scored[1].external_id]
+
+
+def test_api_needs_authentication(anon_client):
+    # given no token, when the at-risk list is asked for, then 401
+    assert anon_client.get("/api/v1/at-risk").status_code == 401
+
+
+def test_admin_shows_scores_panel_and_at_risk_list(admin_user_client, scored):
+    # given scores, when the customer page and the score list render, then the reason and the at-risk rows show
+    page = admin_user_client.get(f"/admin/customers/customer/{scored[0].pk}/change/").content.decode()
+    assert "Predictions" in page and "churn risk 0.90" in page
+    listing = admin_user_client.get("/admin/mlcore/customerscore/?risk=medium").content.decode()
+    assert "churn risk 0.60" in listing and "churn risk 0.10" not in listing
+
+
+def test_training_and_scoring_tasks_twice_leave_one_score_set_and_jobs_done(admin_user_client):
+    # given a shop, when training runs and the scoring task runs twice, then one score set, succeeded jobs, and the model page renders
+    shop_create(shop_lines(n_customers=300))
+    train_churn.apply()
+    score_customers.apply()
+    score_customers.apply()
+    mv = registry.model_version_active(kind="churn")
+    assert CustomerScore.objects.count() == CustomerScore.objects.filter(model_version=mv).count() == 300
+    assert set(Job.objects.values_list("status", flat=True)) == {"succeeded"} and Job.objects.count() == 3
+    page = admin_user_client.get(f"/admin/mlcore/modelversion/{mv.pk}/change/").content.decode()
+    assert "ROC curve" in page and "vendor/chart.umd.min.js" in page and "PSI" in page
+
+
+def test_admin_activate_action_refuses_a_worse_churn_model(admin_user_client):
+    # given an active churn model and a worse one, when staff activate it, then it is refused; force activates it
+    shop_create(shop_lines(n_customers=300))
+    good = predictions.churn_train()
+    from tests.mlcore.test_predictions_services import store_inverted
+    worse = store_inverted(good)
+    url = "/admin/mlcore/modelversion/"
+    response = admin_user_client.post(url, {"action": "activate", "_selected_action": [worse.pk]}, follow=True)
+    assert "stays a challenger" in response.content.decode() and registry.model_version_active(kind="churn").pk == good.pk
+    admin_user_client.post(url, {"action": "force_activate", "_selected_action": [worse.pk]}, follow=True)
+    assert registry.model_version_active(kind="churn").pk == worse.pk
+
+
+def test_training_task_on_an_empty_shop_fails_its_job_with_the_reason():
+    # given no orders, when the training task runs, then it raises and its job is failed saying why
+    with pytest.raises(ValueError, match="no order lines"):
+        train_churn.apply()
+    job = Job.objects.get(kind="train_churn")
+    assert job.status == "failed" and "no order lines" in job.error
