@@ -203,6 +203,7 @@ CAMPAIGN_BATCH_SIZE = env_int("CAMPAIGN_BATCH_SIZE", 200)
 CAMPAIGN_SEND_CONCURRENCY = env_int("CAMPAIGN_SEND_CONCURRENCY", 2)
 CAMPAIGN_LEASE_SECONDS = env_int("CAMPAIGN_LEASE_SECONDS", 600)
 CAMPAIGN_MAX_ATTEMPTS = env_int("CAMPAIGN_MAX_ATTEMPTS", 5)
+CAMPAIGN_STALL_SECONDS = env_int("CAMPAIGN_STALL_SECONDS", 120)  # no batch progress this long: dispatch_due restarts sending
 # A claimed row whose SMTP hand-over began but whose "sent" was never committed: resend it
 # with the same Message-ID (at-least-once, the default) or mark it failed (at-most-once).
 CAMPAIGN_RESEND_AMBIGUOUS = env_bool("CAMPAIGN_RESEND_AMBIGUOUS", True)

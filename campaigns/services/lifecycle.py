@@ -120,7 +120,7 @@ def _enqueue_sending(campaign_id: int) -> None:
 def campaign_start(*, campaign_id: int, now: datetime | None = None) -> bool:
     """draft/scheduled -> sending: freeze the audience into the ledger and queue the batches."""
     now = now or timezone.now()
-    campaign = Campaign.objects.select_for_update().select_related("parent").get(pk=campaign_id)
+    campaign = Campaign.objects.select_for_update(of=("self",)).select_related("parent").get(pk=campaign_id)
     if campaign.status not in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED) or campaign.is_recurring:
         return False
     campaign_validate(campaign)
@@ -205,9 +205,9 @@ def recurring_run_spawn(*, campaign_id: int, now: datetime) -> Campaign | None:
     return run
 
 
-def stalled_sending_ids(*, now: datetime, stalled_after_s: int = 60) -> list[int]:
+def stalled_sending_ids(*, now: datetime, stalled_after_s: int | None = None) -> list[int]:
     """Sending campaigns with no batch progress lately: their chains died (worker lost)."""
-    cutoff = now - timedelta(seconds=stalled_after_s)
+    cutoff = now - timedelta(seconds=settings.CAMPAIGN_STALL_SECONDS if stalled_after_s is None else stalled_after_s)
     return list(Campaign.objects.filter(status=Campaign.Status.SENDING, last_batch_at__lt=cutoff).values_list("pk", flat=True))
 
 
