@@ -215,9 +215,15 @@ def _send_rows(campaign: Campaign, rows: list[Delivery], token: uuid.UUID, conne
     suppressed = set(Suppression.objects.filter(email__in=[d.customer.email for d in rows]).values_list("email", flat=True))
     suppressed = {e.lower() for e in suppressed}
     pacer = _Pacer(campaign.throttle_per_minute)
+    checked_at = 0.0
     try:
         for index, delivery in enumerate(rows):
-            if index and index % 20 == 0 and (status := _still_sending(campaign.pk)) != Campaign.Status.SENDING:
+            # Pause/cancel is honoured within 20 messages or 2 seconds, whichever comes first.
+            if index % 20 == 0 or time.monotonic() - checked_at > 2.0:
+                checked_at, status = time.monotonic(), _still_sending(campaign.pk)
+            else:
+                status = Campaign.Status.SENDING
+            if status != Campaign.Status.SENDING:
                 _release(rows[index:], token, Delivery.Status.CANCELLED if status == Campaign.Status.CANCELLED else Delivery.Status.QUEUED, result)
                 result.state = "stopped"
                 return
