@@ -223,3 +223,25 @@ def campaigns_dispatch_due(*, now: datetime | None = None) -> dict:
         Campaign.objects.filter(pk=pk).update(last_batch_at=now)
         transaction.on_commit(lambda pk=pk: _enqueue_sending(pk))
     return {"started": started, "runs": runs, "restarted": stalled}
+
+
+def campaign_test_send(*, campaign_id: int, variant_id: int, customer_id: int | None, to: str) -> str:
+    """Send one preview of a variant, personalised for a chosen customer, to a staff address.
+
+    Links are not tracked and no ledger row is written; the subject says [TEST].
+    """
+    from django.core.mail import get_connection
+
+    from campaigns.rendering import email_build, message_render
+    from customers.models import Customer
+
+    campaign = Campaign.objects.get(pk=campaign_id)
+    variant = campaign.variants.get(pk=variant_id)
+    customer = Customer.objects.filter(pk=customer_id).first() if customer_id else None
+    rendered = message_render(campaign=campaign, variant=variant, customer=customer, delivery_id=None)
+    connection = get_connection(backend=settings.CAMPAIGN_EMAIL_BACKEND or settings.EMAIL_BACKEND)
+    message = email_build(rendered, to=to, from_email=campaign.from_email or settings.DEFAULT_FROM_EMAIL, connection=connection)
+    message.subject = f"[TEST] {message.subject}"
+    message.extra_headers["Message-ID"] = f"<test.{timezone.now():%Y%m%d%H%M%S%f}.{rendered.message_id.strip('<>')}>"
+    message.send()
+    return message.subject
