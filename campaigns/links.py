@@ -7,6 +7,7 @@ refuses any URL the campaign does not contain (no open redirect).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import re
@@ -36,14 +37,16 @@ def delivery_from_token(token: str) -> int | None:
 
 
 def click_token(delivery_id: int, url: str) -> str:
-    return signing.dumps([delivery_id, url], salt=_CLICK_SALT, compress=True)
+    """delivery id, the URL (urlsafe base64) and an HMAC of both: cheap enough for 100k mails."""
+    encoded = base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
+    return signing.Signer(salt=_CLICK_SALT).sign(f"{delivery_id}.{encoded}")
 
 
 def click_from_token(token: str) -> tuple[int, str] | None:
     try:
-        delivery_id, url = signing.loads(token, salt=_CLICK_SALT)
-        return int(delivery_id), str(url)
-    except (signing.BadSignature, ValueError, TypeError):
+        delivery_id, encoded = signing.Signer(salt=_CLICK_SALT).unsign(token).split(".", 1)
+        return int(delivery_id), base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+    except (signing.BadSignature, ValueError, UnicodeDecodeError):
         return None
 
 
@@ -51,20 +54,32 @@ def absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
+@functools.cache
+def _route(name: str) -> tuple[str, str]:
+    """The path of a one-argument route split around its argument (reverse() is slow per mail)."""
+    head, _, tail = reverse(name, args=["ARG0"]).partition("ARG0")
+    return head, tail
+
+
+def _path(name: str, arg: str) -> str:
+    head, tail = _route(name)
+    return f"{settings.SITE_URL}{head}{arg}{tail}"
+
+
 def unsubscribe_url(delivery_id: int) -> str:
-    return absolute(reverse("campaigns:unsubscribe", args=[delivery_token(delivery_id)]))
+    return _path("campaigns:unsubscribe", delivery_token(delivery_id))
 
 
 def open_pixel_url(delivery_id: int) -> str:
-    return absolute(reverse("campaigns:open", args=[delivery_token(delivery_id)]))
+    return _path("campaigns:open", delivery_token(delivery_id))
 
 
 def tracked_url(delivery_id: int, url: str) -> str:
-    return absolute(reverse("campaigns:click", args=[click_token(delivery_id, url)]))
+    return _path("campaigns:click", click_token(delivery_id, url))
 
 
 def landing_url(slug: str, delivery_id: int | None) -> str:
-    url = absolute(reverse("campaigns:landing", args=[slug]))
+    url = _path("campaigns:landing", slug)
     return f"{url}?t={delivery_token(delivery_id)}" if delivery_id else url
 
 

@@ -207,6 +207,8 @@ CAMPAIGN_STALL_SECONDS = env_int("CAMPAIGN_STALL_SECONDS", 120)  # no batch prog
 # A claimed row whose SMTP hand-over began but whose "sent" was never committed: resend it
 # with the same Message-ID (at-least-once, the default) or mark it failed (at-most-once).
 CAMPAIGN_RESEND_AMBIGUOUS = env_bool("CAMPAIGN_RESEND_AMBIGUOUS", True)
+# PostgreSQL: per-message delivery marks commit without waiting for the WAL flush (see docs/campaigns.md).
+CAMPAIGN_ASYNC_COMMIT = env_bool("CAMPAIGN_ASYNC_COMMIT", True)
 
 # --- auth / security ----------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

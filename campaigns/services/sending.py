@@ -23,7 +23,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db.models import F, Q
+from django.db import connection as db_connection
+from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import Campaign, Delivery, Suppression
@@ -32,6 +33,7 @@ from campaigns.services.lifecycle import campaign_finish_if_done
 from campaigns.services.tracking import bounce_record
 
 log = logging.getLogger(__name__)
+LEASE_MARGIN_S = 30  # also covers clock skew between worker hosts
 
 
 class TransientSendError(Exception):
@@ -119,26 +121,42 @@ def _classify(exc: Exception) -> Exception:
 def _record_failure(delivery: Delivery, token: uuid.UUID, error: Exception, now: datetime, result: BatchResult) -> None:
     if isinstance(error, TransientSendError) and delivery.attempts < settings.CAMPAIGN_MAX_ATTEMPTS:
         backoff = timedelta(seconds=min(3600, 30 * 2 ** (delivery.attempts - 1)))
-        _held(delivery, token).update(status=Delivery.Status.QUEUED, claim_token=None, smtp_started_at=None, next_attempt_at=now + backoff, error=str(error)[:2000])
+        _held(delivery, token).update(status=Delivery.Status.QUEUED, claim_token=None, smtp_started_at=None, next_attempt_at=now + backoff, error=str(error)[:2000], attempts=delivery.attempts)
         result.retried += 1
         return
-    _held(delivery, token).update(status=Delivery.Status.FAILED, claim_token=None, error=str(error)[:2000])
+    _held(delivery, token).update(status=Delivery.Status.FAILED, claim_token=None, error=str(error)[:2000], attempts=delivery.attempts)
     result.failed += 1
     if isinstance(error, PermanentSendError) and error.hard_bounce:
         bounce_record(email=delivery.email, hard=True, note=f"campaign {delivery.campaign_id}: {error}"[:300])
 
 
+def _handover(delivery: Delivery, token: uuid.UUID, message_id: str) -> bool:
+    """Before SMTP, prove our claim still holds; False when another worker took the row over.
+
+    Nobody may claim a row before its lease expires, so while ours has a safe margin left the
+    at-least-once mode skips this write; the at-most-once mode always records the hand-over.
+    """
+    margin_left = delivery.lease_until and delivery.lease_until - timezone.now() > timedelta(seconds=LEASE_MARGIN_S)
+    if settings.CAMPAIGN_RESEND_AMBIGUOUS and margin_left:
+        return True
+    return bool(_held(delivery, token).update(smtp_started_at=timezone.now(), email=delivery.customer.email, message_id=message_id))
+
+
 def _send_one(campaign: Campaign, delivery: Delivery, token: uuid.UUID, connection, from_email: str) -> str:
     """Render and hand one message over; returns 'sent', 'lost' (claim taken over) or raises."""
     rendered = message_render(campaign=campaign, variant=delivery.variant, customer=delivery.customer, delivery_id=delivery.pk)
-    now = timezone.now()
-    if not _held(delivery, token).update(smtp_started_at=now, email=delivery.customer.email, message_id=rendered.message_id, attempts=F("attempts") + 1):
+    if not _handover(delivery, token, rendered.message_id):
         return "lost"
     delivery.attempts += 1
     delivery.email = delivery.customer.email
     connection.open()  # no-op while open; reopens after a transient error closed it
-    email_build(rendered, to=delivery.customer.email, from_email=from_email, connection=connection).send()
-    _held(delivery, token).update(status=Delivery.Status.SENT, sent_at=timezone.now(), claim_token=None, lease_until=None, error="")
+    email_build(rendered, to=delivery.email, from_email=from_email, connection=connection).send()
+    marked = _held(delivery, token).update(
+        status=Delivery.Status.SENT, sent_at=timezone.now(), claim_token=None, lease_until=None, error="",
+        email=delivery.email, message_id=rendered.message_id, attempts=delivery.attempts,
+    )
+    if not marked:
+        log.error("delivery %s was sent after its lease expired; another worker may send it too", delivery.pk)
     return "sent"
 
 
@@ -172,6 +190,17 @@ def _release(rows: list[Delivery], token: uuid.UUID, status: str, result: BatchR
     result.released += Delivery.objects.filter(pk__in=ids, claim_token=token, status=Delivery.Status.SENDING, smtp_started_at__isnull=True).update(
         status=status, claim_token=None, lease_until=None
     )
+
+
+def _synchronous_commit(on: bool) -> None:
+    """PostgreSQL: the per-message marks need not wait for the WAL flush (CAMPAIGN_ASYNC_COMMIT).
+
+    A killed worker loses nothing (the server has the commit); only a database server crash
+    can forget the last fraction of a second of marks, whose messages then count as ambiguous.
+    """
+    if db_connection.vendor == "postgresql" and settings.CAMPAIGN_ASYNC_COMMIT:
+        with db_connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit" if on else "SET synchronous_commit TO OFF")
 
 
 def _still_sending(campaign_id: int) -> str:
@@ -216,6 +245,7 @@ def _send_rows(campaign: Campaign, rows: list[Delivery], token: uuid.UUID, conne
     suppressed = {e.lower() for e in suppressed}
     pacer = _Pacer(campaign.throttle_per_minute)
     checked_at = 0.0
+    _synchronous_commit(False)
     try:
         for index, delivery in enumerate(rows):
             # Pause/cancel is honoured within 20 messages or 2 seconds, whichever comes first.
@@ -230,6 +260,7 @@ def _send_rows(campaign: Campaign, rows: list[Delivery], token: uuid.UUID, conne
             _deliver(campaign, delivery, token, connection, from_email, suppressed, result)
             pacer.wait()
     finally:
+        _synchronous_commit(True)
         connection.close()
 
 

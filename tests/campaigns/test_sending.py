@@ -107,6 +107,8 @@ def test_a_claim_taken_over_after_lease_expiry_is_not_sent_by_the_old_worker(cam
     # given worker A's claim expired and worker B re-claimed the rows, when A wakes up and tries to send, then A sends nothing
     token_a, rows_a = deliveries_claim(campaign_id=campaign.pk, limit=3, now=timezone.now())
     _expire(Delivery.objects.filter(claim_token=token_a))
+    for row in rows_a:  # A stalled past its lease
+        row.lease_until = timezone.now() - dt.timedelta(seconds=1)
     deliveries_claim(campaign_id=campaign.pk, limit=3, now=timezone.now())
     result = sending.BatchResult()
     sending._send_rows(campaign, rows_a, token_a, None, result)
