@@ -244,13 +244,16 @@ def _send_rows(campaign: Campaign, rows: list[Delivery], token: uuid.UUID, conne
     suppressed = set(Suppression.objects.filter(email__in=[d.customer.email for d in rows]).values_list("email", flat=True))
     suppressed = {e.lower() for e in suppressed}
     pacer = _Pacer(campaign.throttle_per_minute)
-    checked_at = 0.0
+    checked_at = beat_at = time.monotonic()
     _synchronous_commit(False)
     try:
         for index, delivery in enumerate(rows):
             # Pause/cancel is honoured within 20 messages or 2 seconds, whichever comes first.
             if index % 20 == 0 or time.monotonic() - checked_at > 2.0:
                 checked_at, status = time.monotonic(), _still_sending(campaign.pk)
+                if checked_at - beat_at > 30:  # a long throttled batch is alive, not stalled
+                    beat_at = checked_at
+                    Campaign.objects.filter(pk=campaign.pk).update(last_batch_at=timezone.now())
             else:
                 status = Campaign.Status.SENDING
             if status != Campaign.Status.SENDING:

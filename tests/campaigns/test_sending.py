@@ -174,3 +174,26 @@ def test_throttle_spreads_messages_per_minute_over_lanes_and_bounds_the_batch(se
 def test_claim_token_guards_every_write():
     # given a foreign token, when the guarded query is built, then it matches no row
     assert not sending._held(Delivery(pk=1), uuid.uuid4()).exists()
+
+
+def test_errors_are_classified_transient_or_permanent():
+    # given SMTP failures of each kind, when classified, then 4xx and dropped connections are transient, 5xx permanent and 55x recipient refusals hard bounces
+    import smtplib
+
+    assert isinstance(sending._classify(smtplib.SMTPServerDisconnected("gone")), sending.TransientSendError)
+    assert isinstance(sending._classify(smtplib.SMTPDataError(421, b"busy")), sending.TransientSendError)
+    assert isinstance(sending._classify(smtplib.SMTPDataError(554, b"spam")), sending.PermanentSendError)
+    refused = sending._classify(smtplib.SMTPRecipientsRefused({"a@x": (550, b"no such user")}))
+    assert isinstance(refused, sending.PermanentSendError) and refused.hard_bounce
+    assert not sending._classify(smtplib.SMTPDataError(554, b"spam")).hard_bounce
+
+
+def test_transient_errors_fail_the_delivery_after_the_last_attempt(campaign, settings):
+    # given a delivery at its last allowed attempt, when a transient error is recorded, then it fails instead of being retried
+    settings.CAMPAIGN_MAX_ATTEMPTS = 2
+    token, rows = deliveries_claim(campaign_id=campaign.pk, limit=1, now=timezone.now())
+    rows[0].attempts = 2
+    result = sending.BatchResult()
+    sending._record_failure(rows[0], token, sending.TransientSendError("421 busy"), timezone.now(), result)
+    rows[0].refresh_from_db()
+    assert rows[0].status == Delivery.Status.FAILED and result.failed == 1 and "421" in rows[0].error
