@@ -194,6 +194,22 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "shop@example.com")
 
+# --- campaigns ----------------------------------------------------------------------------
+# callable(customer_id, k) -> objects with product_id, sku, title, price, image_url, url, score, reason
+CAMPAIGN_RECOMMENDATION_PROVIDER = env_str("CAMPAIGN_RECOMMENDATION_PROVIDER", "campaigns.recommendations.popular_products")
+CAMPAIGN_EMAIL_BACKEND = env_str("CAMPAIGN_EMAIL_BACKEND", "")  # empty: EMAIL_BACKEND
+CAMPAIGN_QUEUE = env_str("CAMPAIGN_QUEUE", "email")
+CAMPAIGN_BATCH_SIZE = env_int("CAMPAIGN_BATCH_SIZE", 200)
+CAMPAIGN_SEND_CONCURRENCY = env_int("CAMPAIGN_SEND_CONCURRENCY", 2)
+CAMPAIGN_LEASE_SECONDS = env_int("CAMPAIGN_LEASE_SECONDS", 600)
+CAMPAIGN_MAX_ATTEMPTS = env_int("CAMPAIGN_MAX_ATTEMPTS", 5)
+CAMPAIGN_STALL_SECONDS = env_int("CAMPAIGN_STALL_SECONDS", 120)  # no batch progress this long: dispatch_due restarts sending
+# A claimed row whose SMTP hand-over began but whose "sent" was never committed: resend it
+# with the same Message-ID (at-least-once, the default) or mark it failed (at-most-once).
+CAMPAIGN_RESEND_AMBIGUOUS = env_bool("CAMPAIGN_RESEND_AMBIGUOUS", True)
+# PostgreSQL: per-message delivery marks commit without waiting for the WAL flush (see docs/campaigns.md).
+CAMPAIGN_ASYNC_COMMIT = env_bool("CAMPAIGN_ASYNC_COMMIT", True)
+
 # --- auth / security ----------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

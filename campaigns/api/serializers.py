@@ -1,0 +1,36 @@
+"""Serializers of the campaigns API."""
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from campaigns.models import Campaign, Variant
+
+
+class VariantSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Variant
+        fields = ["id", "name", "share", "subject", "html_body", "text_body"]
+        read_only_fields = ["id"]
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    variants = VariantSerializer(many=True)
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id", "name", "slug", "status", "audience_rules", "holdout_share", "seed", "send_at", "recurrence", "recurrence_weekday",
+            "recurrence_time", "only_new_entrants", "throttle_per_minute", "conversion_window_days", "discount_prefix", "offer_text",
+            "recommendations_count", "from_email", "landing_html", "started_at", "finished_at", "next_run_at", "parent", "variants",
+        ]
+        read_only_fields = ["id", "status", "started_at", "finished_at", "next_run_at", "parent"]
+
+
+class ScheduleSerializer(serializers.Serializer):
+    send_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class BounceSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    hard = serializers.BooleanField(default=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")

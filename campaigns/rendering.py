@@ -1,0 +1,143 @@
+"""Rendering of campaign mail and landing pages: personalisation, tracked links, headers.
+
+Subject, HTML and text bodies are Django templates, compiled once per variant and process.
+Context: customer (name, first_name, email, country, external_id), recommendations (product
+objects plus a tracked `link`), discount_code, offer, landing_url, unsubscribe_url.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template import engines
+from django.utils.html import escape
+
+from campaigns import links
+from campaigns.models import Campaign, Variant
+from campaigns.recommendations import recommendations_for
+from customers.models import Customer
+
+_HREF_RE = re.compile(r'href="(https?://[^"]+)"')
+_TEXT_URL_RE = re.compile(r"https?://[^\s<>\"']+")
+_TEMPLATES: dict[tuple, tuple] = {}
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    subject: str
+    html: str
+    text: str
+    message_id: str
+    headers: dict
+
+
+def _plain(source: str) -> str:
+    """Subject and text body are not HTML: no escaping of quotes or ampersands."""
+    return "{% autoescape off %}" + source + "{% endautoescape %}"
+
+
+def _compiled(variant: Variant) -> tuple:
+    key = (variant.pk, hash((variant.subject, variant.html_body, variant.text_body)))
+    if key not in _TEMPLATES:
+        engine = engines["django"]
+        _TEMPLATES[key] = (engine.from_string(_plain(variant.subject)), engine.from_string(variant.html_body), engine.from_string(_plain(variant.text_body)))
+    return _TEMPLATES[key]
+
+
+def message_id(campaign_id: int, delivery_id: int | None) -> str:
+    """The idempotency key: the same delivery always carries the same Message-ID."""
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+    return f"<campaign{campaign_id}.delivery{delivery_id or 'test'}@{domain}>"
+
+
+def _customer_context(customer: Customer | None) -> dict:
+    if customer is None:
+        return {"name": "", "first_name": "", "email": "", "country": "", "external_id": ""}
+    return {
+        "name": customer.name, "first_name": (customer.name or "").split(" ")[0], "email": customer.email,
+        "country": customer.country, "external_id": customer.external_id,
+    }
+
+
+def context_for(campaign: Campaign, customer: Customer | None, delivery_id: int | None) -> dict:
+    """The personalisation context of one customer (customer None: the generic version)."""
+    customer_id = customer.pk if customer else None
+    recommendations = recommendations_for(customer_id, campaign.recommendations_count)
+    return {
+        "customer": _customer_context(customer),
+        "recommendations": recommendations,
+        "discount_code": links.discount_code(campaign.discount_prefix, campaign.pk, customer_id) if customer_id else "",
+        "offer": campaign.offer_text,
+        "campaign": {"name": campaign.name, "slug": campaign.slug},
+        "landing_url": links.landing_url(campaign.slug, delivery_id),
+        "unsubscribe_url": links.unsubscribe_url(delivery_id) if delivery_id else links.absolute("/u/preview/"),
+    }
+
+
+def _track(body: str, delivery_id: int | None, skip: set[str], pattern: re.Pattern, html: bool) -> str:
+    if not delivery_id:
+        return body
+
+    def replace(match: re.Match) -> str:
+        url = match.group(1) if html else match.group(0)
+        if url in skip:
+            return match.group(0)
+        tracked = links.tracked_url(delivery_id, url.replace("&amp;", "&") if html else url)
+        return f'href="{tracked}"' if html else tracked
+
+    return pattern.sub(replace, body)
+
+
+def _with_footer(html: str, text: str, unsubscribe: str, pixel: str | None) -> tuple[str, str]:
+    """Every message shows an unsubscribe link even if the template forgot one; HTML gets the pixel."""
+    if unsubscribe not in html:
+        html += f'<p style="font-size:12px"><a href="{escape(unsubscribe)}">Unsubscribe</a></p>'
+    if pixel:
+        html += f'<img src="{escape(pixel)}" width="1" height="1" alt="" style="display:none">'
+    if unsubscribe not in text:
+        text += f"\n\nUnsubscribe: {unsubscribe}\n"
+    return html, text
+
+
+def message_render(*, campaign: Campaign, variant: Variant, customer: Customer | None, delivery_id: int | None) -> RenderedMessage:
+    """Render one message; with a delivery id every link is tracked and signed for it."""
+    subject_t, html_t, text_t = _compiled(variant)
+    context = context_for(campaign, customer, delivery_id)
+    subject = " ".join(subject_t.render(context).split())
+    html, text = html_t.render(context), text_t.render(context)
+    unsubscribe = context["unsubscribe_url"]
+    skip = {unsubscribe}
+    html = _track(html, delivery_id, skip, _HREF_RE, html=True)
+    text = _track(text, delivery_id, skip, _TEXT_URL_RE, html=False)
+    html, text = _with_footer(html, text, unsubscribe, links.open_pixel_url(delivery_id) if delivery_id else None)
+    mailto = f"mailto:{settings.DEFAULT_FROM_EMAIL}?subject=unsubscribe"
+    headers = {
+        "List-Unsubscribe": f"<{unsubscribe}>, <{mailto}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "X-Campaign": str(campaign.pk),
+    }
+    return RenderedMessage(subject=subject, html=html, text=text, message_id=message_id(campaign.pk, delivery_id), headers=headers)
+
+
+def email_build(rendered: RenderedMessage, *, to: str, from_email: str, connection=None) -> EmailMultiAlternatives:
+    headers = {**rendered.headers, "Message-ID": rendered.message_id}
+    message = EmailMultiAlternatives(rendered.subject, rendered.text, from_email, [to], headers=headers, connection=connection)
+    message.attach_alternative(rendered.html, "text/html")
+    return message
+
+
+def landing_render(*, campaign: Campaign, customer: Customer | None, delivery_id: int | None) -> str:
+    context = context_for(campaign, customer, delivery_id)
+    context["personalised"] = customer is not None
+    source = campaign.landing_html or _DEFAULT_LANDING
+    html = engines["django"].from_string(source).render(context)
+    return _track(html, delivery_id, {context["unsubscribe_url"]}, _HREF_RE, html=True)
+
+
+_DEFAULT_LANDING = """<!doctype html><html><head><meta charset="utf-8"><title>{{ campaign.name }}</title></head>
+<body><h1>{% if personalised %}Hello {{ customer.first_name }}{% else %}Welcome{% endif %}</h1>
+{% if offer %}<p>{{ offer }}</p>{% endif %}{% if discount_code %}<p>Your code: <strong>{{ discount_code }}</strong></p>{% endif %}
+<ul>{% for p in recommendations %}<li><a href="{{ p.url }}">{% if p.image_url %}<img src="{{ p.image_url }}" alt="" width="80">{% endif %}{{ p.title }}</a> {{ p.price }}</li>{% endfor %}</ul>
+</body></html>"""

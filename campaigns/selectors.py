@@ -1,0 +1,122 @@
+"""Reads of campaigns: the results report (funnel per variant, uplift against the holdout, A/B
+test of variants) and a customer's campaign history.
+
+Uplift compares recipients (sent) with the holdout on the same outcome: any non-cancelled order
+within the campaign's conversion window after the send (for the holdout: after the campaign
+started), so it measures what the mail caused, not what it was credited with.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+
+from campaigns import stats
+from campaigns.models import Campaign, Conversion, Delivery
+from customers.models import Order, OrderLine
+
+_AMOUNT = ExpressionWrapper(F("quantity") * F("unit_price"), output_field=DecimalField(max_digits=18, decimal_places=2))
+HOLDOUT = "holdout"
+
+
+def campaign_funnel(*, campaign_id: int) -> list[dict]:
+    """One row per variant (and the holdout): selected, sent, opened, clicked, converted, revenue."""
+    rows = (
+        Delivery.objects.filter(campaign_id=campaign_id).values("variant__name", "is_holdout")
+        .annotate(
+            selected=Count("id"), sent=Count("id", filter=Q(status=Delivery.Status.SENT)),
+            opened=Count("id", filter=Q(opened_at__isnull=False)), clicked=Count("id", filter=Q(clicked_at__isnull=False)),
+        ).order_by("is_holdout", "variant__name")
+    )
+    conversions = (
+        Conversion.objects.filter(delivery__campaign_id=campaign_id).values("delivery__variant__name")
+        .annotate(converted=Count("delivery_id", distinct=True), revenue=Sum("revenue"))
+    )
+    by_variant = {c["delivery__variant__name"]: c for c in conversions}
+    funnel = []
+    for row in rows:
+        name = HOLDOUT if row["is_holdout"] else row["variant__name"]
+        conv = by_variant.get(row["variant__name"], {}) if not row["is_holdout"] else {}
+        funnel.append({
+            "variant": name, "selected": row["selected"], "sent": row["sent"], "opened": row["opened"], "clicked": row["clicked"],
+            "converted": conv.get("converted", 0), "revenue": float(conv.get("revenue") or 0),
+        })
+    return funnel
+
+
+def _outcomes(campaign: Campaign) -> dict[str, list[float]]:
+    """Revenue within the window per customer, grouped by arm (variant name or holdout)."""
+    window = timedelta(days=campaign.conversion_window_days)
+    arms = Delivery.objects.filter(campaign=campaign).filter(Q(status=Delivery.Status.SENT) | Q(is_holdout=True))
+    people = {cid: (HOLDOUT if hold else name, sent_at or campaign.started_at) for cid, hold, name, sent_at in arms.values_list("customer_id", "is_holdout", "variant__name", "sent_at")}
+    revenue: dict[int, float] = defaultdict(float)
+    if campaign.started_at:
+        orders = (
+            OrderLine.objects.filter(order__customer_id__in=arms.values("customer_id"), order__placed_at__gte=campaign.started_at)
+            .exclude(order__status=Order.Status.CANCELLED).values("order_id", "order__customer_id", "order__placed_at").annotate(r=Sum(_AMOUNT))
+        )
+        converted: set[int] = set()
+        for row in orders:
+            customer_id = row["order__customer_id"]
+            ref = people[customer_id][1]
+            if ref and ref <= row["order__placed_at"] <= ref + window:
+                revenue[customer_id] += float(row["r"] or 0)
+                converted.add(customer_id)
+    result: dict[str, list[float]] = defaultdict(list)
+    for customer_id, (arm, _) in people.items():
+        result[arm].append(revenue.get(customer_id, 0.0))
+    return result
+
+
+def _arm_stats(values: list[float]) -> dict:
+    n = len(values)
+    buyers = sum(1 for v in values if v > 0)
+    return {"n": n, "converted": buyers, "conversion_rate": buyers / n if n else None, "revenue_per_recipient": sum(values) / n if n else None}
+
+
+def campaign_uplift(*, campaign: Campaign, outcomes: dict[str, list[float]]) -> dict:
+    holdout = outcomes.get(HOLDOUT, [])
+    treated = [v for arm, values in outcomes.items() if arm != HOLDOUT for v in values]
+    conversion = stats.diff_proportions_ci(sum(v > 0 for v in treated), len(treated), sum(v > 0 for v in holdout), len(holdout))
+    revenue = stats.diff_means_ci(treated, holdout)
+    return {
+        "recipients": _arm_stats(treated), "holdout": _arm_stats(holdout),
+        "conversion_uplift": conversion.as_dict() if conversion else None,
+        "revenue_per_recipient_uplift": revenue.as_dict() if revenue else None,
+        "too_small_to_tell": conversion is None or len(holdout) < 30 or len(treated) < 30,
+        "window_days": campaign.conversion_window_days,
+    }
+
+
+def campaign_ab(*, outcomes: dict[str, list[float]]) -> list[dict]:
+    """Each variant against the first one (alphabetically) on conversion within the window."""
+    names = sorted(arm for arm in outcomes if arm != HOLDOUT)
+    if len(names) < 2:
+        return []
+    base = outcomes[names[0]]
+    tests = []
+    for name in names[1:]:
+        values = outcomes[name]
+        test = stats.ab_test(sum(v > 0 for v in values), len(values), sum(v > 0 for v in base), len(base))
+        tests.append({"variant": name, "against": names[0], **test})
+    return tests
+
+
+def campaign_report(*, campaign_id: int) -> dict:
+    campaign = Campaign.objects.get(pk=campaign_id)
+    outcomes = _outcomes(campaign)
+    return {
+        "campaign": {"id": campaign.pk, "name": campaign.name, "status": campaign.status, "started_at": campaign.started_at, "finished_at": campaign.finished_at},
+        "funnel": campaign_funnel(campaign_id=campaign_id),
+        "uplift": campaign_uplift(campaign=campaign, outcomes=outcomes),
+        "ab_tests": campaign_ab(outcomes=outcomes),
+    }
+
+
+def customer_campaign_history(*, customer_id: int, limit: int = 20) -> list[Delivery]:
+    return list(Delivery.objects.filter(customer_id=customer_id).select_related("campaign", "variant").order_by("-id")[:limit])
+
+
+def campaign_progress(*, campaign_id: int) -> dict[str, int]:
+    return dict(Delivery.objects.filter(campaign_id=campaign_id).values_list("status").annotate(n=Count("id")).values_list("status", "n"))

@@ -1,0 +1,56 @@
+"""Celery tasks of campaigns, all on the `email` queue, all safe to run twice.
+
+campaigns.dispatch_due (beat, every minute): starts due one-off campaigns, spawns due recurring
+runs and restarts stalled sending. campaigns.send_batch: claims and sends one batch, then
+re-queues itself while work remains. campaigns.attribute_conversions (beat, hourly).
+campaigns.record_bounce: a hard bounce reported by the mail provider.
+"""
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from campaigns.services.attribution import conversions_attribute
+from campaigns.services.lifecycle import campaigns_dispatch_due
+from campaigns.services.sending import campaign_send_batch
+from campaigns.services.tracking import bounce_record
+from mlcore.services.jobs import job_progress, job_succeed
+from mlcore.tasks.base import JobTask
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="campaigns.dispatch_due", base=JobTask)
+def dispatch_due() -> dict:
+    return campaigns_dispatch_due()
+
+
+@shared_task(name="campaigns.send_batch", base=JobTask)
+def send_batch(campaign_id: int, lane: int = 0, job_id: int | None = None) -> dict:
+    result = campaign_send_batch(campaign_id=campaign_id)
+    done = result.sent + result.failed + result.suppressed
+    if job_id and done:
+        job_progress(job_id=job_id, advance=done)
+    if job_id and result.state == "done":
+        job_succeed(job_id=job_id, result={"campaign_id": campaign_id}, message="sent")
+    kwargs = {"campaign_id": campaign_id, "lane": lane, "job_id": job_id}
+    if result.state == "more":
+        send_batch.apply_async(kwargs=kwargs, queue=settings.CAMPAIGN_QUEUE)
+    elif result.state == "retry_later" and not send_batch.app.conf.task_always_eager:
+        send_batch.apply_async(kwargs=kwargs, queue=settings.CAMPAIGN_QUEUE, countdown=max(1.0, result.retry_in_s))
+    summary = {"campaign_id": campaign_id, "lane": lane, "state": result.state, "claimed": result.claimed, "sent": result.sent,
+               "failed": result.failed, "suppressed": result.suppressed, "retried": result.retried}
+    log.info("send_batch %s", summary)
+    return summary
+
+
+@shared_task(name="campaigns.attribute_conversions", base=JobTask)
+def attribute_conversions(lookback_days: int = 35) -> dict:
+    return conversions_attribute(lookback_days=lookback_days)
+
+
+@shared_task(name="campaigns.record_bounce", base=JobTask)
+def record_bounce(email: str, hard: bool = True, note: str = "") -> bool:
+    return bounce_record(email=email, hard=hard, note=note)

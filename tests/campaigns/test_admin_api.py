@@ -1,0 +1,86 @@
+"""Admin pages (editing, preview, test send, actions, ledger, report) and the API."""
+from __future__ import annotations
+
+import pytest
+
+from campaigns.models import Campaign
+from tests.campaigns.factories import DeliveryFactory, VariantFactory
+from tests.customers.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_admin_pages_render(admin_user_client):
+    # given a campaign with a delivery, when the list, change, report, ledger and customer pages open, then they render with their parts
+    delivery = DeliveryFactory()
+    cid = delivery.campaign_id
+    assert admin_user_client.get("/admin/campaigns/campaign/").status_code == 200
+    assert b"Preview / test send" in admin_user_client.get(f"/admin/campaigns/campaign/{cid}/change/").content
+    report = admin_user_client.get(f"/admin/campaigns/campaign/{cid}/report/").content
+    assert b"vendor/chart.umd.min.js" in report and b"funnel-chart" in report
+    assert admin_user_client.get(f"/admin/campaigns/delivery/?campaign__id__exact={cid}").status_code == 200
+    assert delivery.campaign.name.encode() in admin_user_client.get(f"/admin/customers/customer/{delivery.customer_id}/change/").content
+
+
+def test_admin_preview_for_a_chosen_customer_and_test_send_to_staff_only(admin_user_client, mailoutbox):
+    # given a campaign and a customer, when previewed for that customer and test-sent to the staff address and to a stranger, then the preview is personalised and only the staff send goes out
+    variant = VariantFactory()
+    customer = CustomerFactory(name="Fox Mulder", external_id="FOX1")
+    url = f"/admin/campaigns/campaign/{variant.campaign_id}/preview/"
+    page = admin_user_client.get(url, {"variant": variant.pk, "customer": "FOX1"}).content.decode()
+    assert "Subject: Fox, picked for you" in page
+    ok = admin_user_client.post(url, {"variant": variant.pk, "customer": str(customer.pk), "send_to": "root@example.com"})
+    refused = admin_user_client.post(url, {"variant": variant.pk, "customer": "FOX1", "send_to": "stranger@example.net"})
+    assert ok.status_code == 302 and refused.status_code == 200 and b"not the address of an active staff user" in refused.content
+    assert [m.to for m in mailoutbox] == [["root@example.com"]]
+    assert mailoutbox[0].subject == "[TEST] Fox, picked for you"
+
+
+def test_admin_actions_schedule_pause_resume_cancel(admin_user_client):
+    # given a draft campaign, when schedule, pause, resume and cancel actions run, then the status follows
+    variant = VariantFactory()
+    cid = variant.campaign_id
+    statuses = []
+    for action in ("schedule_selected", "pause_selected", "resume_selected", "cancel_selected"):
+        admin_user_client.post("/admin/campaigns/campaign/", {"action": action, "_selected_action": [cid]})
+        statuses.append(Campaign.objects.get(pk=cid).status)
+    assert statuses == ["scheduled", "paused", "scheduled", "cancelled"]
+
+
+def test_admin_edit_refuses_bad_audience_rules(admin_user_client):
+    # given the add form, when saved with an unknown criterion, then the form shows the error naming it
+    response = admin_user_client.post("/admin/campaigns/campaign/add/", {
+        "name": "X", "slug": "x", "audience_rules": '[{"key": "zodiac"}]', "holdout_share": "0.1", "seed": "1",
+        "conversion_window_days": "7", "recommendations_count": "4", "throttle_per_minute": "0",
+        "variants-TOTAL_FORMS": "1", "variants-INITIAL_FORMS": "0", "variants-MIN_NUM_FORMS": "1", "variants-MAX_NUM_FORMS": "4",
+        "variants-0-name": "A", "variants-0-share": "100", "variants-0-subject": "s", "variants-0-html_body": "h", "variants-0-text_body": "t",
+    })
+    assert response.status_code == 200 and b"unknown criterion" in response.content
+    assert not Campaign.objects.exists()
+
+
+def test_api_create_schedule_report_and_criteria(api_client):
+    # given the API, when a campaign is created, scheduled twice and its report read, then it is created, scheduled once (409 the second time) and reports a funnel
+    body = {"name": "API", "slug": "api", "audience_rules": [{"key": "country", "params": {"countries": ["France"]}}],
+            "variants": [{"name": "A", "share": 100, "subject": "s", "html_body": "<p>h</p>", "text_body": "t"}]}
+    created = api_client.post("/api/v1/campaigns/", body, format="json")
+    assert created.status_code == 201, created.content
+    cid = created.json()["id"]
+    assert api_client.post(f"/api/v1/campaigns/{cid}/schedule/", {}, format="json").json()["status"] == "scheduled"
+    assert api_client.post(f"/api/v1/campaigns/{cid}/pause/", {}, format="json").status_code == 200
+    assert api_client.post(f"/api/v1/campaigns/{cid}/pause/", {}, format="json").status_code == 409
+    report = api_client.get(f"/api/v1/campaigns/{cid}/report/").json()
+    assert report["funnel"] == [] and report["uplift"]["too_small_to_tell"]
+    keys = {c["key"] for c in api_client.get("/api/v1/campaign-criteria/").json()}
+    assert {"consent", "country", "last_order_before", "last_order_after", "has_bought_category", "order_count", "spend"} <= keys
+    bad = api_client.post("/api/v1/campaigns/", {**body, "slug": "b", "audience_rules": [{"key": "nope"}]}, format="json")
+    assert bad.status_code == 400 and "unknown criterion" in bad.content.decode()
+
+
+def test_api_bounce_report_suppresses_and_anonymous_is_refused(api_client, anon_client):
+    # given a customer, when the provider reports a hard bounce, then the address is suppressed; an anonymous call gets 401
+    customer = CustomerFactory(email="hb@example.com")
+    assert api_client.post("/api/v1/campaign-bounces/", {"email": "hb@example.com"}, format="json").status_code == 202
+    customer.refresh_from_db()
+    assert not customer.email_consent
+    assert anon_client.get("/api/v1/campaigns/").status_code == 401

@@ -1,0 +1,199 @@
+"""Exactly-once sending: claims, leases, crash points, duplicate tasks, pause/resume/cancel,
+suppression at send time (in-memory mail backend)."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from django.utils import timezone
+
+from campaigns.models import Campaign, Delivery, Suppression
+from campaigns.services import sending
+from campaigns.services.lifecycle import campaign_cancel, campaign_pause, campaign_resume, campaign_start, ledger_freeze
+from campaigns.services.sending import campaign_send_batch, deliveries_claim
+from campaigns.services.tracking import delivery_unsubscribe
+from tests.campaigns.factories import VariantFactory
+from tests.customers.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def campaign(settings):
+    settings.CAMPAIGN_BATCH_SIZE = 5
+    for i in range(12):
+        CustomerFactory(email=f"c{i}@example.com")
+    variant = VariantFactory(campaign__holdout_share=0, share=100)
+    campaign_start(campaign_id=variant.campaign_id)  # on_commit is not run here: nothing is sent yet
+    return Campaign.objects.get(pk=variant.campaign_id)
+
+
+def _recipients(outbox) -> list[str]:
+    return sorted(m.to[0] for m in outbox)
+
+
+def _expire(qs) -> None:
+    qs.update(lease_until=timezone.now() - dt.timedelta(seconds=1))
+
+
+def test_start_twice_freezes_one_ledger_row_per_customer(campaign):
+    # given a started campaign, when start and freeze run again, then nothing changes: still one row per customer
+    assert not campaign_start(campaign_id=campaign.pk)
+    ledger_freeze(campaign)
+    assert Delivery.objects.count() == 12
+    assert Delivery.objects.values("customer").distinct().count() == 12
+
+
+def test_batches_send_each_customer_once_and_finish_the_campaign(campaign, mailoutbox):
+    # given a 12-customer ledger and batches of 5, when batches run until done and once more (a duplicate task), then each customer got exactly one message
+    states = [campaign_send_batch(campaign_id=campaign.pk).state for _ in range(4)]
+    extra = campaign_send_batch(campaign_id=campaign.pk)
+    assert states == ["more", "more", "more", "done"]
+    assert extra.state == "stopped" and extra.sent == 0
+    assert _recipients(mailoutbox) == sorted(f"c{i}@example.com" for i in range(12))
+    assert Campaign.objects.get().status == Campaign.Status.SENT
+
+
+def test_two_claims_never_share_a_row(campaign):
+    # given two workers claiming at once, when both claim, then their rows are disjoint and each row carries its claimer's token
+    token_a, rows_a = deliveries_claim(campaign_id=campaign.pk, limit=5, now=timezone.now())
+    token_b, rows_b = deliveries_claim(campaign_id=campaign.pk, limit=5, now=timezone.now())
+    assert len(rows_a) == len(rows_b) == 5
+    assert not {d.pk for d in rows_a} & {d.pk for d in rows_b}
+    assert Delivery.objects.filter(claim_token=token_a).count() == 5
+
+
+def test_crash_before_handover_rows_wait_for_lease_then_are_sent_once(campaign, mailoutbox):
+    # given a worker that claimed 5 rows and died before sending, when batches run before and after the lease expires, then those rows are sent exactly once, only after expiry
+    _, rows = deliveries_claim(campaign_id=campaign.pk, limit=5, now=timezone.now())
+    while campaign_send_batch(campaign_id=campaign.pk).state == "more":
+        pass
+    assert len(mailoutbox) == 7
+    _expire(Delivery.objects.filter(pk__in=[d.pk for d in rows]))
+    while campaign_send_batch(campaign_id=campaign.pk).state == "more":
+        pass
+    assert _recipients(mailoutbox) == sorted(f"c{i}@example.com" for i in range(12))
+    assert Campaign.objects.get().status == Campaign.Status.SENT
+
+
+def test_crash_after_sent_commit_is_never_resent(campaign, mailoutbox):
+    # given the first batch was sent and committed, when the worker dies and batches run again, then those customers get nothing more
+    campaign_send_batch(campaign_id=campaign.pk)
+    _expire(Delivery.objects.all())
+    while campaign_send_batch(campaign_id=campaign.pk).state == "more":
+        pass
+    assert len(mailoutbox) == 12 and len(set(_recipients(mailoutbox))) == 12
+
+
+@pytest.mark.parametrize("resend, expected_status, expected_mails", [(True, Delivery.Status.SENT, 1), (False, Delivery.Status.FAILED, 0)])
+def test_ambiguous_handover_follows_the_configured_choice(campaign, mailoutbox, settings, resend, expected_status, expected_mails):
+    # given a row whose SMTP hand-over began but whose "sent" never committed, when its lease expires, then it is resent with the same Message-ID (at-least-once) or marked failed (at-most-once)
+    settings.CAMPAIGN_RESEND_AMBIGUOUS = resend
+    _, rows = deliveries_claim(campaign_id=campaign.pk, limit=1, now=timezone.now())
+    row = rows[0]
+    Delivery.objects.filter(pk=row.pk).update(smtp_started_at=timezone.now(), message_id="<kept@example.com>", attempts=1)
+    _expire(Delivery.objects.filter(pk=row.pk))
+    while campaign_send_batch(campaign_id=campaign.pk).state == "more":
+        pass
+    row.refresh_from_db()
+    assert row.status == expected_status
+    assert sum(m.to[0] == row.customer.email for m in mailoutbox) == expected_mails
+    if resend:
+        assert next(m for m in mailoutbox if m.to[0] == row.customer.email).extra_headers["Message-ID"] == row.message_id
+
+
+def test_a_claim_taken_over_after_lease_expiry_is_not_sent_by_the_old_worker(campaign, mailoutbox):
+    # given worker A's claim expired and worker B re-claimed the rows, when A wakes up and tries to send, then A sends nothing
+    token_a, rows_a = deliveries_claim(campaign_id=campaign.pk, limit=3, now=timezone.now())
+    _expire(Delivery.objects.filter(claim_token=token_a))
+    for row in rows_a:  # A stalled past its lease
+        row.lease_until = timezone.now() - dt.timedelta(seconds=1)
+    deliveries_claim(campaign_id=campaign.pk, limit=3, now=timezone.now())
+    result = sending.BatchResult()
+    sending._send_rows(campaign, rows_a, token_a, None, result)
+    assert result.sent == 0 and mailoutbox == []
+
+
+def test_pause_stops_and_resume_continues_where_it_stopped(campaign, mailoutbox, django_capture_on_commit_callbacks):
+    # given one batch sent, when paused then resumed, then the paused batch sends nothing and resume sends the rest, each customer exactly once
+    campaign_send_batch(campaign_id=campaign.pk)
+    assert campaign_pause(campaign_id=campaign.pk)
+    assert campaign_send_batch(campaign_id=campaign.pk).state == "stopped"
+    assert len(mailoutbox) == 5
+    with django_capture_on_commit_callbacks(execute=True):
+        assert campaign_resume(campaign_id=campaign.pk)
+    assert _recipients(mailoutbox) == sorted(f"c{i}@example.com" for i in range(12))
+    assert Campaign.objects.get().status == Campaign.Status.SENT
+
+
+def test_pause_in_the_middle_of_a_batch_releases_the_unsent_rows(campaign, mailoutbox, settings):
+    # given a batch of 25 claimed rows, when the campaign is paused while it sends, then the rest of the batch goes back to queued unsent
+    settings.CAMPAIGN_BATCH_SIZE = 25
+    token, rows = deliveries_claim(campaign_id=campaign.pk, limit=12, now=timezone.now())
+    campaign_pause(campaign_id=campaign.pk)
+    result = sending.BatchResult()
+    sending._send_rows(campaign, rows, token, None, result)
+    assert result.state == "stopped" and result.released == 12 and mailoutbox == []
+    assert Delivery.objects.filter(status=Delivery.Status.QUEUED).count() == 12
+
+
+def test_cancel_cancels_queued_deliveries_and_sends_nothing_more(campaign, mailoutbox):
+    # given one batch sent, when cancelled, then later batches stop, queued rows are cancelled and the campaign is cancelled
+    campaign_send_batch(campaign_id=campaign.pk)
+    assert campaign_cancel(campaign_id=campaign.pk)
+    assert campaign_send_batch(campaign_id=campaign.pk).state == "stopped"
+    assert len(mailoutbox) == 5
+    assert Delivery.objects.filter(status=Delivery.Status.CANCELLED).count() == 7
+    assert not campaign_resume(campaign_id=campaign.pk)
+
+
+def test_unsubscribe_and_hard_bounce_after_freeze_are_suppressed_at_send_time(campaign, mailoutbox):
+    # given a customer who unsubscribed and an address that hard-bounced after the ledger froze, when sending, then both are suppressed with a reason
+    first, second = Delivery.objects.order_by("id")[:2]
+    delivery_unsubscribe(delivery_id=first.pk)
+    Suppression.objects.create(email=second.customer.email, reason=Suppression.Reason.HARD_BOUNCE)
+    while campaign_send_batch(campaign_id=campaign.pk).state == "more":
+        pass
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (Delivery.Status.SUPPRESSED, Delivery.Status.SUPPRESSED)
+    assert "consent" in first.error and "bounce" in second.error
+    assert len(mailoutbox) == 10
+
+
+def test_throttle_spreads_messages_per_minute_over_lanes_and_bounds_the_batch(settings):
+    # given 120 messages a minute over 2 lanes and a 600 s lease, when pacing, then each lane sends one every second and a batch fits in half a lease
+    settings.CAMPAIGN_SEND_CONCURRENCY, settings.CAMPAIGN_LEASE_SECONDS, settings.CAMPAIGN_BATCH_SIZE = 2, 600, 1000
+    assert sending._Pacer(120).interval == 1.0
+    assert sending._Pacer(0).interval == 0.0
+    assert sending._batch_limit(Campaign(throttle_per_minute=120)) == 300
+    assert sending._batch_limit(Campaign(throttle_per_minute=0)) == 1000
+
+
+def test_claim_token_guards_every_write():
+    # given a foreign token, when the guarded query is built, then it matches no row
+    assert not sending._held(Delivery(pk=1), uuid.uuid4()).exists()
+
+
+def test_errors_are_classified_transient_or_permanent():
+    # given SMTP failures of each kind, when classified, then 4xx and dropped connections are transient, 5xx permanent and 55x recipient refusals hard bounces
+    import smtplib
+
+    assert isinstance(sending._classify(smtplib.SMTPServerDisconnected("gone")), sending.TransientSendError)
+    assert isinstance(sending._classify(smtplib.SMTPDataError(421, b"busy")), sending.TransientSendError)
+    assert isinstance(sending._classify(smtplib.SMTPDataError(554, b"spam")), sending.PermanentSendError)
+    refused = sending._classify(smtplib.SMTPRecipientsRefused({"a@x": (550, b"no such user")}))
+    assert isinstance(refused, sending.PermanentSendError) and refused.hard_bounce
+    assert not sending._classify(smtplib.SMTPDataError(554, b"spam")).hard_bounce
+
+
+def test_transient_errors_fail_the_delivery_after_the_last_attempt(campaign, settings):
+    # given a delivery at its last allowed attempt, when a transient error is recorded, then it fails instead of being retried
+    settings.CAMPAIGN_MAX_ATTEMPTS = 2
+    token, rows = deliveries_claim(campaign_id=campaign.pk, limit=1, now=timezone.now())
+    rows[0].attempts = 2
+    result = sending.BatchResult()
+    sending._record_failure(rows[0], token, sending.TransientSendError("421 busy"), timezone.now(), result)
+    rows[0].refresh_from_db()
+    assert rows[0].status == Delivery.Status.FAILED and result.failed == 1 and "421" in rows[0].error

@@ -1,0 +1,52 @@
+"""Celery tasks of campaigns: stable names, the email queue, and safe to run twice."""
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+
+from campaigns import tasks
+from campaigns.models import Campaign, Conversion, Suppression
+from clmsite.celery import app
+from mlcore.models import Job
+from tests.campaigns.factories import VariantFactory
+from tests.customers.factories import CustomerFactory
+
+DEPLOYED = {"campaigns.dispatch_due", "campaigns.send_batch", "campaigns.attribute_conversions", "campaigns.record_bounce"}
+
+
+def test_deployed_task_names_never_change_and_route_to_the_email_queue():
+    # given the task registry, when the campaign tasks are listed, then the deployed names are all there and route to email
+    registered = {name for name in app.tasks if name.startswith("campaigns.")}
+    assert registered == DEPLOYED
+    assert settings.CELERY_TASK_ROUTES["campaigns.*"] == {"queue": "email"}
+    beat = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"campaigns.dispatch_due", "campaigns.attribute_conversions"} <= beat
+
+
+@pytest.mark.django_db
+def test_send_batch_twice_sends_once_and_completes_the_job(mailoutbox):
+    # given a sending campaign, when send_batch is delivered twice, then each customer got one message and the job succeeded
+    CustomerFactory()
+    CustomerFactory()
+    variant = VariantFactory(campaign__holdout_share=0, share=100)
+    from campaigns.services.lifecycle import campaign_start
+
+    campaign_start(campaign_id=variant.campaign_id)
+    job_id = Campaign.objects.get().job_id
+    first = tasks.send_batch.delay(campaign_id=variant.campaign_id, job_id=job_id).get()
+    second = tasks.send_batch.delay(campaign_id=variant.campaign_id, job_id=job_id).get()
+    assert first["sent"] == 2 and second["state"] == "stopped" and second["sent"] == 0
+    assert len(mailoutbox) == 2
+    job = Job.objects.get(pk=job_id)
+    assert job.status == Job.Status.SUCCEEDED and job.done == 2
+
+
+@pytest.mark.django_db
+def test_dispatch_attribute_and_bounce_tasks_are_safe_twice():
+    # given nothing due, no clicks and one bounced address, when each task runs twice, then the second run changes nothing
+    CustomerFactory(email="b@example.com")
+    assert tasks.dispatch_due.delay().get() == tasks.dispatch_due.delay().get() == {"started": [], "runs": [], "restarted": []}
+    assert tasks.attribute_conversions.delay().get()["attributed"] == tasks.attribute_conversions.delay().get()["attributed"] == 0
+    tasks.record_bounce.delay(email="b@example.com").get()
+    tasks.record_bounce.delay(email="b@example.com").get()
+    assert Suppression.objects.count() == 1 and not Conversion.objects.exists()

@@ -1,0 +1,102 @@
+"""Public pages: signed click redirects (no open redirect), open pixel, one-click unsubscribe,
+personalised landing pages with a generic fallback."""
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from campaigns import links
+from campaigns.models import DeliveryEvent
+from customers.models import ConsentChange
+from tests.campaigns.factories import DeliveryFactory
+from tests.customers.factories import CustomerFactory, OrderLineFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def delivery():
+    return DeliveryFactory(customer=CustomerFactory(name="Dana Scully"))
+
+
+def _path(url: str) -> str:
+    return url.removeprefix("https://shop.example.com")
+
+
+def test_signed_link_to_a_campaign_url_redirects_and_records_the_click(delivery):
+    # given a link signed for a URL written in the template, when followed, then it redirects there and records a click and an open
+    response = Client().get(_path(links.tracked_url(delivery.pk, "https://shop.example.com/sale")))
+    delivery.refresh_from_db()
+    assert response.status_code == 302 and response["Location"] == "https://shop.example.com/sale"
+    assert delivery.click_count == 1 and delivery.opened_at is not None
+    assert DeliveryEvent.objects.get().url == "https://shop.example.com/sale"
+
+
+def test_signed_link_to_a_product_page_redirects(delivery):
+    # given a product with a page URL, when a signed link to it is followed, then it redirects (recommendations are campaign links)
+    ProductFactory(url="https://shop.example.com/p/lamp")
+    response = Client().get(_path(links.tracked_url(delivery.pk, "https://shop.example.com/p/lamp")))
+    assert response.status_code == 302
+
+
+def test_signed_link_to_a_foreign_url_is_refused(delivery):
+    # given a correctly signed link to a URL the campaign does not contain, when followed, then it is refused and nothing is recorded
+    response = Client().get(_path(links.tracked_url(delivery.pk, "https://evil.example.net/phish")))
+    assert response.status_code == 400
+    assert not DeliveryEvent.objects.exists()
+
+
+def test_tampered_link_is_refused(delivery):
+    # given a signed link whose token is altered, when followed, then it is refused
+    url = _path(links.tracked_url(delivery.pk, "https://shop.example.com/sale"))
+    token = url.split("/t/c/")[1].rstrip("/")
+    forged = token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb")
+    assert Client().get(f"/t/c/{forged}/").status_code == 400
+    assert Client().get("/t/c/not-a-token/").status_code == 400
+
+
+def test_open_pixel_records_an_open_and_ignores_bad_tokens(delivery):
+    # given the pixel URL, when fetched with a good and a bad token, then both return a GIF but only the good one counts
+    good = Client().get(_path(links.open_pixel_url(delivery.pk)))
+    bad = Client().get("/t/o/123:forged.gif")
+    delivery.refresh_from_db()
+    assert good["Content-Type"] == bad["Content-Type"] == "image/gif"
+    assert delivery.open_count == 1
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_unsubscribe_is_one_click_without_login_and_recorded(delivery, method):
+    # given the signed unsubscribe URL, when visited (GET link) or posted (List-Unsubscribe-Post), then consent is withdrawn at once with time and source
+    response = getattr(Client(enforce_csrf_checks=True), method)(_path(links.unsubscribe_url(delivery.pk)), data={"List-Unsubscribe": "One-Click"} if method == "post" else None)
+    delivery.customer.refresh_from_db()
+    change = ConsentChange.objects.get(customer=delivery.customer)
+    assert response.status_code == 200 and b"unsubscribed" in response.content
+    assert not delivery.customer.email_consent
+    assert change.source == "unsubscribe" and change.changed_at is not None
+
+
+def test_unsubscribe_with_a_bad_token_changes_nothing(delivery):
+    # given a forged token, when visited, then the page says the link is invalid and consent stays
+    response = Client().get(f"/u/{delivery.pk}:forged/")
+    delivery.customer.refresh_from_db()
+    assert response.status_code == 400 and delivery.customer.email_consent
+
+
+def test_landing_page_is_personalised_by_token_and_generic_otherwise(delivery):
+    # given a popular product and a delivery, when the landing page is opened with its token, a forged token and another campaign's token, then only the first is personalised
+    OrderLineFactory(product=ProductFactory(title="Garden Gnome", url="https://shop.example.com/p/gnome"))
+    slug = delivery.campaign.slug
+    personal = Client().get(_path(links.landing_url(slug, delivery.pk)))
+    forged = Client().get(f"/c/{slug}/?t={delivery.pk}:forged")
+    foreign = Client().get(f"/c/{slug}/?t={links.delivery_token(DeliveryFactory().pk)}")
+    assert personal.status_code == forged.status_code == foreign.status_code == 200
+    assert b"Hello Dana" in personal.content and b"SPRING-" in personal.content and b"Garden Gnome" in personal.content
+    assert b"Welcome" in forged.content and b"Dana" not in forged.content and b"SPRING-" not in forged.content
+    assert b"Welcome" in foreign.content
+    assert Client().get("/c/no-such-campaign/").status_code == 404
+
+
+def test_discount_codes_are_stable_per_customer_and_differ_between_customers():
+    # given a prefix, when codes are made twice for one customer and once for another, then the first two match and the third differs
+    assert links.discount_code("X", 1, 5) == links.discount_code("X", 1, 5) != links.discount_code("X", 1, 6)
+    assert links.discount_code("", 1, 5) == ""
