@@ -1,9 +1,14 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from mlcore.api import views
+from mlcore.api import recommendations, views
 
 router = SimpleRouter(trailing_slash="/?")
 router.register("model-versions", views.ModelVersionViewSet, basename="modelversion")
 router.register("jobs", views.JobViewSet, basename="job")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("customers/<str:external_id>/recommendations", recommendations.CustomerRecommendationsView.as_view(), name="customer-recommendations"),
+    path("products/<str:sku>/similar", recommendations.SimilarProductsView.as_view(), name="product-similar"),
+    *router.urls,
+]
