@@ -51,6 +51,6 @@ def _similar_rows(version_id: int, model: RecommenderModel) -> Iterator[tuple]:
 
 def _popular_rows(version_id: int, model: RecommenderModel, top_n: int) -> Iterator[tuple]:
     items = model.data.item_ids
-    for country in ["", *sorted(model.popularity.country_scores)]:
+    for country in ["", *sorted(c for c in model.popularity.country_scores if c)]:
         for rank, item in enumerate(popular_list(model, country, top_n), start=1):
             yield (version_id, country, int(items[item.column]), rank, round(item.score, 6))

@@ -15,7 +15,7 @@ import pandas as pd
 from django.conf import settings
 from django.db import transaction
 
-from customers.selectors import order_lines_frame, products_frame
+from customers.selectors import customers_frame, order_lines_frame, products_frame
 from mlcore.ml.recommend import content
 from mlcore.ml.recommend.cf import AlsConfig
 from mlcore.ml.recommend.evaluation import choose_weights, prepare
@@ -51,7 +51,18 @@ def recommender_inputs() -> tuple[pd.DataFrame, pd.DataFrame]:
     sales = lines[(lines["status"] == "placed") & (lines["quantity"] > 0) & lines["product_id"].isin(products["product_id"])]
     if sales.empty:
         raise NotEnoughData("no sales of recommendable products to train the recommender on")
-    return sales, products
+    return _with_customer_country(sales), products
+
+
+def _with_customer_country(sales: pd.DataFrame) -> pd.DataFrame:
+    """An order without a country takes its customer's (popularity is per country)."""
+    countries = customers_frame().set_index("customer_id")["country"]
+    blank = sales["country"].fillna("").eq("")
+    if not blank.any():
+        return sales
+    sales = sales.copy()
+    sales.loc[blank, "country"] = sales.loc[blank, "customer_id"].map(countries).fillna("")
+    return sales
 
 
 def product_embeddings(products: pd.DataFrame) -> tuple[list[str], np.ndarray]:

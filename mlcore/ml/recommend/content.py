@@ -7,6 +7,8 @@ cosine between that profile and its own embedding.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -19,11 +21,16 @@ def product_texts(products: pd.DataFrame) -> list[str]:
     return joined.str.strip(". ").str.lower().tolist()
 
 
-def embed_texts(texts: list[str], *, model_path: str, batch_size: int = 128, device: str | None = None) -> np.ndarray:
-    """L2-normalised float32 embeddings of the texts (one row each)."""
+@lru_cache(maxsize=2)
+def _encoder(model_path: str, device: str):
     from sentence_transformers import SentenceTransformer
 
-    encoder = SentenceTransformer(str(model_path), device=device or "cpu")
+    return SentenceTransformer(model_path, device=device)
+
+
+def embed_texts(texts: list[str], *, model_path: str, batch_size: int = 128, device: str | None = None) -> np.ndarray:
+    """L2-normalised float32 embeddings of the texts (one row each); the encoder is loaded once per process."""
+    encoder = _encoder(str(model_path), device or "cpu")
     vectors = encoder.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
     return vectors.astype(np.float32)
 

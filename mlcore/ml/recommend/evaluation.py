@@ -48,6 +48,14 @@ def prepare(lines: pd.DataFrame, products: pd.DataFrame, embeddings: np.ndarray,
     return Split(model=model, rows=rows, truth={"all": truth_all, "new": truth_new}, history=history)
 
 
+def subset(split: Split, positions: np.ndarray) -> Split:
+    """The same split restricted to some of its customers (positions into split.rows)."""
+    rows = split.rows[positions]
+    keep = set(rows.tolist())
+    truth = {p: {r: t for r, t in split.truth[p].items() if r in keep} for p in PROTOCOLS}
+    return Split(model=split.model, rows=rows, truth=truth, history=split.history[positions])
+
+
 def lists_for(split: Split, scores: np.ndarray, protocol: str, n: int = 20) -> dict[int, list[int]]:
     if protocol == "new":
         scores = rules.apply_mask(scores, split.history)
