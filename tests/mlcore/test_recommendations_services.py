@@ -1,0 +1,93 @@
+import pytest
+
+from customers.models import Product
+from mlcore.models import ModelVersion, PopularProduct, Recommendation, SimilarProduct
+from mlcore.selectors.recommendations import RecommendedProduct, popular_products, recommendations_for_customer
+from mlcore.services.bulk_rows import rows_insert
+from mlcore.services.recommendations import NotEnoughData, recommender_train
+from mlcore.tasks.recommendations import train_recommender
+from tests.customers.factories import CustomerFactory
+from tests.mlcore.recommend_shop import make_shop
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop(settings):
+    settings.RECOMMENDER_TOP_N = 5
+    settings.RECOMMENDER_EXCLUDE_RECENT_DAYS = 14
+    settings.RECOMMENDER_VALIDATION_DAYS = 90
+    return make_shop()
+
+
+def test_training_stores_lists_for_every_customer_from_the_active_version(shop):
+    # given a shop with history, when the recommender trains, then it is active and every customer has 5 stored items
+    version = recommender_train(fast=True)
+    version.refresh_from_db()
+    assert version.is_active and version.status == ModelVersion.Status.READY and version.artefact_sha256
+    assert Recommendation.objects.filter(model_version=version).values("customer").distinct().count() == 12
+    assert Recommendation.objects.filter(model_version=version, customer=shop["customers"][0]).count() == 5
+    assert SimilarProduct.objects.filter(model_version=version).exists()
+    assert PopularProduct.objects.filter(model_version=version, country="France").exists()
+    assert set(version.params["weights"]) == {"alpha", "beta", "gamma", "delta"}
+
+
+def test_fees_inactive_and_recently_bought_are_never_recommended(shop):
+    # given fees and an inactive product in every basket and a purchase 2 days ago, when trained, then none is recommended
+    version = recommender_train(fast=True)
+    stored = Recommendation.objects.filter(model_version=version)
+    assert not stored.filter(product__in=[shop["fee"], shop["inactive"]]).exists()
+    assert not stored.filter(customer=shop["customers"][0], product=shop["products"][6]).exists()
+    assert not SimilarProduct.objects.filter(similar__in=[shop["fee"], shop["inactive"]]).exists()
+
+
+def test_selector_returns_frozen_dataclasses_with_reasons(shop):
+    # given a trained recommender, when another app asks for a customer's list, then it gets RecommendedProducts with reasons
+    recommender_train(fast=True)
+    items = recommendations_for_customer(customer_id=shop["customers"][1].pk, k=3)
+    assert len(items) == 3 and all(isinstance(i, RecommendedProduct) for i in items)
+    assert all(i.reason and i.sku.startswith("SKU") for i in items)
+    with pytest.raises(AttributeError):
+        items[0].score = 1.0
+
+
+def test_a_customer_without_history_gets_their_country_popular_list(shop):
+    # given a new French customer, when asked for recommendations, then the French popular list is served
+    recommender_train(fast=True)
+    newcomer = CustomerFactory(external_id="NEW1", country="France")
+    items = recommendations_for_customer(customer_id=newcomer.pk, k=4)
+    assert [i.sku for i in items] == [i.sku for i in popular_products(country="France", k=4)]
+    assert items[0].reason == "popular in France"
+
+
+def test_a_product_made_inactive_after_training_is_filtered_at_read_time(shop):
+    # given a stored list, when its first product is deactivated, then the served list skips it
+    recommender_train(fast=True)
+    customer_id = shop["customers"][2].pk
+    first = recommendations_for_customer(customer_id=customer_id, k=5)[0]
+    Product.objects.filter(pk=first.product_id).update(active=False)
+    assert first.sku not in [i.sku for i in recommendations_for_customer(customer_id=customer_id, k=5)]
+
+
+def test_train_task_twice_keeps_one_active_version_and_prunes_old_rows(shop):
+    # given the task run three times, when done, then the newest is active and only two versions keep rows
+    results = [train_recommender.apply(kwargs={"fast": True}).get() for _ in range(3)]
+    versions = ModelVersion.objects.filter(kind="recommender")
+    assert versions.count() == 3 and versions.get(is_active=True).pk == results[-1]["model_version"]
+    assert Recommendation.objects.values("model_version").distinct().count() == 2
+    assert Recommendation.objects.filter(model_version_id=results[-1]["model_version"], customer=shop["customers"][0]).count() == 5
+
+
+def test_training_without_sales_is_skipped_with_a_reason():
+    # given an empty shop, when the task runs, then it reports that there is nothing to train on
+    with pytest.raises(NotEnoughData):
+        recommender_train(fast=True)
+    assert "skipped" in train_recommender.apply().get()
+
+
+def test_rows_insert_writes_every_row(shop):
+    # given 7 popular rows, when inserted in batches of 3 (COPY on PostgreSQL), then all 7 exist
+    version = ModelVersion.objects.create(kind="recommender", version=99)
+    rows = [(version.pk, "Spain", p.pk, rank, 1.0 / rank) for rank, p in enumerate(shop["products"][:7], start=1)]
+    assert rows_insert(model=PopularProduct, fields=("model_version", "country", "product", "rank", "score"), rows=iter(rows), batch_size=3) == 7
+    assert list(PopularProduct.objects.filter(model_version=version).values_list("rank", flat=True)) == list(range(1, 8))
