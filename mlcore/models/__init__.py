@@ -1,4 +1,9 @@
 """mlcore's tables, one module per area; every model is re-exported here for Django."""
+from mlcore.models.features import CustomerFeatures, FeatureSnapshot
 from mlcore.models.registry import Job, ModelVersion
+from mlcore.models.segments import Segment, SegmentationRun, SegmentMembership, SegmentTransition
 
-__all__ = ["Job", "ModelVersion"]
+__all__ = [
+    "CustomerFeatures", "FeatureSnapshot", "Job", "ModelVersion",
+    "Segment", "SegmentationRun", "SegmentMembership", "SegmentTransition",
+]

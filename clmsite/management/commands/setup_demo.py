@@ -12,7 +12,11 @@ from django.contrib.auth import get_user_model
 from django.core.management import BaseCommand, call_command
 
 # (command name, arguments) run in order after the admin user exists.
-DEMO_STEPS: list[tuple[str, list[str]]] = []
+DEMO_STEPS: list[tuple[str, list[str]]] = [
+    # two snapshots of the bundled 2010-2011 data, so the admin shows moves between segments
+    ("segment_customers", ["--snapshot-at", "2011-09-01"]),
+    ("segment_customers", ["--snapshot-at", "2011-12-10"]),
+]
 
 
 class Command(BaseCommand):
