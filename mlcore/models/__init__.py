@@ -1,6 +1,12 @@
 """mlcore's tables, one module per area; every model is re-exported here for Django."""
+from mlcore.models.features import CustomerFeatures, FeatureSnapshot
 from mlcore.models.predictions import CustomerScore, DriftReport
 from mlcore.models.recommendations import PopularProduct, Recommendation, SimilarProduct
 from mlcore.models.registry import Job, ModelVersion
+from mlcore.models.segments import Segment, SegmentationRun, SegmentMembership, SegmentTransition
 
-__all__ = ["CustomerScore", "DriftReport", "Job", "ModelVersion", "PopularProduct", "Recommendation", "SimilarProduct"]
+__all__ = [
+    "CustomerFeatures", "CustomerScore", "DriftReport", "FeatureSnapshot", "Job", "ModelVersion",
+    "PopularProduct", "Recommendation", "Segment", "SegmentationRun", "SegmentMembership", "SegmentTransition",
+    "SimilarProduct",
+]

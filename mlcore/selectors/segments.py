@@ -1,0 +1,103 @@
+"""Reads of segmentation runs: current segments, members, histories, transitions, chart data.
+
+"Latest run" is the ready K-means run with the latest snapshot date. Campaigns call
+`current_segments`, `customer_ids_in_segments` and `customer_ids_entered_segment`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import QuerySet
+from django.db.models.functions import Mod
+
+from mlcore.models import CustomerFeatures, Segment, SegmentationRun, SegmentMembership, SegmentTransition
+
+
+def latest_run(*, before: datetime | None = None) -> SegmentationRun | None:
+    qs = SegmentationRun.objects.ready().filter(method=SegmentationRun.Method.KMEANS)
+    if before is not None:
+        qs = qs.filter(snapshot_at__lt=before)
+    return qs.latest_first().first()
+
+
+def current_segments() -> list[tuple[str, str]]:
+    """(key, name) of every segment of the latest run, largest first; [] before the first run."""
+    run = latest_run()
+    if run is None:
+        return []
+    return list(run.segments.order_by("-size", "key").values_list("key", "name"))
+
+
+def customer_ids_in_segments(*, segment_keys: list[str]) -> QuerySet:
+    """Ids of the customers in any of these segments in the latest run (empty before the first run)."""
+    run = latest_run()
+    return SegmentMembership.objects.filter(run=run, segment__key__in=segment_keys).values_list("customer_id", flat=True)
+
+
+def customer_ids_entered_segment(*, segment_key: str, since: datetime) -> QuerySet:
+    """Customers in the segment in the latest run who were not in it in the last run before `since`.
+
+    Without a run before `since`, every current member counts as having entered.
+    """
+    run = latest_run()
+    current = SegmentMembership.objects.filter(run=run, segment__key=segment_key)
+    before = latest_run(before=since)
+    if before is not None and run is not None and before.pk != run.pk:
+        earlier = SegmentMembership.objects.filter(run=before, segment__key=segment_key).values("customer_id")
+        current = current.exclude(customer_id__in=earlier)
+    elif before is not None:
+        current = current.none()
+    return current.values_list("customer_id", flat=True)
+
+
+def segment_list(*, run_id: int | None = None) -> QuerySet[Segment]:
+    """Segments of a run (default: the latest), largest first."""
+    run_id = run_id or getattr(latest_run(), "pk", None)
+    return Segment.objects.filter(run_id=run_id).select_related("run").order_by("-size", "key")
+
+
+def segment_members(*, segment_id: int) -> QuerySet[SegmentMembership]:
+    return SegmentMembership.objects.filter(segment_id=segment_id).select_related("customer")
+
+
+def customer_segment_history(*, customer_id: int) -> QuerySet[SegmentMembership]:
+    """The customer's segment in every ready run, newest first."""
+    return (
+        SegmentMembership.objects.filter(customer_id=customer_id, run__status=SegmentationRun.Status.READY)
+        .select_related("segment", "run")
+        .order_by("-run__snapshot_at", "-run_id")
+    )
+
+
+@dataclass(frozen=True)
+class TransitionMatrix:
+    from_names: list[str]  # "(new)" first when there are customers new to this run
+    to_names: list[str]
+    counts: list[list[int]]
+
+
+def transition_matrix(*, run_id: int) -> TransitionMatrix:
+    rows = list(SegmentTransition.objects.filter(run_id=run_id).values_list("from_segment__name", "to_segment__name", "count"))
+    to_names = list(Segment.objects.filter(run_id=run_id).order_by("-size", "key").values_list("name", flat=True))
+    sources = sorted({src for src, _, _ in rows if src is not None})
+    from_names = (["(new)"] if any(src is None for src, _, _ in rows) else []) + sources
+    counts = [[0] * len(to_names) for _ in from_names]
+    for src, dst, n in rows:
+        counts[from_names.index(src or "(new)")][to_names.index(dst)] += n
+    return TransitionMatrix(from_names=from_names, to_names=to_names, counts=counts)
+
+
+def scatter_sample(*, run_id: int, size: int = 2000) -> list[dict]:
+    """Recency and monetary value of an evenly spaced sample of the run's members, with segment."""
+    run = SegmentationRun.objects.get(pk=run_id)
+    members = SegmentMembership.objects.filter(run=run)
+    total = members.count()
+    step = max(1, total // size)
+    sampled = members.annotate(bucket=Mod("customer_id", step)).filter(bucket=0).order_by("customer_id")
+    picked = dict(sampled.values_list("customer_id", "segment__name")[:size])
+    values = CustomerFeatures.objects.filter(snapshot_id=run.feature_snapshot_id, customer_id__in=list(picked))
+    return [
+        {"segment": picked[c], "recency_days": r, "monetary": m}
+        for c, r, m in values.values_list("customer_id", "recency_days", "monetary")
+    ]

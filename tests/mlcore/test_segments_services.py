@@ -1,0 +1,155 @@
+import datetime as dt
+import math
+
+import pandas as pd
+import pytest
+
+from customers.models import Customer
+from mlcore.models import (
+    CustomerFeatures,
+    FeatureSnapshot,
+    Job,
+    ModelVersion,
+    SegmentationRun,
+    SegmentMembership,
+    SegmentTransition,
+)
+from mlcore.selectors import segments as selectors
+from mlcore.selectors.features import feature_snapshot_frame
+from mlcore.services.bulk_write import frame_insert
+from mlcore.services.features import feature_snapshot_build
+from mlcore.services.segments import NothingToSegment, segmentation_run_build
+from mlcore.tasks.segments import segment_customers
+from tests.mlcore.segment_shop import SNAPSHOT, make_shop
+
+pytestmark = pytest.mark.django_db
+LATER = SNAPSHOT + dt.timedelta(days=30)
+
+
+def test_feature_snapshot_is_stored_read_back_and_reused():
+    # given the shop, when a snapshot is built twice and read, then one snapshot holds each customer's values
+    ids = make_shop()
+    first = feature_snapshot_build(snapshot_at=SNAPSHOT)
+    assert feature_snapshot_build(snapshot_at=SNAPSHOT) == first
+    frame = feature_snapshot_frame(snapshot_id=first)
+    assert FeatureSnapshot.objects.get().status == "ready" and len(frame) == 32
+    best = frame.loc[ids["best"][0]]
+    assert best["frequency"] == 12 and best["monetary"] == pytest.approx(12 * 120)
+    assert math.isnan(frame.loc[ids["new"][0], "interpurchase_mean_days"])
+    assert math.isnan(best["review_rating_mean"])
+
+
+def test_feature_snapshot_is_point_in_time():
+    # given a snapshot 10 days earlier, when built, then the new customers (first order 5 days before) are absent
+    ids = make_shop()
+    frame = feature_snapshot_frame(snapshot_id=feature_snapshot_build(snapshot_at=SNAPSHOT - dt.timedelta(days=10)))
+    assert not set(ids["new"]) & set(frame.index)
+    assert frame.loc[ids["best"][0], "frequency"] == 12 - 1  # the order 3 days before the later snapshot is unseen
+
+
+def test_frame_insert_writes_nan_as_null():
+    # given a frame with a NaN, when inserted, then the row holds NULL
+    snapshot = FeatureSnapshot.objects.create(snapshot_at=SNAPSHOT)
+    customer = Customer.objects.create(external_id="X1")
+    frame = pd.DataFrame({"snapshot_id": [snapshot.pk], "customer_id": [customer.pk], "recency_days": [float("nan")], "frequency": [2.0]})
+    assert frame_insert(model=CustomerFeatures, frame=frame) == 1
+    row = CustomerFeatures.objects.get()
+    assert row.recency_days is None and row.frequency == 2.0
+
+
+def test_run_stores_named_segments_memberships_and_model_version():
+    # given the shop, when segmented, then every customer has one segment, names follow behaviour and the model is registered
+    ids = make_shop()
+    run = SegmentationRun.objects.get(pk=segmentation_run_build(snapshot_at=SNAPSHOT))
+    assert run.status == "ready" and run.k == 4 and run.customer_count == 32
+    assert SegmentMembership.objects.filter(run=run).count() == 32
+    segment_of = dict(SegmentMembership.objects.filter(run=run).values_list("customer_id", "segment__name"))
+    assert {segment_of[c] for c in ids["best"]} == {"Champions"}
+    assert {segment_of[c] for c in ids["new"]} == {"New"}
+    assert run.model_version.kind == "segmentation" and run.model_version.is_active
+    assert run.model_version.metrics["k"] == 4
+    assert sum(s.revenue_share for s in run.segments.all()) == pytest.approx(1.0)
+    assert list(SegmentTransition.objects.filter(run=run).values_list("from_segment", flat=True).distinct()) == [None]
+
+
+def test_identity_is_stable_between_two_runs_and_transitions_are_counted():
+    # given two runs a month apart, when the second is built, then segment keys carry over and moves are counted
+    ids = make_shop()
+    first = segmentation_run_build(snapshot_at=SNAPSHOT)
+    second = segmentation_run_build(snapshot_at=LATER)
+    keys = [set(SegmentationRun.objects.get(pk=r).segments.values_list("key", flat=True)) for r in (first, second)]
+    assert keys[0] == keys[1]
+    assert SegmentationRun.objects.get(pk=second).metrics["matched_to_previous"] == 4
+    champion = ids["best"][0]
+    history = list(selectors.customer_segment_history(customer_id=champion).values_list("run_id", "segment__key"))
+    assert history == [(second, "champions"), (first, "champions")]
+    matrix = selectors.transition_matrix(run_id=second)
+    assert sum(map(sum, matrix.counts)) == 32 and "(new)" not in matrix.from_names
+    i, j = matrix.from_names.index("Champions"), matrix.to_names.index("Champions")
+    assert matrix.counts[i][j] == 8
+
+
+def test_selectors_for_campaigns():
+    # given two runs where nobody changes segment, when campaigns ask, then members and entrants are right
+    ids = make_shop()
+    assert selectors.current_segments() == [] and list(selectors.customer_ids_in_segments(segment_keys=["new"])) == []
+    segmentation_run_build(snapshot_at=SNAPSHOT)
+    assert ("champions", "Champions") in selectors.current_segments()
+    assert sorted(selectors.customer_ids_in_segments(segment_keys=["champions", "new"])) == sorted(ids["best"] + ids["new"])
+    assert sorted(selectors.customer_ids_entered_segment(segment_key="new", since=SNAPSHOT)) == sorted(ids["new"])
+    segmentation_run_build(snapshot_at=LATER)
+    assert list(selectors.customer_ids_entered_segment(segment_key="champions", since=LATER)) == []
+    assert list(selectors.customer_ids_entered_segment(segment_key="champions", since=SNAPSHOT + dt.timedelta(days=40))) == []
+
+
+def test_entered_segment_counts_customers_who_moved_in():
+    # given a customer moved into At risk by the later run, when asked who entered At risk, then only that customer
+    ids = make_shop()
+    first = segmentation_run_build(snapshot_at=SNAPSHOT)
+    second = segmentation_run_build(snapshot_at=LATER)
+    mover = ids["best"][0]
+    at_risk = SegmentationRun.objects.get(pk=second).segments.get(key="at_risk")
+    SegmentMembership.objects.filter(run_id=second, customer_id=mover).update(segment=at_risk)
+    assert list(selectors.customer_ids_entered_segment(segment_key="at_risk", since=LATER)) == [mover]
+    assert first != second
+
+
+def test_task_twice_makes_one_run_and_reports_progress():
+    # given the shop, when the task runs twice for the same date, then one run exists and both jobs succeeded
+    make_shop()
+    a = segment_customers.apply(kwargs={"snapshot_at": SNAPSHOT.isoformat()}).get()
+    b = segment_customers.apply(kwargs={"snapshot_at": SNAPSHOT.isoformat()}).get()
+    assert a["run_id"] == b["run_id"]
+    assert SegmentationRun.objects.count() == 1 and SegmentMembership.objects.count() == 32
+    assert ModelVersion.objects.filter(kind="segmentation").count() == 1
+    jobs = list(Job.objects.filter(kind="segment_customers").values_list("status", "done", "total"))
+    assert jobs == [("succeeded", 4, 4), ("succeeded", 4, 4)]
+
+
+def test_task_on_an_empty_shop_skips_with_a_reason():
+    # given no orders, when the task runs, then the job succeeds saying there was nothing to segment
+    result = segment_customers.apply(kwargs={"snapshot_at": SNAPSHOT.isoformat()}).get()
+    assert result["run_id"] is None and "nothing to segment" in result["skipped"]
+    assert Job.objects.get().result["skipped"].startswith("Only 0 customers")
+    with pytest.raises(NothingToSegment):
+        segmentation_run_build(snapshot_at=SNAPSHOT)
+
+
+def test_task_name_is_stable():
+    # given the deployed beat schedule, when the task is looked up, then its name and queue are the scheduled ones
+    from django.conf import settings
+
+    assert segment_customers.name == "mlcore.segment_customers"
+    assert settings.CELERY_BEAT_SCHEDULE["segment-customers-nightly"]["task"] == segment_customers.name
+
+
+def test_command_prints_the_segments():
+    # given the shop, when the command runs, then it lists the segments by name
+    import io
+
+    from django.core.management import call_command
+
+    make_shop()
+    out = io.StringIO()
+    call_command("segment_customers", "--snapshot-at", "2011-12-10", "--k", "4", stdout=out)
+    assert "Champions" in out.getvalue() and SegmentationRun.objects.get().k == 4
