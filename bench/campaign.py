@@ -183,6 +183,7 @@ def main() -> None:
             w.terminate()
             w.wait(timeout=30)
         server.terminate()
+    print(f"SMTP server received {counter.value} messages for {recipients} recipients (one each: {counter.value == recipients})")
     print(f"sent {counter.value} messages to the SMTP server in {elapsed:.1f} s "
           f"(ledger included): {counter.value / elapsed:.0f} messages/s with {args.workers} workers; "
           f"sending only: {counter.value / (elapsed - frozen):.0f} messages/s")

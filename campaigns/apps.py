@@ -1,3 +1,4 @@
+"""The campaigns app: email campaigns, their ledger, tracking and results."""
 from django.apps import AppConfig
 
 
