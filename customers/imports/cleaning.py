@@ -28,6 +28,7 @@ COUNTRY_NAMES = {
 }
 
 _SPACES = re.compile(r"\s+")
+_FLOAT_ZERO = re.compile(r"\.0+$")
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")  # "T-LIGHT" -> "T-Light", "DON'T" -> "Don't"
 
 
@@ -82,6 +83,12 @@ def make_timezone_aware(stamps: pd.Series, shop_timezone: str) -> pd.Series:
     return stamps.dt.tz_convert("UTC")
 
 
+def per_value(series: pd.Series, function) -> pd.Series:
+    """Apply a Python function once per distinct value (ids and codes repeat a lot)."""
+    unique = series.unique()
+    return series.map(dict(zip(unique, map(function, unique), strict=True)))
+
+
 # --- text -----------------------------------------------------------------------------------
 def title_case(text: str) -> str:
     """Whitespace collapsed; SHOUTED words capitalised, mixed-case words ('125g', 'iPhone') kept."""
@@ -91,24 +98,21 @@ def title_case(text: str) -> str:
 
 def normalise_text(frame: pd.DataFrame, column: str, report: ImportReport, *, titles: bool) -> pd.Series:
     """Collapse whitespace (and title-case shouted titles); count the lines whose text changed."""
-    unique = pd.Series(frame[column].unique())
-    fixed = unique.map(title_case if titles else (lambda t: _SPACES.sub(" ", t).strip()))
-    lookup = dict(zip(unique, fixed, strict=True))
-    result = frame[column].map(lookup)
+    result = per_value(frame[column], title_case if titles else (lambda t: _SPACES.sub(" ", t).strip()))
     report.count(f"{column}_text_normalised", result != frame[column], frame)
     return result
 
 
 def standardise_countries(frame: pd.DataFrame, report: ImportReport) -> pd.Series:
     """Codes and aliases to one English short name ('EIRE' -> 'Ireland'); unknown regions blank."""
-    result = frame["country"].map(lambda c: COUNTRY_NAMES.get(c, c))
+    result = per_value(frame["country"], lambda c: COUNTRY_NAMES.get(c, c))
     report.count("country_standardised", result != frame["country"], frame)
     return result
 
 
 def normalise_customer_ids(frame: pd.DataFrame, report: ImportReport) -> pd.Series:
     """'17850.0' (a spreadsheet's float) -> '17850'."""
-    result = frame["customer_id"].str.replace(r"\.0+$", "", regex=True)
+    result = per_value(frame["customer_id"], lambda c: _FLOAT_ZERO.sub("", c))
     report.count("customer_id_normalised", result != frame["customer_id"], frame)
     return result
 
@@ -123,7 +127,7 @@ def rule_guest_lines(frame: pd.DataFrame, report: ImportReport) -> pd.Series:
 
 def rule_cancellations(frame: pd.DataFrame, report: ImportReport, prefix: str) -> pd.Series:
     """Invoices starting with the cancellation prefix ('C'): credit notes, kept as cancelled orders."""
-    cancelled = frame["order_id"].str.startswith(prefix) if prefix else pd.Series(False, index=frame.index)
+    cancelled = per_value(frame["order_id"], lambda o: bool(prefix) and o.startswith(prefix)).astype(bool)
     report.count("cancellations", cancelled, frame)
     return cancelled
 
@@ -138,7 +142,7 @@ def rule_non_positive_quantities(frame: pd.DataFrame, report: ImportReport) -> p
 
 def rule_missing_description(frame: pd.DataFrame, report: ImportReport) -> None:
     """No description: the SKU's title comes from its other lines (or the SKU itself)."""
-    report.count("missing_description", frame["description"].str.strip() == "", frame)
+    report.count("missing_description", per_value(frame["description"], lambda d: not d.strip()).astype(bool), frame)
 
 
 def rule_exact_duplicates(frame: pd.DataFrame, report: ImportReport, columns: list[str]) -> pd.Series:
@@ -158,8 +162,7 @@ def rule_non_positive_prices(frame: pd.DataFrame, report: ImportReport) -> pd.Se
 
 def rule_fee_codes(frame: pd.DataFrame, report: ImportReport) -> pd.Series:
     """Stock codes that are not products (postage, fees, adjustments, vouchers): Product(kind=fee)."""
-    upper = frame["sku"].str.upper()
-    fee = upper.isin(FEE_CODES) | upper.str.startswith(FEE_PREFIXES)
+    fee = per_value(frame["sku"], lambda sku: sku.upper() in FEE_CODES or sku.upper().startswith(FEE_PREFIXES)).astype(bool)
     report.count("fee_lines", fee, frame)
     report.figures["fee_codes"] = int(frame.loc[fee, "sku"].nunique())
     return fee

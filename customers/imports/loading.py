@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,7 +50,6 @@ class TableLoad:
     least: tuple[str, ...] = ()
     keep_existing: tuple[str, ...] = ()
     keep_if_missing: tuple[str, ...] = ()
-    conflict_where: str = ""
 
     @property
     def table(self) -> str:
@@ -107,7 +107,9 @@ def _db_value(field: models.Field, value):
         return None
     if isinstance(field, models.DateTimeField):
         return connection.ops.adapt_datetimefield_value(value)
-    if isinstance(field, models.JSONField):
+    if isinstance(field, models.UUIDField) and isinstance(value, str) and not connection.features.has_native_uuid_field:
+        return value  # already the 32 hex digits SQLite stores
+    if isinstance(field, models.JSONField | models.UUIDField):
         return field.get_db_prep_save(value, connection)
     return value
 
@@ -135,11 +137,13 @@ def _merged(spec: TableLoad, name: str, old, new):
 
 # --- batched (portable) ---------------------------------------------------------------------
 def keyed(model: type[models.Model], key: str, values: list) -> models.QuerySet:
-    """Rows by natural key; a key indexed only where non-blank (a partial unique index) says so,
-    so that SQLite's planner can use that index."""
-    qs = model.objects.filter(**{f"{key}__in": values})
-    field = model._meta.get_field(key)
-    return qs.exclude(**{key: ""}) if field.blank and not field.null else qs
+    """Rows by natural key."""
+    return model.objects.filter(**{f"{key}__in": values})
+
+
+def key_text(value) -> str:
+    """A key as the frames spell it: UUID keys (order-line hashes) as 32 hex digits."""
+    return value.hex if isinstance(value, uuid.UUID) else value
 
 
 def _existing(spec: TableLoad, keys: list) -> dict:
@@ -149,7 +153,7 @@ def _existing(spec: TableLoad, keys: list) -> dict:
     for start in range(0, len(keys), KEY_CHUNK):
         chunk = keys[start:start + KEY_CHUNK]
         rows = keyed(spec.model, spec.key, chunk).values_list(spec.key, "id", *spec.fields)
-        out.update({row[0]: row[1:] for row in rows})
+        out.update({key_text(row[0]): row[1:] for row in rows})
     return out
 
 
@@ -238,19 +242,35 @@ def _copy_upsert(spec: TableLoad, counts: TableCounts, progress: Progress) -> No
 
 
 def _copy_rows(raw_cursor, stage: str, cols: list[str], spec: TableLoad, columns: list[str], progress: Progress) -> None:
-    values = python_values(spec, [c for c in columns[1:]])
-    keys = list(spec.frame[spec.key])
-    json_at = [i for i, c in enumerate(columns[1:]) if isinstance(spec.field(c), models.JSONField)]
-    with raw_cursor.copy(f'COPY "{stage}" ({", ".join(cols)}) FROM STDIN') as copy:
-        for i, key in enumerate(keys):
-            row = [v[i] for v in values]
-            for j in json_at:
-                row[j] = json.dumps(row[j])
-            copy.write_row([key, *row])
-            if (i + 1) % BATCH_SIZE == 0:
-                progress(BATCH_SIZE)
-                after_batch(BATCH_SIZE)
-    progress(len(keys) % BATCH_SIZE)
+    """COPY in CSV written by pandas (C speed), one BATCH_SIZE slice at a time."""
+    text = _copy_text_frame(spec, columns)
+    with raw_cursor.copy(f'COPY "{stage}" ({", ".join(cols)}) FROM STDIN (FORMAT csv, NULL \'\\N\')') as copy:
+        for start in range(0, len(text), BATCH_SIZE):
+            part = text.iloc[start:start + BATCH_SIZE]
+            copy.write(part.to_csv(index=False, header=False, na_rep="\\N").encode())
+            progress(len(part))
+            after_batch(len(part))
+
+
+def _copy_text_frame(spec: TableLoad, columns: list[str]) -> pd.DataFrame:
+    """The columns as COPY-ready values: UTC timestamps, fixed decimals, JSON text, nullable ints."""
+    out = pd.DataFrame(index=spec.frame.index)
+    for name in columns:
+        field = spec.model._meta.get_field(spec.key) if name == spec.key else spec.field(name)
+        series = spec.frame[name]
+        if isinstance(field, models.DateTimeField):
+            stamps = pd.to_datetime(series, utc=True)
+            out[name] = stamps.dt.strftime("%Y-%m-%d %H:%M:%S.%f+00:00").where(stamps.notna(), None)
+        elif isinstance(field, models.DecimalField):
+            numbers = pd.to_numeric(series, errors="coerce").round(field.decimal_places)
+            out[name] = numbers.map(lambda v, p=field.decimal_places: f"{v:.{p}f}").where(numbers.notna(), None)
+        elif isinstance(field, models.JSONField):
+            out[name] = series.map(json.dumps)
+        elif isinstance(field, models.IntegerField | models.ForeignKey):
+            out[name] = pd.to_numeric(series, errors="coerce").astype("Int64")
+        else:
+            out[name] = series
+    return out
 
 
 def _merge_sql(spec: TableLoad, name: str, column: str) -> str:
@@ -274,7 +294,7 @@ def _upsert_sql(spec: TableLoad, stage: str, cols: list[str], now: datetime) -> 
     sets = [f'"{c}" = {m}' for (_f, c), m in zip(fields, merges, strict=True)]
     sets += [f'"{f.column}" = %s' for f in spec.model._meta.concrete_fields if getattr(f, "auto_now", False)]
     old = ", ".join(f't."{c}"' for _f, c in fields)
-    conflict = f'("{cols[0]}")' + (f" WHERE {spec.conflict_where}" if spec.conflict_where else "")
+    conflict = f'("{cols[0]}")'
     return (
         f'WITH up AS (INSERT INTO "{spec.table}" AS t ({", ".join(insert_cols)}) SELECT {select} FROM "{stage}" s '
         f"ON CONFLICT {conflict} DO UPDATE SET {', '.join(sets)} "

@@ -10,7 +10,7 @@ import pandas as pd
 from django.db import connection
 from django.db.models import Max
 
-from customers.imports.loading import KEY_CHUNK, Progress, TableLoad, keyed, table_load
+from customers.imports.loading import KEY_CHUNK, Progress, TableLoad, key_text, keyed, table_load
 from customers.imports.orders import OrderFrames
 from customers.imports.report import ImportReport
 from customers.models import Customer, Order, OrderLine, Product
@@ -33,11 +33,10 @@ def load_orders(frames: OrderFrames, report: ImportReport, *, progress: Progress
     lines["line_no"] = _line_numbers(lines)
     line_fields = ("order_id", "product_id", "quantity", "unit_price")
     sales, returns = lines[lines["quantity"] > 0], lines[lines["quantity"] < 0].copy()
-    load(TableLoad(OrderLine, "source_key", sales, line_fields, insert_only=("line_no",), conflict_where="source_key <> ''"), "order_lines")
+    load(TableLoad(OrderLine, "source_key", sales, line_fields, insert_only=("line_no",)), "order_lines")
     sale_ids = _id_map(OrderLine, "source_key", list(returns["returned_key"].dropna().unique()))
     returns["returned_line_id"] = returns["returned_key"].map(sale_ids)
-    load(TableLoad(OrderLine, "source_key", returns, (*line_fields, "returned_line_id"), insert_only=("line_no",),
-                   conflict_where="source_key <> ''"), "order_lines")
+    load(TableLoad(OrderLine, "source_key", returns, (*line_fields, "returned_line_id"), insert_only=("line_no",)), "order_lines")
     # Totals are derived from the stored lines, not part of the order comparison above.
     report.figures["order_totals_set"] = order_totals_refresh(order_ids=list(order_ids.values()))
 
@@ -45,7 +44,7 @@ def load_orders(frames: OrderFrames, report: ImportReport, *, progress: Progress
 def _id_map(model, key: str, values: list) -> dict:
     out = {}
     for start in range(0, len(values), KEY_CHUNK):
-        out.update(keyed(model, key, values[start:start + KEY_CHUNK]).values_list(key, "id"))
+        out.update((key_text(k), pk) for k, pk in keyed(model, key, values[start:start + KEY_CHUNK]).values_list(key, "id"))
     return out
 
 
@@ -56,7 +55,7 @@ def _line_numbers(lines: pd.DataFrame) -> pd.Series:
     if OrderLine.objects.exists():
         for start in range(0, len(order_ids), KEY_CHUNK):
             chunk = OrderLine.objects.filter(order_id__in=order_ids[start:start + KEY_CHUNK])
-            known.update(chunk.values_list("source_key", flat=True))
+            known.update(key_text(k) for k in chunk.values_list("source_key", flat=True))
             highest.update(chunk.values("order_id").annotate(top=Max("line_no")).values_list("order_id", "top"))
     new = ~lines["source_key"].isin(known)
     numbers = pd.Series(0, index=lines.index, dtype="int64")
@@ -66,15 +65,20 @@ def _line_numbers(lines: pd.DataFrame) -> pd.Series:
 
 
 def order_totals_refresh(*, order_ids: list[int]) -> int:
-    """Set each order's total to the sum of its stored lines where it differs; returns rows changed."""
+    """Set each order's total to the sum of its stored lines where it differs; returns rows changed.
+
+    One set-based UPDATE ... FROM an aggregate per chunk of orders (PostgreSQL, SQLite >= 3.33)."""
     q = connection.ops.quote_name
     order, line = q(Order._meta.db_table), q(OrderLine._meta.db_table)
-    total = f"COALESCE((SELECT ROUND(SUM(l.quantity * l.unit_price), 2) FROM {line} l WHERE l.order_id = {order}.id), 0)"
     changed = 0
     with connection.cursor() as cursor:
         for start in range(0, len(order_ids), KEY_CHUNK):
             chunk = order_ids[start:start + KEY_CHUNK]
             marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(f"UPDATE {order} SET total = {total} WHERE id IN ({marks}) AND total <> {total}", chunk)
+            cursor.execute(
+                f"UPDATE {order} SET total = s.t FROM (SELECT order_id, ROUND(SUM(quantity * unit_price), 2) AS t FROM {line} "
+                f"WHERE order_id IN ({marks}) GROUP BY order_id) AS s WHERE {order}.id = s.order_id AND {order}.total <> s.t",
+                chunk,
+            )
             changed += max(cursor.rowcount, 0)
     return changed

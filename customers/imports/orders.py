@@ -5,13 +5,12 @@ that drops it); every rule counts the lines as read, see customers.imports.repor
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import pandas as pd
 
 from customers.imports import cleaning as rules
-from customers.imports.readers import Layout, RawTable
+from customers.imports.readers import Layout, RawTable, row_hashes
 from customers.imports.report import ImportReport
 
 KEY_COLUMNS = ["order_id", "sku", "description", "quantity", "placed_at", "unit_price", "customer_id", "country"]
@@ -26,12 +25,11 @@ class OrderFrames:
 
 
 def line_keys(frame: pd.DataFrame) -> pd.Series:
-    """The natural key of a line: a 128-bit BLAKE2b hash of its source fields as written.
+    """The natural key of a line: a 128-bit BLAKE2b hash of its eight source fields as written.
 
     Exact duplicates are dropped before loading, so within one file the key is unique; the same
     line in another (overlapping) file gets the same key and merges instead of duplicating."""
-    joined = frame[KEY_COLUMNS[0]].str.cat([frame[c] for c in KEY_COLUMNS[1:]], sep="\x1f")
-    return pd.Series([hashlib.blake2b(s.encode(), digest_size=16).hexdigest() for s in joined], index=frame.index)
+    return pd.Series(row_hashes(frame[KEY_COLUMNS]), index=frame.index)
 
 
 def clean_orders(raw: RawTable, layout: Layout, report: ImportReport, *, shop_timezone: str, currency: str) -> OrderFrames:

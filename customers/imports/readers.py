@@ -215,6 +215,5 @@ def _select_columns(frame: pd.DataFrame, source: str, layout: Layout) -> pd.Data
 
 def row_hashes(frame: pd.DataFrame) -> list[str]:
     """A 128-bit BLAKE2b hash of every column of each row as written: its identity in the file."""
-    text = frame.astype(str)
-    joined = text.iloc[:, 0].str.cat([text[c] for c in text.columns[1:]], sep="\x1f") if len(text.columns) > 1 else text.iloc[:, 0]
-    return [hashlib.blake2b(s.encode(), digest_size=16).hexdigest() for s in joined]
+    columns = [frame[c].astype(str).tolist() for c in frame.columns]
+    return [hashlib.blake2b("\x1f".join(row).encode(), digest_size=16).hexdigest() for row in zip(*columns, strict=True)]

@@ -26,7 +26,7 @@ Progress = Callable[[int], None]
 
 def import_file(*, path: str | Path, kind: str, preset: str | None = None, mapping: dict | None = None,
                 synthetic_emails: bool = False, progress: Progress | None = None, backend: str | None = None,
-                source_name: str | None = None) -> int:
+                source_name: str | None = None, on_total: Progress | None = None) -> int:
     """Import one file (gzip or plain, CSV or xlsx); returns the ImportBatch id.
 
     Raises ImportFileError (after marking the batch failed) for bad input."""
@@ -36,18 +36,20 @@ def import_file(*, path: str | Path, kind: str, preset: str | None = None, mappi
     except OSError as exc:
         raise ImportFileError(str(path), None, f"cannot read the file ({exc.strerror})") from exc
     return import_bytes(data=data, source_name=source_name or path.name, kind=kind, preset=preset, mapping=mapping,
-                        synthetic_emails=synthetic_emails, progress=progress, backend=backend)
+                        synthetic_emails=synthetic_emails, progress=progress, backend=backend, on_total=on_total)
 
 
 def import_bytes(*, data: bytes, source_name: str, kind: str, preset: str | None = None, mapping: dict | None = None,
-                 synthetic_emails: bool = False, progress: Progress | None = None, backend: str | None = None) -> int:
+                 synthetic_emails: bool = False, progress: Progress | None = None, backend: str | None = None,
+                 on_total: Progress | None = None) -> int:
+    """Import raw bytes (a file's content); progress gets rows written, on_total the rows to write."""
     layout = layout_for(kind=kind, preset=preset, mapping=mapping)
     batch = ImportBatch.objects.create(
         kind=kind, source_name=source_name[:300], preset=preset or "", mapping=dict(layout.columns),
         status=ImportBatch.Status.RUNNING, started_at=timezone.now(),
     )
     try:
-        report = _run(batch, data, layout, synthetic_emails=synthetic_emails, progress=progress, backend=backend)
+        report = _run(batch, data, layout, synthetic_emails=synthetic_emails, progress=progress, backend=backend, on_total=on_total)
     except ImportFileError as exc:
         exc.batch_id = batch.pk
         _batch_fail(batch, str(exc))
@@ -60,22 +62,29 @@ def import_bytes(*, data: bytes, source_name: str, kind: str, preset: str | None
 
 
 def _run(batch: ImportBatch, data: bytes, layout: Layout, *, synthetic_emails: bool, progress: Progress | None,
-         backend: str | None) -> ImportReport:
+         backend: str | None, on_total: Progress | None) -> ImportReport:
     raw = read_table(data, source=batch.source_name, layout=layout)
     batch.sha256 = raw.sha256
     batch.save(update_fields=["sha256"])
     report = ImportReport()
     done = _progress_recorder(batch, progress)
+
+    def total(rows: int) -> None:
+        _batch_total(batch, report, rows)
+        if on_total:
+            on_total(rows)
+
+    if layout.kind == "orders":  # cleaning writes nothing: outside the transaction, so rows_total shows while loading
+        frames = clean_orders(raw, layout, report, shop_timezone=settings.TIME_ZONE, currency=settings.SHOP_CURRENCY)
+        total(len(frames.customers) + len(frames.products) + len(frames.orders) + len(frames.lines))
     with transaction.atomic():
         if layout.kind == "orders":
-            frames = clean_orders(raw, layout, report, shop_timezone=settings.TIME_ZONE, currency=settings.SHOP_CURRENCY)
-            _batch_total(batch, report, len(frames.customers) + len(frames.products) + len(frames.orders) + len(frames.lines))
             load_orders(frames, report, progress=done, backend=backend)
             if synthetic_emails:
                 report.figures["synthetic_emails"] = catalog_load.customers_add_synthetic_emails(
                     external_ids=list(frames.customers["external_id"]))
         else:
-            catalog_load.run(layout, raw, report, progress=done, backend=backend, total=lambda n: _batch_total(batch, report, n),
+            catalog_load.run(layout, raw, report, progress=done, backend=backend, total=total,
                              shop_timezone=settings.TIME_ZONE)
     return report
 

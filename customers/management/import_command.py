@@ -56,7 +56,8 @@ class ImportCommand(BaseCommand):
         bar = tqdm(total=None, unit="rows", disable=options["no_progress"], file=self.stderr._out, desc=self.kind)
         try:
             batch_id = import_file(path=options["path"], kind=self.kind, preset=preset, mapping=mapping,
-                                   progress=bar.update, backend=options["backend"], **self.extra_kwargs(options))
+                                   progress=bar.update, backend=options["backend"], on_total=lambda n: setattr(bar, "total", n),
+                                   **self.extra_kwargs(options))
         except (ImportFileError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         finally:
