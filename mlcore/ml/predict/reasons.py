@@ -76,9 +76,16 @@ PHRASES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
 }
 
 
-def top_groups(contributions: pd.DataFrame, probability: np.ndarray, *, top: int = 2) -> np.ndarray:
-    """Indices of the `top` groups pushing each score in its own direction (n x top)."""
+def top_groups(contributions: pd.DataFrame, probability: np.ndarray, *, top: int = 2, single_order=None) -> np.ndarray:
+    """Indices of the `top` groups pushing each score in its own direction (n x top).
+
+    For one-order customers the recency phrase already says "the only order", so the frequency
+    group is not cited beside it.
+    """
     signed = contributions.to_numpy() * np.where(probability >= 0.5, 1.0, -1.0)[:, None]
+    columns = list(contributions.columns)
+    if single_order is not None and "frequency" in columns and "recency" in columns:
+        signed[np.asarray(single_order, dtype=bool), columns.index("frequency")] = -np.inf
     return np.argsort(-signed, axis=1, kind="stable")[:, :top]
 
 
@@ -108,7 +115,8 @@ def reasons_frame(
     else:
         contributions = contributions(features)
     groups = np.asarray(contributions.columns)
-    chosen = top_groups(contributions, probability, top=top)
+    single = features["frequency"].eq(1).to_numpy() if "frequency" in features.columns else None
+    chosen = top_groups(contributions, probability, top=top, single_order=single)
     parts = []
     for rank in range(chosen.shape[1]):
         part = pd.Series("", index=features.index, dtype=object)

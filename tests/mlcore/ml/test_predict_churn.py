@@ -127,3 +127,13 @@ def test_model_reasons_cite_the_largest_path_contributions(trained):
     contributions = model.group_contributions(features).loc[riskiest].sort_values(ascending=False)
     assert reasons.loc[riskiest, "groups"] == ",".join(contributions.index[:2])
     assert np.allclose(reasons["probability"], model.predict_proba(features))
+
+
+def test_single_order_reason_does_not_repeat_itself():
+    # given a one-order customer whose risk comes from recency and frequency, then the reason cites recency and another group
+    features = pd.DataFrame({"recency_days": [200.0, 10.0], "interpurchase_mean_days": [np.nan, 20.0], "frequency": [1.0, 6.0], "monetary": [30.0, 300.0]})
+    def predict(frame):
+        return np.clip(frame["recency_days"].to_numpy() / 250 + 0.1 / frame["frequency"].to_numpy() + 30 / (frame["monetary"].to_numpy() + 100), 0, 1)
+    out = reasons_frame(predict, features, features.median().to_dict())
+    assert out.loc[0, "groups"] == "recency,value"
+    assert "since the only order" in out.loc[0, "reason"] and "one order so far" not in out.loc[0, "reason"]
