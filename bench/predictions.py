@@ -29,7 +29,6 @@ from mlcore.ml.predict import bgnbd, gamma_gamma  # noqa: E402
 from mlcore.ml.predict.cdnow import load_sample  # noqa: E402
 from mlcore.ml.predict.churn import ChurnConfig, add_derived, fit_churn, labelled_frame, plan_cutoffs, training_frame  # noqa: E402
 from mlcore.ml.predict.metrics import classification_metrics, country_groups, group_table  # noqa: E402
-from mlcore.ml.predict.reasons import reasons_frame  # noqa: E402
 from mlcore.ml.synthetic import SyntheticConfig, cached_order_lines  # noqa: E402
 
 DATA = Path(os.environ.get("CLM_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -59,7 +58,7 @@ def retail_churn(lines: pd.DataFrame) -> None:
     for row, brow in zip(group_table(test["churned"], p, groups), group_table(test["churned"], base, groups), strict=True):
         print(f"  {row['group']:<16} n {row['n']:>5}  churn {row['churn_rate']:.3f}  auc {row['roc_auc']:.4f} | {brow['roc_auc']:.4f}"
               f"  pr {row['pr_auc']:.4f}  brier {row['brier']:.4f}  lift {row['top_decile_lift']:.2f}")
-    reasons = reasons_frame(model.predict_proba, test.drop(columns=["churned", "cutoff"]), model.medians)
+    reasons = model.reasons(test.drop(columns=["churned", "cutoff"]))
     print("example reasons:", *reasons.sort_values("probability")["reason"].iloc[[-1, len(reasons) // 2, 0]], sep="\n  ")
 
 
@@ -113,7 +112,7 @@ def generated(n: int) -> None:
     gg = timed("Gamma-Gamma fit", lambda: gamma_gamma.fit_gamma_gamma(summary["frequency"], summary["monetary"]))
     start = time.perf_counter()
     features = timed("score: features at today", lambda: add_derived(build_customer_features(lines, snapshot=end)))
-    timed("score: churn + reasons", lambda: reasons_frame(model.predict_proba, features, model.medians))
+    timed("score: churn + reasons", lambda: model.reasons(features))
     timed("score: P(alive), E[purchases] 30/90/365", lambda: [bgnbd.expected_purchases(bg, d / 7, summary["frequency"], summary["recency"], summary["T"]) for d in (30, 90, 365)])
     timed("score: 12-month CLV", lambda: gamma_gamma.customer_lifetime_value(bg, gg, summary["frequency"], summary["recency"], summary["T"], summary["monetary"]))
     print(f"  {'score total (without the database write)':<40} {time.perf_counter() - start:8.1f} s")

@@ -114,7 +114,7 @@ def figure(value, pattern: str = "{:.2f}") -> str:
 def predictions_panel(customer_id: int) -> str:
     score = selectors.customer_scores(customer_id=customer_id)
     if score is None:
-        return format_html("<p>No scores yet (the nightly scoring has not run for this customer).</p>")
+        return format_html("<p>{}</p>", "No scores yet (the nightly scoring has not run for this customer).")
     rows = [
         ("Churn risk", figure(score.churn_probability)),
         ("Reason", score.reason),

@@ -18,7 +18,6 @@ from mlcore.ml.features import as_utc, build_customer_features
 from mlcore.ml.predict import bgnbd, gamma_gamma
 from mlcore.ml.predict.churn import add_derived
 from mlcore.ml.predict.drift import drift_table
-from mlcore.ml.predict.reasons import reasons_frame
 from mlcore.models import CustomerScore, DriftReport, ModelVersion
 from mlcore.services import jobs, registry
 from mlcore.services.predictions import BGNBD, CHURN, GAMMA_GAMMA, UNIT_DAYS, data_end, json_safe, shop_lines
@@ -79,7 +78,7 @@ def score_frame(*, as_of=None, annual_discount_rate: float = 0.10) -> ScoredFram
     # Default: the day after the last order (today for a live shop; the data's end for a historical import).
     snapshot = as_utc(data_end(lines, as_of))
     features = add_derived(build_customer_features(lines, snapshot=snapshot))
-    scores = reasons_frame(model.predict_proba, features, model.medians)
+    scores = model.reasons(features)
     lifetime, versions = lifetime_figures(lines, snapshot, features.index, annual_discount_rate=annual_discount_rate)
     return ScoredFrame(mv, scores.join(lifetime), versions, features, artefact["reference"], snapshot)
 

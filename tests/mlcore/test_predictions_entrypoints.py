@@ -120,3 +120,23 @@ def test_training_task_on_an_empty_shop_fails_its_job_with_the_reason():
         train_churn.apply()
     job = Job.objects.get(kind="train_churn")
     assert job.status == "failed" and "no order lines" in job.error
+
+
+def test_management_commands_train_and_score(capsys):
+    # given a shop, when train_models then score_customers run (the demo steps), then a churn model is active and every customer scored
+    from django.core.management import call_command
+
+    from clmsite.management.commands.setup_demo import DEMO_STEPS
+    shop_create(shop_lines(n_customers=300))
+    call_command("train_models")
+    call_command("score_customers")
+    out = capsys.readouterr().out
+    assert "churn version" in out and "300 customers scored" in out
+    assert ("train_models", []) in DEMO_STEPS and ("score_customers", []) in DEMO_STEPS
+
+
+def test_train_models_on_an_empty_shop_is_a_clear_command_error():
+    # given no orders, when train_models runs, then a CommandError says orders must be imported first
+    from django.core.management import CommandError, call_command
+    with pytest.raises(CommandError, match="import orders"):
+        call_command("train_models")

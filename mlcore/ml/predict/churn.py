@@ -21,6 +21,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mlcore.ml.features import BASE_FEATURES, as_utc, build_customer_features
+from mlcore.ml.predict.reasons import group_projection, reasons_frame
+from mlcore.ml.predict.tree_paths import tree_contributions
 
 DERIVED_FEATURES = ["overdue_ratio"]
 CHURN_FEATURES = BASE_FEATURES + DERIVED_FEATURES
@@ -107,6 +109,17 @@ class ChurnModel:
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
         return self.booster.predict_proba(features[self.features].to_numpy(dtype="float64"))[:, 1]
+
+    def group_contributions(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Decision-path contributions of the booster per reason group (log-odds, larger = more risk)."""
+        calibrated = self.booster.calibrated_classifiers_[0]
+        groups, projection = group_projection(self.features)
+        raw, _ = tree_contributions(calibrated.estimator, features[self.features].to_numpy(dtype="float64"), projection)
+        slope = getattr(calibrated.calibrators[0], "a_", -1.0)  # sigmoid: p = 1 / (1 + exp(a f + b))
+        return pd.DataFrame(raw * (1.0 if slope <= 0 else -1.0), index=features.index, columns=groups)
+
+    def reasons(self, features: pd.DataFrame) -> pd.DataFrame:
+        return reasons_frame(self.predict_proba, features, self.medians, contributions=self.group_contributions)
 
     def predict_baseline(self, features: pd.DataFrame) -> np.ndarray:
         return self.baseline.predict_proba(rfm_matrix(features))[:, 1]

@@ -1,8 +1,10 @@
 """A reason in words for every churn score, from per-customer feature contributions.
 
-A group's contribution is the change in predicted churn probability when the customer's values
-of that group of features are replaced by the training population's medians (one batched
-prediction per group, vectorised over customers). The reason names the groups that pushed the
+A group's contribution is, by default, the change in predicted churn probability when the
+customer's values of that group of features are replaced by the training population's medians
+(one batched prediction per group, vectorised over customers); a gradient-boosted model offers
+its exact decision-path contributions instead (`mlcore.ml.predict.tree_paths`), which cost about
+one prediction pass in all. The reason names the groups that pushed the
 score the most in its direction (up for risk >= 0.5, down otherwise), in the words of the
 customer's own figures: "churn risk 0.82: 94 days since the last order where this customer
 usually orders every 30; spend down 60% on the previous quarter".
@@ -74,20 +76,47 @@ PHRASES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
 }
 
 
-def top_groups(contributions: pd.DataFrame, probability: np.ndarray, *, top: int = 2) -> np.ndarray:
-    """Indices of the `top` groups pushing each score in its own direction (n x top)."""
+def top_groups(contributions: pd.DataFrame, probability: np.ndarray, *, top: int = 2, single_order=None) -> np.ndarray:
+    """Indices of the `top` groups pushing each score in its own direction (n x top).
+
+    For one-order customers the recency phrase already says "the only order", so the frequency
+    group is not cited beside it.
+    """
     signed = contributions.to_numpy() * np.where(probability >= 0.5, 1.0, -1.0)[:, None]
+    columns = list(contributions.columns)
+    if single_order is not None and "frequency" in columns and "recency" in columns:
+        signed[np.asarray(single_order, dtype=bool), columns.index("frequency")] = -np.inf
     return np.argsort(-signed, axis=1, kind="stable")[:, :top]
 
 
+def group_projection(features: list[str]) -> tuple[list[str], np.ndarray]:
+    """(group names, features x groups 0/1 matrix) for the groups present among `features`."""
+    groups = [g for g, names in FEATURE_GROUPS.items() if any(n in features for n in names)]
+    matrix = np.zeros((len(features), len(groups)))
+    for column, group in enumerate(groups):
+        for name in FEATURE_GROUPS[group]:
+            if name in features:
+                matrix[features.index(name), column] = 1.0
+    return groups, matrix
+
+
 def reasons_frame(
-    predict: Callable[[pd.DataFrame], np.ndarray], features: pd.DataFrame, medians: dict, *, top: int = 2
+    predict: Callable[[pd.DataFrame], np.ndarray], features: pd.DataFrame, medians: dict, *, top: int = 2,
+    contributions: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
-    """Per customer: probability, reason text and the names of the groups it cites."""
+    """Per customer: probability, reason text and the names of the groups it cites.
+
+    `contributions` (features -> one column per group, larger = more risk) replaces the
+    median-substitution contributions when the model offers a faster exact one (tree paths).
+    """
     probability = predict(features)
-    contributions = group_contributions(predict, features, medians, base=probability)
+    if contributions is None:
+        contributions = group_contributions(predict, features, medians, base=probability)
+    else:
+        contributions = contributions(features)
     groups = np.asarray(contributions.columns)
-    chosen = top_groups(contributions, probability, top=top)
+    single = features["frequency"].eq(1).to_numpy() if "frequency" in features.columns else None
+    chosen = top_groups(contributions, probability, top=top, single_order=single)
     parts = []
     for rank in range(chosen.shape[1]):
         part = pd.Series("", index=features.index, dtype=object)

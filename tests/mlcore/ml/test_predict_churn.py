@@ -7,6 +7,7 @@ from mlcore.ml.predict.churn import ChurnConfig, churn_labels, fit_churn, labell
 from mlcore.ml.predict.drift import population_stability_index
 from mlcore.ml.predict.metrics import classification_metrics, top_decile_lift
 from mlcore.ml.predict.reasons import reasons_frame
+from mlcore.ml.predict.tree_paths import tree_contributions
 from mlcore.ml.synthetic import SyntheticConfig, generate_order_lines
 
 CONFIG = ChurnConfig(window_days=60, n_train_cutoffs=3, cutoff_step_days=30, min_samples_leaf=20, max_iter=60)
@@ -105,3 +106,34 @@ def test_lift_and_psi_behave():
     base = pd.Series(rng.normal(0, 1, 5000))
     assert population_stability_index(base, pd.Series(rng.normal(0, 1, 5000))) < 0.05
     assert population_stability_index(base, pd.Series(rng.normal(1.5, 1, 5000))) > 0.2
+
+
+def test_tree_path_contributions_add_up_to_the_raw_score(trained):
+    # given the fitted booster and rows with missing values, when decision paths are credited, then bias + credits = raw score
+    model, validation = trained
+    booster = model.booster.calibrated_classifiers_[0].estimator
+    x = validation[model.features].to_numpy(dtype="float64")
+    contributions, bias = tree_contributions(booster, x)
+    assert np.isnan(x).any()
+    assert np.allclose(contributions.sum(axis=1) + bias, booster.decision_function(x), atol=1e-9)
+
+
+def test_model_reasons_cite_the_largest_path_contributions(trained):
+    # given the trained model, when it explains the riskiest customer, then the cited groups are its two largest contributions
+    model, validation = trained
+    features = validation.drop(columns=["churned", "cutoff"])
+    reasons = model.reasons(features)
+    riskiest = reasons["probability"].idxmax()
+    contributions = model.group_contributions(features).loc[riskiest].sort_values(ascending=False)
+    assert reasons.loc[riskiest, "groups"] == ",".join(contributions.index[:2])
+    assert np.allclose(reasons["probability"], model.predict_proba(features))
+
+
+def test_single_order_reason_does_not_repeat_itself():
+    # given a one-order customer whose risk comes from recency and frequency, then the reason cites recency and another group
+    features = pd.DataFrame({"recency_days": [200.0, 10.0], "interpurchase_mean_days": [np.nan, 20.0], "frequency": [1.0, 6.0], "monetary": [30.0, 300.0]})
+    def predict(frame):
+        return np.clip(frame["recency_days"].to_numpy() / 250 + 0.1 / frame["frequency"].to_numpy() + 30 / (frame["monetary"].to_numpy() + 100), 0, 1)
+    out = reasons_frame(predict, features, features.median().to_dict())
+    assert out.loc[0, "groups"] == "recency,value"
+    assert "since the only order" in out.loc[0, "reason"] and "one order so far" not in out.loc[0, "reason"]
