@@ -79,16 +79,19 @@ def train(model, input_ids: np.ndarray, attention_mask: np.ndarray, labels: np.n
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, 1 - s / max(config.steps, 1)) + 1e-3)
     positive_weight = torch.tensor(max(1.0, float((labels == 0).sum()) / max(float(labels.sum()), 1.0)), device=device)
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=positive_weight)
-    generator = torch.Generator(device="cpu").manual_seed(config.seed)
-    order = torch.randperm(len(labels), generator=generator).to(device)
-    losses, cursor = [], 0
+    # Batch order and lengths live on the CPU, losses stay on the device until the end: no
+    # per-step host/device synchronisation stalls the GPU.
+    rng = np.random.default_rng(config.seed)
+    lengths = attention_mask.sum(axis=1)
+    order, cursor, losses = rng.permutation(len(labels)), 0, []
     started = _sync(device)
     for step in range(config.steps):
         if cursor + config.batch_size > len(order):
-            order, cursor = torch.randperm(len(labels), generator=generator).to(device), 0
-        batch = order[cursor:cursor + config.batch_size]
+            order, cursor = rng.permutation(len(labels)), 0
+        picked = order[cursor:cursor + config.batch_size]
         cursor += config.batch_size
-        length = int(mask[batch].sum(dim=1).max())  # trim padding shared by the whole batch
+        length = int(lengths[picked].max())  # trim padding shared by the whole batch
+        batch = torch.from_numpy(picked).to(device, non_blocking=True)
         with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device == "cuda"):
             logits = model(input_ids=ids[batch, :length], attention_mask=mask[batch, :length]).logits.squeeze(-1)
         loss = loss_fn(logits.float(), target[batch])
@@ -97,11 +100,12 @@ def train(model, input_ids: np.ndarray, attention_mask: np.ndarray, labels: np.n
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimiser.step()
         schedule.step()
-        losses.append(float(loss.detach()))
+        losses.append(loss.detach())
         if on_step:
-            on_step(step, losses[-1])
+            on_step(step)
     seconds = _sync(device) - started
     pairs = config.steps * config.batch_size
+    losses = torch.stack(losses).float().cpu().tolist() if losses else []
     return {"losses": losses, "pairs": pairs, "seconds": seconds, "pairs_per_second": pairs / max(seconds, 1e-9), "device": device}
 
 

