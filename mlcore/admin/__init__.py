@@ -1,2 +1,2 @@
 """mlcore's admin, one module per area; importing them here registers them."""
-from mlcore.admin import registry  # noqa: F401
+from mlcore.admin import feedback, registry  # noqa: F401

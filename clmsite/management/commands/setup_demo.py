@@ -12,7 +12,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import BaseCommand, call_command
 
 # (command name, arguments) run in order after the admin user exists.
-DEMO_STEPS: list[tuple[str, list[str]]] = []
+DEMO_STEPS: list[tuple[str, list[str]]] = [
+    ("train_sentiment", ["--quick"]),  # review intelligence: linear sentiment models in seconds
+    ("score_reviews", []),  # sentiment, aspects and alerts of every review
+]
 
 
 class Command(BaseCommand):
