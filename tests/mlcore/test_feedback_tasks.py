@@ -54,3 +54,13 @@ def test_management_commands_train_and_score():
     call_command("score_reviews", stdout=out)
     assert "en: v1 tfidf_linear" in out.getvalue() and "zh: skipped" in out.getvalue()
     assert "scored 48 reviews" in out.getvalue()
+
+
+def test_find_review_topics_command_names_clusters():
+    # given reviews about two subjects, when topics are found, then the printout names both by their words
+    for i in range(6):
+        ReviewFactory(title="", text=f"The zipper broke, zipper quality is bad {i}")
+        ReviewFactory(title="", text=f"Shipping was slow, the parcel shipping took weeks {i}")
+    out = io.StringIO()
+    call_command("find_review_topics", "--topics", "2", stdout=out)
+    assert "zipper" in out.getvalue() and "shipping" in out.getvalue()

@@ -39,6 +39,7 @@ class TransformerConfig:
     eval_batch_size: int = 128
     threads: int = 2
     device: str = "auto"  # "auto": cuda where present, else cpu
+    freeze_embeddings: bool = False  # a 250k-piece vocabulary makes every optimizer step slow on a CPU
     seed: int = 42
 
 
@@ -170,11 +171,13 @@ def train_transformer(
         torch.set_num_threads(config.threads)
     tokenizer = AutoTokenizer.from_pretrained(str(model_path))
     model = AutoModelForSequenceClassification.from_pretrained(str(model_path), num_labels=2).to(device)
+    if config.freeze_embeddings:
+        model.base_model.embeddings.word_embeddings.weight.requires_grad_(False)
     ids = tokenise_once(tokenizer, texts, config.max_length)
     y = torch.as_tensor(np.asarray(targets), dtype=torch.long)
     steps_per_epoch = math.ceil(len(ids) / config.batch_size)
     total = config.max_steps or max(1, int(math.ceil(steps_per_epoch * config.epochs)))
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate, weight_decay=config.weight_decay)
     scheduler = _schedule(optimizer, int(total * config.warmup_ratio), total)
     rng = np.random.default_rng(config.seed)
     started, step = time.perf_counter(), 0

@@ -30,12 +30,15 @@ def high_value_customer_ids(*, percentile: float | None = None) -> set[int]:
     return {int(c) for c in spend[spend >= threshold].index}
 
 
-def review_alerts_raise(*, review_ids: list[int]) -> int:
-    """Alerts for those negative reviews whose customer is high value; returns how many are new."""
+def review_alerts_raise(*, review_ids: list[int], high_value: set[int] | None = None) -> int:
+    """Alerts for those negative reviews whose customer is high value; returns how many are new.
+
+    `high_value` lets a scoring run compute the high-value set once for all its batches.
+    """
     rows = list(Review.objects.filter(pk__in=review_ids, customer__isnull=False).values_list("id", "customer_id", "rating"))
     if not rows:
         return 0
-    valuable = high_value_customer_ids()
+    valuable = high_value if high_value is not None else high_value_customer_ids()
     candidates = [r for r in rows if r[1] in valuable]
     already = set(ReviewAlert.objects.filter(review_id__in=[r[0] for r in candidates]).values_list("review_id", flat=True))
     new = [

@@ -20,7 +20,7 @@ from mlcore.ml.feedback.language import detect_language
 from mlcore.ml.feedback.topics import aspect_mentions
 from mlcore.models import ReviewAspect, ReviewSentiment
 from mlcore.services import registry
-from mlcore.services.feedback.alerts import review_alerts_raise
+from mlcore.services.feedback.alerts import high_value_customer_ids, review_alerts_raise
 from mlcore.services.feedback.config import LANGUAGES, feedback_settings
 from mlcore.services.feedback.models import sentiment_kind, serving_model
 from mlcore.services.jobs import job_progress, job_start, job_succeed
@@ -113,7 +113,19 @@ def _store(frame: pd.DataFrame, scored: list[TextSentiment], aspects: pd.DataFra
     ])
 
 
-def reviews_score_batch(ids: list[int]) -> dict:
+class _HighValue:
+    """The high-value customer set, computed on first need and then reused for the whole run."""
+
+    def __init__(self):
+        self._ids: set[int] | None = None
+
+    def get(self) -> set[int]:
+        if self._ids is None:
+            self._ids = high_value_customer_ids()
+        return self._ids
+
+
+def reviews_score_batch(ids: list[int], high_value: _HighValue | None = None) -> dict:
     """Score, store and alert one batch of review ids; returns counts."""
     frame = _batch_frame(ids)
     if frame.empty:
@@ -123,8 +135,9 @@ def reviews_score_batch(ids: list[int]) -> dict:
     aspect_langs = [frame["lang"].iloc[int(i)] for i in aspects["index"]]
     aspect_scores = sentiment_score_texts(texts=aspects["text"].tolist(), languages=aspect_langs) if len(aspects) else []
     _store(frame, scored, aspects, aspect_scores)
-    negative = [int(rid) for rid, s in zip(frame["review_id"], scored, strict=True) if s.label == "negative"]
-    return {"scored": len(frame), "aspects": len(aspects), "alerts": review_alerts_raise(review_ids=negative)}
+    negative = [int(rid) for rid, c, s in zip(frame["review_id"], frame["customer_id"], scored, strict=True) if s.label == "negative" and pd.notna(c)]
+    alerts = review_alerts_raise(review_ids=negative, high_value=(high_value or _HighValue()).get()) if negative else 0
+    return {"scored": len(frame), "aspects": len(aspects), "alerts": alerts}
 
 
 def reviews_score(*, batch_size: int = 500, limit: int | None = None, job_id: int | None = None) -> dict:
@@ -133,13 +146,13 @@ def reviews_score(*, batch_size: int = 500, limit: int | None = None, job_id: in
     total = pending.count() if limit is None else min(limit, pending.count())
     if job_id:
         job_start(job_id=job_id, total=total, message="scoring reviews")
-    summary = {"scored": 0, "aspects": 0, "alerts": 0}
+    summary, high_value = {"scored": 0, "aspects": 0, "alerts": 0}, _HighValue()
     while summary["scored"] < total:
         size = min(batch_size, total - summary["scored"])
         ids = list(reviews_needing_scores().values_list("id", flat=True)[:size])
         if not ids:
             break
-        batch = reviews_score_batch(ids)
+        batch = reviews_score_batch(ids, high_value)
         summary = {key: summary[key] + batch[key] for key in summary}
         if job_id:
             job_progress(job_id=job_id, done=summary["scored"])

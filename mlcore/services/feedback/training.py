@@ -21,7 +21,13 @@ from mlcore.ml.feedback.labels import binary_targets, ratings_to_labels, review_
 from mlcore.ml.feedback.language import detect_language
 from mlcore.ml.feedback.transformer import train_transformer
 from mlcore.services import registry
-from mlcore.services.feedback.config import LANGUAGES, feedback_settings, transformer_base, transformer_config
+from mlcore.services.feedback.config import (
+    LANGUAGES,
+    feedback_settings,
+    transformer_available,
+    transformer_base,
+    transformer_config,
+)
 from mlcore.services.feedback.models import (
     ARTEFACT_PICKLE,
     ARTEFACT_TRANSFORMER,
@@ -47,7 +53,7 @@ def labelled_reviews(language: str) -> pd.DataFrame:
 
 def _candidates(language: str, *, quick: bool) -> list[str]:
     base = ["tfidf_linear"] if language == "en" else ["char_ngram_linear", "snownlp"]
-    if not quick and transformer_base(language) is not None:
+    if not quick and transformer_available(language):
         base.append("transformer")
     return base
 
@@ -61,7 +67,7 @@ def _fit(name: str, language: str, train: pd.DataFrame, on_gpu: bool):
     if name == "snownlp":
         return SnowNLPSentiment().fit(texts, targets)
     sample = train if on_gpu else sample_rows(train, feedback_settings().cpu_max_train, seed=1)
-    return train_transformer(transformer_base(language), sample["text"].tolist(), binary_targets(sample["label"]), transformer_config(on_gpu=on_gpu))
+    return train_transformer(transformer_base(language), sample["text"].tolist(), binary_targets(sample["label"]), transformer_config(on_gpu=on_gpu, language=language))
 
 
 def _active_metrics(language: str, test: pd.DataFrame) -> dict | None:
