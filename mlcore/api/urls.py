@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from mlcore.api import predictions_views, recommendations, segments, views
+from mlcore.api import feedback_views, predictions_views, recommendations, segments, views
 
 router = SimpleRouter(trailing_slash="/?")
 router.register("model-versions", views.ModelVersionViewSet, basename="modelversion")
@@ -15,5 +15,7 @@ urlpatterns = [
     path("customers/<str:external_id>/recommendations", recommendations.CustomerRecommendationsView.as_view(), name="customer-recommendations"),
     path("products/<str:sku>/similar", recommendations.SimilarProductsView.as_view(), name="product-similar"),
     path("at-risk", predictions_views.AtRiskView.as_view(), name="at-risk"),
+    path("sentiment", feedback_views.SentimentView.as_view(), name="sentiment"),
+    path("reviews/<int:pk>/sentiment", feedback_views.ReviewSentimentView.as_view(), name="review-sentiment"),
     *router.urls,
 ]

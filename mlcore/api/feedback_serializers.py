@@ -1,0 +1,48 @@
+"""Serializers of the review-sentiment endpoints (stored review sentiment, partner text scoring)."""
+from __future__ import annotations
+
+from rest_framework import serializers
+
+MAX_TEXTS = 100
+MAX_TEXT_CHARS = 5000
+
+
+class SentimentRequestSerializer(serializers.Serializer):
+    texts = serializers.ListField(
+        child=serializers.CharField(allow_blank=False, trim_whitespace=True, max_length=MAX_TEXT_CHARS),
+        allow_empty=False, max_length=MAX_TEXTS,
+        help_text=f"1 to {MAX_TEXTS} texts of at most {MAX_TEXT_CHARS} characters each.",
+    )
+    language = serializers.ChoiceField(choices=["en", "zh"], required=False, help_text="Skip detection: all texts are in this language.")
+
+
+class TextSentimentSerializer(serializers.Serializer):
+    score = serializers.FloatField(help_text="-1 (negative) .. +1 (positive)")
+    p_positive = serializers.FloatField()
+    label = serializers.CharField()
+    language = serializers.CharField()
+    method = serializers.CharField(help_text="model, or fallback (zero-shot, before any model is trained)")
+    model_version_id = serializers.IntegerField(allow_null=True)
+    model_method = serializers.CharField()
+
+
+class SentimentResponseSerializer(serializers.Serializer):
+    results = TextSentimentSerializer(many=True)
+
+
+class AspectSerializer(serializers.Serializer):
+    aspect = serializers.CharField()
+    score = serializers.FloatField()
+    label = serializers.CharField()
+
+
+class ReviewSentimentSerializer(serializers.Serializer):
+    review_id = serializers.IntegerField()
+    stored = serializers.BooleanField(help_text="False: not scored yet, scored now and not stored")
+    score = serializers.FloatField()
+    label = serializers.CharField()
+    language = serializers.CharField()
+    method = serializers.CharField()
+    model_version_id = serializers.IntegerField(allow_null=True)
+    scored_at = serializers.DateTimeField(allow_null=True)
+    aspects = AspectSerializer(many=True)

@@ -1,0 +1,87 @@
+"""Reads of review sentiment for other areas: per-customer features (segmentation, churn),
+campaign exclusions, per-product sentiment over time and aspect tables (admin).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+from django.db.models import Avg, Count, QuerySet
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from customers.models import Review
+from mlcore.ml.feedback.topics import aspect_sentiment_table
+from mlcore.models import ReviewAlert, ReviewAspect, ReviewSentiment
+
+RECENT_DAYS = 365
+FRAME_COLUMNS = ["review_count", "review_rating_mean", "review_sentiment_mean"]
+
+
+def customer_sentiment_frame(*, until: datetime | None = None, recent_days: int = RECENT_DAYS) -> pd.DataFrame:
+    """Per customer_id: review_count and review_rating_mean of all reviews before `until`, and
+    review_sentiment_mean, the mean sentiment score (-1..+1) of those of the last `recent_days`
+    (NaN when none is recent or scored). Point in time: reviews created at or after `until` are ignored.
+    """
+    until = until or timezone.now()
+    reviews = Review.objects.filter(customer__isnull=False, created_at__lt=until)
+    rows = reviews.values_list("customer_id", "rating", "created_at", "sentiment__score")
+    frame = pd.DataFrame.from_records(list(rows), columns=["customer_id", "rating", "created_at", "score"])
+    if frame.empty:
+        return pd.DataFrame(columns=FRAME_COLUMNS, index=pd.Index([], name="customer_id", dtype="int64")).astype("float64").astype({"review_count": "int64"})
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+    frame["rating"] = frame["rating"].astype("float64")
+    recent = frame["created_at"] >= pd.Timestamp(until - timedelta(days=recent_days))
+    frame["recent_score"] = frame["score"].astype("float64").where(recent)
+    out = frame.groupby("customer_id").agg(
+        review_count=("rating", "size"), review_rating_mean=("rating", "mean"), review_sentiment_mean=("recent_score", "mean"),
+    )
+    out.index = out.index.astype("int64")
+    return out[FRAME_COLUMNS]
+
+
+def customers_with_recent_negative_review(*, days: int = 30) -> QuerySet:
+    """Ids of customers with a review labelled negative in the last `days` days (campaign exclusion)."""
+    since = timezone.now() - timedelta(days=days)
+    return (
+        ReviewSentiment.objects.filter(label=ReviewSentiment.Label.NEGATIVE, review__created_at__gte=since, review__customer__isnull=False)
+        .values_list("review__customer_id", flat=True)
+        .distinct()
+    )
+
+
+def product_sentiment_by_month(*, product_id: int) -> list[dict]:
+    """Month, reviews, mean sentiment and mean rating of a product's scored reviews."""
+    rows = (
+        ReviewSentiment.objects.filter(review__product_id=product_id)
+        .annotate(month=TruncMonth("review__created_at"))
+        .values("month")
+        .annotate(reviews=Count("id"), score_mean=Avg("score"), rating_mean=Avg("review__rating"))
+        .order_by("month")
+    )
+    return list(rows)
+
+
+def product_aspect_table(*, product_id: int | None = None) -> pd.DataFrame:
+    """Per product and aspect: mentions, mean score, share negative (most-mentioned first)."""
+    qs = ReviewAspect.objects.all()
+    if product_id is not None:
+        qs = qs.filter(review__product_id=product_id)
+    rows = qs.values_list("review__product_id", "aspect", "score", "label")
+    frame = pd.DataFrame.from_records(list(rows), columns=["product_id", "aspect", "score", "label"])
+    return aspect_sentiment_table(frame)
+
+
+def product_sentiment_summary(*, product_id: int) -> dict:
+    agg = ReviewSentiment.objects.filter(review__product_id=product_id).aggregate(reviews=Count("id"), score_mean=Avg("score"))
+    by_label = dict(ReviewSentiment.objects.filter(review__product_id=product_id).values_list("label").annotate(n=Count("id")).values_list("label", "n"))
+    return {**agg, "by_label": by_label}
+
+
+def customer_feedback_summary(*, customer_id: int) -> dict:
+    """Reviews, mean sentiment, last label and open alerts of one customer (the admin panel)."""
+    qs = ReviewSentiment.objects.filter(review__customer_id=customer_id)
+    agg = qs.aggregate(reviews=Count("id"), score_mean=Avg("score"))
+    last = qs.order_by("-review__created_at").values_list("label", flat=True).first()
+    alerts = ReviewAlert.objects.filter(customer_id=customer_id, status=ReviewAlert.Status.OPEN).count()
+    return {**agg, "last_label": last, "open_alerts": alerts}

@@ -1,0 +1,129 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from mlcore.models import ModelVersion, ReviewAlert, ReviewAspect, ReviewSentiment
+from mlcore.selectors.feedback import (
+    customer_sentiment_frame,
+    customers_with_recent_negative_review,
+    product_aspect_table,
+)
+from mlcore.services import registry
+from mlcore.services.feedback import (
+    high_value_customer_ids,
+    review_alert_mark_done,
+    reviews_score,
+    sentiment_score_texts,
+    sentiment_train,
+)
+from tests.customers.factories import CustomerFactory, OrderLineFactory, ProductFactory, ReviewFactory
+from tests.mlcore.feedback_support import NEGATIVE_TEXTS, POSITIVE_TEXTS
+
+pytestmark = pytest.mark.django_db
+
+
+def _rated_reviews(product, n=4):
+    for i in range(n):
+        for text in POSITIVE_TEXTS:
+            ReviewFactory(product=product, rating=5, title="", text=f"{text} ({i})")
+        for text in NEGATIVE_TEXTS:
+            ReviewFactory(product=product, rating=1, title="", text=f"{text} ({i})")
+
+
+def test_fallback_scores_and_says_so_when_no_model_exists():
+    # given no sentiment model version, when texts are scored, then the zero-shot fallback scores them and is flagged
+    results = sentiment_score_texts(texts=["I love this dress, it is perfect.", "Awful quality, I hate it.", "非常满意，质量很好"])
+    assert [r.method for r in results] == ["fallback"] * 3
+    assert all(r.model_version_id is None for r in results)
+    assert results[0].label == "positive" and results[1].label == "negative"
+    assert results[2].language == "zh"
+
+
+def test_score_reviews_stores_sentiment_and_aspects_and_is_idempotent():
+    # given two reviews, when scoring runs twice, then each has one sentiment (fallback) and the second run scores nothing
+    good = ReviewFactory(title="", text="The fit is perfect and I love the colour.")
+    ReviewFactory(title="", text="Terrible quality, the fabric ripped.")
+    first, second = reviews_score(), reviews_score()
+    assert first["scored"] == 2 and second["scored"] == 0
+    assert ReviewSentiment.objects.count() == 2
+    assert ReviewSentiment.objects.get(review=good).method == "fallback"
+    assert set(ReviewAspect.objects.filter(review=good).values_list("aspect", flat=True)) == {"fit", "colour"}
+    assert set(product_aspect_table(product_id=good.product_id)["aspect"]) == {"fit", "colour"}
+
+
+def test_quick_training_registers_activates_and_triggers_rescoring():
+    # given rated English reviews scored by the fallback, when a quick model is trained, then it is active and the next run re-scores with it
+    _rated_reviews(ProductFactory())
+    reviews_score()
+    result = sentiment_train(language="en", quick=True)
+    mv = ModelVersion.objects.get(pk=result["version_id"])
+    assert result["activated"] and mv.is_active and mv.kind == "sentiment_en"
+    assert mv.metrics["method"] == "tfidf_linear" and "macro_f1" in mv.metrics["candidates"]["tfidf_linear"]
+    assert reviews_score()["scored"] == 48
+    assert set(ReviewSentiment.objects.values_list("method", "model_version_id")) == {("model", mv.pk)}
+
+
+def test_training_skips_a_language_without_enough_labels():
+    # given no Chinese reviews, when training zh, then it is skipped and says why
+    result = sentiment_train(language="zh", quick=True)
+    assert "only 0 labelled zh reviews" in result["skipped"]
+
+
+def test_a_worse_model_is_registered_but_not_activated():
+    # given an active model, when the same data trains again, then the new version is ready but the active one stays (not better)
+    _rated_reviews(ProductFactory())
+    first = sentiment_train(language="en", quick=True)
+    second = sentiment_train(language="en", quick=True)
+    assert not second["activated"]
+    assert registry.model_version_active(kind="sentiment_en").pk == first["version_id"]
+
+
+def test_negative_review_by_high_value_customer_raises_one_alert():
+    # given a big spender and a small one who both write negative reviews, when scoring runs twice, then one alert exists for the big spender
+    rich, poor = CustomerFactory(), CustomerFactory()
+    for customer, price in ((rich, "500.00"), (poor, "1.00")):
+        OrderLineFactory(order__customer=customer, unit_price=Decimal(price), quantity=1)
+    for customer in [CustomerFactory() for _ in range(3)]:
+        OrderLineFactory(order__customer=customer, unit_price=Decimal("10.00"))
+    bad = ReviewFactory(customer=rich, rating=1, title="", text="Terrible, awful quality, I hate it.")
+    ReviewFactory(customer=poor, rating=1, title="", text="Terrible, awful quality, I hate it.")
+    reviews_score()
+    ReviewSentiment.objects.filter(review=bad).delete()  # forces a re-score of the same review
+    reviews_score()
+    assert rich.pk in high_value_customer_ids()
+    assert list(ReviewAlert.objects.values_list("review_id", "customer_id", "status")) == [(bad.pk, rich.pk, "open")]
+
+
+def test_mark_done_is_safe_twice(staff_user):
+    # given an open alert, when marked done twice, then the first closes it with who and when, the second changes nothing
+    review = ReviewFactory(customer=CustomerFactory())
+    alert = ReviewAlert.objects.create(review=review, customer=review.customer, reason="test")
+    assert review_alert_mark_done(alert_id=alert.pk, user_id=staff_user.pk)
+    assert not review_alert_mark_done(alert_id=alert.pk, user_id=staff_user.pk)
+    alert.refresh_from_db()
+    assert alert.status == "done" and alert.done_by_id == staff_user.pk and alert.done_at is not None
+
+
+def test_customer_sentiment_frame_is_point_in_time():
+    # given reviews before and after a cut-off, when the frame is read at the cut-off, then later reviews are ignored
+    customer, now = CustomerFactory(), timezone.now()
+    old = ReviewFactory(customer=customer, rating=2, created_at=now - dt.timedelta(days=10))
+    new = ReviewFactory(customer=customer, rating=5, created_at=now - dt.timedelta(days=1))
+    for review, score in ((old, -0.8), (new, 0.9)):
+        ReviewSentiment.objects.create(review=review, language="en", score=score, label="negative" if score < 0 else "positive", method="fallback", scored_at=now)
+    frame = customer_sentiment_frame(until=now - dt.timedelta(days=5))
+    assert frame.loc[customer.pk].tolist() == [1, 2.0, -0.8]
+    assert customer_sentiment_frame().loc[customer.pk, "review_count"] == 2
+    assert list(customer_sentiment_frame(until=now - dt.timedelta(days=30)).columns) == ["review_count", "review_rating_mean", "review_sentiment_mean"]
+
+
+def test_customers_with_recent_negative_review():
+    # given a recent negative, an old negative and a recent positive review, when asked for 30 days, then only the first customer is listed
+    now = timezone.now()
+    recent, old, happy = CustomerFactory(), CustomerFactory(), CustomerFactory()
+    for customer, days, label in ((recent, 3, "negative"), (old, 60, "negative"), (happy, 3, "positive")):
+        review = ReviewFactory(customer=customer, created_at=now - dt.timedelta(days=days))
+        ReviewSentiment.objects.create(review=review, language="en", score=-0.5 if label == "negative" else 0.5, label=label, method="fallback", scored_at=now)
+    assert list(customers_with_recent_negative_review(days=30)) == [recent.pk]
