@@ -5,3 +5,6 @@ from django.apps import AppConfig
 class CampaignsConfig(AppConfig):
     name = "campaigns"
     verbose_name = "Campaigns"
+
+    def ready(self) -> None:
+        from campaigns import insights  # noqa: F401  (registers the audience criteria backed by mlcore)

@@ -204,7 +204,7 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "shop@example.com")
 
 # --- campaigns ----------------------------------------------------------------------------
 # callable(customer_id, k) -> objects with product_id, sku, title, price, image_url, url, score, reason
-CAMPAIGN_RECOMMENDATION_PROVIDER = env_str("CAMPAIGN_RECOMMENDATION_PROVIDER", "campaigns.recommendations.popular_products")
+CAMPAIGN_RECOMMENDATION_PROVIDER = env_str("CAMPAIGN_RECOMMENDATION_PROVIDER", "campaigns.insights.personal_recommendations")
 CAMPAIGN_EMAIL_BACKEND = env_str("CAMPAIGN_EMAIL_BACKEND", "")  # empty: EMAIL_BACKEND
 CAMPAIGN_QUEUE = env_str("CAMPAIGN_QUEUE", "email")
 CAMPAIGN_BATCH_SIZE = env_int("CAMPAIGN_BATCH_SIZE", 200)

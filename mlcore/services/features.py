@@ -18,6 +18,7 @@ from customers import selectors as shop
 from mlcore.ml.features import FeatureConfig, build_customer_features
 from mlcore.models import CustomerFeatures, FeatureSnapshot
 from mlcore.models.features import FEATURE_COLUMNS
+from mlcore.selectors.feedback import customer_sentiment_frame
 from mlcore.selectors.features import feature_snapshot_frame
 from mlcore.services.bulk_write import frame_insert
 
@@ -25,12 +26,22 @@ log = logging.getLogger(__name__)
 
 
 def feature_frame_compute(*, snapshot_at: datetime, config: FeatureConfig = FeatureConfig()) -> pd.DataFrame:
-    """Features of every customer with a sale before `snapshot_at`, read from the shop's tables."""
+    """Features of every customer with a sale before `snapshot_at`, read from the shop's tables.
+
+    The review columns come from review intelligence: review count, mean rating and the recent
+    mean sentiment score of the customer's scored reviews, all from before `snapshot_at`.
+    """
     lines = shop.order_lines_frame(until=snapshot_at)
-    reviews = shop.reviews_frame(until=snapshot_at)
     if lines.empty:
         return pd.DataFrame(columns=list(FEATURE_COLUMNS), index=pd.Index([], name="customer_id"), dtype="float64")
-    return build_customer_features(lines, snapshot=snapshot_at, reviews=reviews if not reviews.empty else None, config=config)
+    features = build_customer_features(lines, snapshot=snapshot_at, config=config)
+    return features.join(review_feature_frame(index=features.index, snapshot_at=snapshot_at))
+
+
+def review_feature_frame(*, index: pd.Index, snapshot_at: datetime) -> pd.DataFrame:
+    sentiment = customer_sentiment_frame(until=snapshot_at).reindex(index)
+    sentiment["review_count"] = sentiment["review_count"].fillna(0).astype("int64")
+    return sentiment
 
 
 def stored_columns(features: pd.DataFrame) -> pd.DataFrame:

@@ -153,3 +153,22 @@ def test_command_prints_the_segments():
     out = io.StringIO()
     call_command("segment_customers", "--snapshot-at", "2011-12-10", "--k", "4", stdout=out)
     assert "Champions" in out.getvalue() and SegmentationRun.objects.get().k == 4
+
+
+def test_snapshot_carries_the_recent_review_sentiment_point_in_time():
+    # given a customer with a scored negative review before the snapshot and a positive one after, then only the earlier counts
+    from django.utils import timezone as tz
+
+    from customers.models import Review
+    from mlcore.models import ReviewSentiment
+
+    ids = make_shop()
+    customer = Customer.objects.get(pk=ids["best"][0])
+    for days, score, label in ((-10, -0.8, "negative"), (5, 0.9, "positive")):
+        review = Review.objects.create(customer=customer, rating=1 if score < 0 else 5, text="x", language="en",
+                                       created_at=SNAPSHOT + dt.timedelta(days=days))
+        ReviewSentiment.objects.create(review=review, language="en", score=score, label=label, method="fallback", scored_at=tz.now())
+    frame = feature_snapshot_frame(snapshot_id=feature_snapshot_build(snapshot_at=SNAPSHOT))
+    assert frame.loc[customer.pk, "review_count"] == 1
+    assert frame.loc[customer.pk, "review_sentiment_mean"] == pytest.approx(-0.8)
+    assert frame.loc[ids["new"][0], "review_count"] == 0

@@ -1,0 +1,72 @@
+"""Audience criteria and the recommendation provider backed by mlcore's insights.
+
+Segments, churn risk, lifetime value, recent negative reviews and personal recommendations come
+from mlcore's selectors; they plug into the criteria registry of campaigns.audience exactly like
+the built-in criteria on orders. Importing this module registers them (campaigns.apps does).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q
+from django.utils import timezone
+
+from campaigns.audience import register_criterion
+from campaigns.recommendations import popular_products
+from mlcore.selectors import feedback as feedback_selectors
+from mlcore.selectors import predictions as prediction_selectors
+from mlcore.selectors import recommendations as recommendation_selectors
+from mlcore.selectors import segments as segment_selectors
+
+_KEYS = {"type": "array", "items": {"type": "string"}, "minItems": 1}
+_PROBABILITY = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+_MONEY = {"type": ["number", "null"], "minimum": 0}
+
+
+def _range_schema(bound: dict) -> dict:
+    return {
+        "properties": {"min": bound, "max": bound}, "additionalProperties": False,
+        "anyOf": [{"required": ["min"]}, {"required": ["max"]}],
+    }
+
+
+@register_criterion("segment", label="In segment (latest segmentation run)", schema={
+    "properties": {"keys": _KEYS}, "required": ["keys"], "additionalProperties": False,
+})
+def _segment(params: dict) -> Q:
+    return Q(pk__in=segment_selectors.customer_ids_in_segments(segment_keys=params["keys"]))
+
+
+@register_criterion("entered_segment", label="Entered segment within the last N days", schema={
+    "properties": {"key": {"type": "string", "minLength": 1}, "days": {"type": "integer", "minimum": 1}},
+    "required": ["key"], "additionalProperties": False,
+})
+def _entered_segment(params: dict) -> Q:
+    since = timezone.now() - dt.timedelta(days=params.get("days", 7))
+    return Q(pk__in=segment_selectors.customer_ids_entered_segment(segment_key=params["key"], since=since))
+
+
+@register_criterion("churn_risk", label="Churn risk range (0-1, active churn model)", schema=_range_schema(_PROBABILITY))
+def _churn_risk(params: dict) -> Q:
+    ids = prediction_selectors.customer_ids_by_scores(churn_min=params.get("min"), churn_max=params.get("max"))
+    return Q(pk__in=ids)
+
+
+@register_criterion("lifetime_value", label="Expected 12-month value range", schema=_range_schema(_MONEY))
+def _lifetime_value(params: dict) -> Q:
+    ids = prediction_selectors.customer_ids_by_scores(clv_min=params.get("min"), clv_max=params.get("max"))
+    return Q(pk__in=ids)
+
+
+@register_criterion("no_recent_negative_review", label="No negative review in the last N days", schema={
+    "properties": {"days": {"type": "integer", "minimum": 1}}, "additionalProperties": False,
+})
+def _no_recent_negative_review(params: dict) -> Q:
+    return ~Q(pk__in=feedback_selectors.customers_with_recent_negative_review(days=params.get("days", 30)))
+
+
+def personal_recommendations(customer_id: int | None, k: int) -> list:
+    """The customer's stored recommendations (the recommender falls back to popularity itself)."""
+    if customer_id is None:
+        return popular_products(None, k)
+    return recommendation_selectors.recommendations_for_customer(customer_id=customer_id, k=k) or popular_products(customer_id, k)
