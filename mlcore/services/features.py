@@ -18,8 +18,8 @@ from customers import selectors as shop
 from mlcore.ml.features import FeatureConfig, build_customer_features
 from mlcore.models import CustomerFeatures, FeatureSnapshot
 from mlcore.models.features import FEATURE_COLUMNS
-from mlcore.selectors.feedback import customer_sentiment_frame
 from mlcore.selectors.features import feature_snapshot_frame
+from mlcore.selectors.feedback import customer_sentiment_frame
 from mlcore.services.bulk_write import frame_insert
 
 log = logging.getLogger(__name__)
