@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from customers.imports.readers import FIELDS, PRESETS, ImportFileError
-from customers.imports.services import import_bytes
+from customers.imports.services import import_batch_rows_done, import_bytes
 from customers.models import ImportBatch
 
 
@@ -89,8 +89,9 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
     @admin.display(description="progress")
     def progress_bar(self, obj) -> str:
-        pct = round(100 * obj.progress)
-        return format_html('<progress max="100" value="{}"></progress> {}% ({} / {})', pct, pct, obj.rows_done, obj.rows_total)
+        done = import_batch_rows_done(batch=obj)
+        pct = round(100 * done / obj.rows_total) if obj.rows_total else 0
+        return format_html('<progress max="100" value="{}"></progress> {}% ({} / {})', pct, pct, done, obj.rows_total)
 
     @admin.display(description="took")
     def duration(self, obj) -> str:

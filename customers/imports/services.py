@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,6 +23,7 @@ from customers.imports.report import ImportReport
 from customers.models import ImportBatch
 
 Progress = Callable[[int], None]
+PROGRESS_TTL_S = 6 * 3600
 
 
 def import_file(*, path: str | Path, kind: str, preset: str | None = None, mapping: dict | None = None,
@@ -90,11 +92,25 @@ def _run(batch: ImportBatch, data: bytes, layout: Layout, *, synthetic_emails: b
 
 
 def _progress_recorder(batch: ImportBatch, progress: Progress | None) -> Progress:
+    """Rows written so far go to the cache (the load's transaction hides the row's own count
+    from other connections until it commits); import_batch_rows_done reads them back."""
     def done(rows: int) -> None:
         batch.rows_done += rows
+        cache.set(_done_key(batch.pk), batch.rows_done, PROGRESS_TTL_S)
         if progress:
             progress(rows)
     return done
+
+
+def _done_key(batch_id: int) -> str:
+    return f"customers:import-batch:{batch_id}:rows-done"
+
+
+def import_batch_rows_done(*, batch: ImportBatch) -> int:
+    """Rows written: live from the cache while the batch runs, from the row once it has ended."""
+    if batch.status == ImportBatch.Status.RUNNING:
+        return int(cache.get(_done_key(batch.pk), batch.rows_done))
+    return batch.rows_done
 
 
 def _batch_total(batch: ImportBatch, report: ImportReport, total: int) -> None:

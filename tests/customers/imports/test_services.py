@@ -133,3 +133,19 @@ def test_load_backend_follows_the_database(settings):
     # given the test database when asked then the loader picks copy on PostgreSQL and batched elsewhere
     from django.db import connection
     assert loading.load_backend() == ("copy" if connection.vendor == "postgresql" else "batched")
+
+
+def test_live_progress_is_readable_while_running(tmp_path, monkeypatch):
+    # given an import paused after its first written batch when its progress is read then rows done show before the commit
+    from customers.imports.services import import_batch_rows_done
+    monkeypatch.setattr(loading, "BATCH_SIZE", 2)
+    seen = []
+
+    def peek(rows):
+        batch = ImportBatch.objects.order_by("-id").first()
+        seen.append((batch.status, import_batch_rows_done(batch=batch), batch.rows_total))
+
+    monkeypatch.setattr(loading, "after_batch", peek)
+    _import(write_retail(tmp_path / "s.csv"))
+    assert seen[0][0] == "running" and 0 < seen[0][1] < seen[0][2]
+    assert ImportBatch.objects.get().rows_done == ImportBatch.objects.get().rows_total
