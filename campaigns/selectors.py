@@ -56,13 +56,11 @@ def _outcomes(campaign: Campaign) -> dict[str, list[float]]:
             OrderLine.objects.filter(order__customer_id__in=arms.values("customer_id"), order__placed_at__gte=campaign.started_at)
             .exclude(order__status=Order.Status.CANCELLED).values("order_id", "order__customer_id", "order__placed_at").annotate(r=Sum(_AMOUNT))
         )
-        converted: set[int] = set()
         for row in orders:
             customer_id = row["order__customer_id"]
             ref = people[customer_id][1]
             if ref and ref <= row["order__placed_at"] <= ref + window:
                 revenue[customer_id] += float(row["r"] or 0)
-                converted.add(customer_id)
     result: dict[str, list[float]] = defaultdict(list)
     for customer_id, (arm, _) in people.items():
         result[arm].append(revenue.get(customer_id, 0.0))

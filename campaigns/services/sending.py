@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.mail import get_connection
 from django.db import connection as db_connection
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from campaigns.models import Campaign, Delivery, Suppression
@@ -241,8 +242,8 @@ def _send_rows(campaign: Campaign, rows: list[Delivery], token: uuid.UUID, conne
     backend = settings.CAMPAIGN_EMAIL_BACKEND or settings.EMAIL_BACKEND
     connection = connection or get_connection(backend=backend)
     from_email = campaign.from_email or settings.DEFAULT_FROM_EMAIL
-    suppressed = set(Suppression.objects.filter(email__in=[d.customer.email for d in rows]).values_list("email", flat=True))
-    suppressed = {e.lower() for e in suppressed}
+    addresses = [d.customer.email.lower() for d in rows]
+    suppressed = set(Suppression.objects.annotate(address=Lower("email")).filter(address__in=addresses).values_list("address", flat=True))
     pacer = _Pacer(campaign.throttle_per_minute)
     checked_at = beat_at = time.monotonic()
     _synchronous_commit(False)
