@@ -153,3 +153,31 @@ def test_command_prints_the_segments():
     out = io.StringIO()
     call_command("segment_customers", "--snapshot-at", "2011-12-10", "--k", "4", stdout=out)
     assert "Champions" in out.getvalue() and SegmentationRun.objects.get().k == 4
+
+
+def test_frame_insert_round_trips_mixed_null_patterns():
+    # given rows with different NULL patterns, when inserted (binary COPY on PostgreSQL), then each value reads back
+    snapshot = FeatureSnapshot.objects.create(snapshot_at=SNAPSHOT)
+    customers = Customer.objects.bulk_create([Customer(external_id=f"X{i}") for i in range(4)])
+    nan = float("nan")
+    frame = pd.DataFrame({
+        "snapshot_id": snapshot.pk, "customer_id": [c.pk for c in customers],
+        "recency_days": [1.5, nan, 3.0, nan], "monetary": [-2.25, 10.0, nan, nan], "frequency": [1.0, 2.0, 3.0, 4.0],
+    })
+    frame_insert(model=CustomerFeatures, frame=frame)
+    rows = sorted(CustomerFeatures.objects.values_list("customer_id", "recency_days", "monetary", "frequency"))
+    assert rows == [(customers[0].pk, 1.5, -2.25, 1.0), (customers[1].pk, None, 10.0, 2.0),
+                    (customers[2].pk, 3.0, None, 3.0), (customers[3].pk, None, None, 4.0)]
+
+
+def test_deleting_a_customer_still_removes_their_rows():
+    # given a segmented customer, when deleted through Django, then their feature and membership rows go too
+    ids = make_shop()
+    segmentation_run_build(snapshot_at=SNAPSHOT)
+    victim = ids["gone"][0]
+    from customers.models import Order
+
+    Order.objects.filter(customer_id=victim).delete()
+    Customer.objects.filter(pk=victim).delete()
+    assert not SegmentMembership.objects.filter(customer_id=victim).exists()
+    assert not CustomerFeatures.objects.filter(customer_id=victim).exists()
