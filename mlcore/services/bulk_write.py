@@ -72,7 +72,9 @@ def binary_rows(frame: pd.DataFrame) -> bytes:
 
 def copy_insert(table: str, columns: list[str], frame: pd.DataFrame, *, binary: bool) -> None:
     quote = connection.ops.quote_name
-    sql = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN" + (" WITH (FORMAT binary)" if binary else "")
+    # CSV (not text) format for the text path: pandas quotes tabs, quotes and newlines; backslashes stay literal
+    options = "FORMAT binary" if binary else "FORMAT csv, NULL '\\N'"
+    sql = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN WITH ({options})"
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
         if binary:
             copy.write(PGCOPY_HEADER)
@@ -82,7 +84,7 @@ def copy_insert(table: str, columns: list[str], frame: pd.DataFrame, *, binary: 
                 copy.write(binary_rows(chunk))
             else:
                 buffer = io.StringIO()
-                chunk.to_csv(buffer, sep="\t", header=False, index=False, na_rep="\\N")
+                chunk.to_csv(buffer, header=False, index=False, na_rep="\\N")
                 copy.write(buffer.getvalue())
         if binary:
             copy.write(PGCOPY_TRAILER)

@@ -181,3 +181,12 @@ def test_deleting_a_customer_still_removes_their_rows():
     Customer.objects.filter(pk=victim).delete()
     assert not SegmentMembership.objects.filter(customer_id=victim).exists()
     assert not CustomerFeatures.objects.filter(customer_id=victim).exists()
+
+
+def test_frame_insert_takes_text_columns_too():
+    # given text with a tab and a backslash, when inserted (CSV COPY on PostgreSQL), then it reads back unchanged
+    frame = pd.DataFrame({"external_id": ["T1", "T\\2"], "name": ["tab\there", "line"], "email": "", "country": "",
+                          "email_consent": False, "email_consent_source": "",
+                          "created_at": SNAPSHOT.isoformat(), "updated_at": SNAPSHOT.isoformat()})
+    assert frame_insert(model=Customer, frame=frame) == 2
+    assert sorted(Customer.objects.values_list("external_id", "name")) == [("T1", "tab\there"), ("T\\2", "line")]
