@@ -91,10 +91,20 @@ def reset_and_add_customers(customer_ids) -> None:
     from django.utils import timezone
 
     from customers.models import Customer
-    from mlcore.models import FeatureSnapshot, ModelVersion, SegmentationRun
+    from mlcore.models import (
+        CustomerFeatures,
+        FeatureSnapshot,
+        ModelVersion,
+        Segment,
+        SegmentationRun,
+        SegmentMembership,
+        SegmentTransition,
+    )
     from mlcore.services.bulk_write import frame_insert
 
-    tables = [m._meta.db_table for m in (SegmentationRun, FeatureSnapshot, Customer)]
+    # the bulk tables have no database foreign keys, so CASCADE would not reach them: name them all
+    models = (SegmentMembership, SegmentTransition, Segment, SegmentationRun, CustomerFeatures, FeatureSnapshot, Customer)
+    tables = [m._meta.db_table for m in models]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")

@@ -41,10 +41,16 @@ class FeatureSnapshot(models.Model):
 
 
 class CustomerFeatures(models.Model):
-    """One customer's feature values in one snapshot (wide float columns: fast bulk COPY)."""
+    """One customer's feature values in one snapshot (wide float columns: fast bulk COPY).
 
-    snapshot = models.ForeignKey(FeatureSnapshot, on_delete=models.CASCADE, related_name="values", db_index=False)
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    The foreign keys carry no database constraint: checking a million deferred constraints at
+    commit cost ~8 s per key on PostgreSQL (bench/segments.py). Rows are written only by
+    mlcore.services.features in the snapshot's own transaction; deleting a customer or a
+    snapshot through Django still cascades (Django collects the rows itself).
+    """
+
+    snapshot = models.ForeignKey(FeatureSnapshot, on_delete=models.CASCADE, related_name="values", db_index=False, db_constraint=False)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", db_constraint=False)
     recency_days = models.FloatField(null=True)
     tenure_days = models.FloatField(null=True)
     frequency = models.FloatField(null=True)

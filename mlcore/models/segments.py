@@ -68,9 +68,12 @@ class Segment(models.Model):
 
 
 class SegmentMembership(models.Model):
-    run = models.ForeignKey(SegmentationRun, on_delete=models.CASCADE, related_name="memberships", db_index=False)
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
-    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="memberships")
+    """A customer's segment in one run. Keys without database constraints, for the same reason
+    and with the same guarantees as CustomerFeatures (written only by mlcore.services.segments)."""
+
+    run = models.ForeignKey(SegmentationRun, on_delete=models.CASCADE, related_name="memberships", db_index=False, db_constraint=False)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="memberships", db_constraint=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "customer"], name="segmentmembership_one_per_run")]

@@ -172,3 +172,40 @@ def test_snapshot_carries_the_recent_review_sentiment_point_in_time():
     assert frame.loc[customer.pk, "review_count"] == 1
     assert frame.loc[customer.pk, "review_sentiment_mean"] == pytest.approx(-0.8)
     assert frame.loc[ids["new"][0], "review_count"] == 0
+
+
+def test_frame_insert_round_trips_mixed_null_patterns():
+    # given rows with different NULL patterns, when inserted (binary COPY on PostgreSQL), then each value reads back
+    snapshot = FeatureSnapshot.objects.create(snapshot_at=SNAPSHOT)
+    customers = Customer.objects.bulk_create([Customer(external_id=f"X{i}") for i in range(4)])
+    nan = float("nan")
+    frame = pd.DataFrame({
+        "snapshot_id": snapshot.pk, "customer_id": [c.pk for c in customers],
+        "recency_days": [1.5, nan, 3.0, nan], "monetary": [-2.25, 10.0, nan, nan], "frequency": [1.0, 2.0, 3.0, 4.0],
+    })
+    frame_insert(model=CustomerFeatures, frame=frame)
+    rows = sorted(CustomerFeatures.objects.values_list("customer_id", "recency_days", "monetary", "frequency"))
+    assert rows == [(customers[0].pk, 1.5, -2.25, 1.0), (customers[1].pk, None, 10.0, 2.0),
+                    (customers[2].pk, 3.0, None, 3.0), (customers[3].pk, None, None, 4.0)]
+
+
+def test_deleting_a_customer_still_removes_their_rows():
+    # given a segmented customer, when deleted through Django, then their feature and membership rows go too
+    ids = make_shop()
+    segmentation_run_build(snapshot_at=SNAPSHOT)
+    victim = ids["gone"][0]
+    from customers.models import Order
+
+    Order.objects.filter(customer_id=victim).delete()
+    Customer.objects.filter(pk=victim).delete()
+    assert not SegmentMembership.objects.filter(customer_id=victim).exists()
+    assert not CustomerFeatures.objects.filter(customer_id=victim).exists()
+
+
+def test_frame_insert_takes_text_columns_too():
+    # given text with a tab and a backslash, when inserted (CSV COPY on PostgreSQL), then it reads back unchanged
+    frame = pd.DataFrame({"external_id": ["T1", "T\\2"], "name": ["tab\there", "line"], "email": "", "country": "",
+                          "email_consent": False, "email_consent_source": "",
+                          "created_at": SNAPSHOT.isoformat(), "updated_at": SNAPSHOT.isoformat()})
+    assert frame_insert(model=Customer, frame=frame) == 2
+    assert sorted(Customer.objects.values_list("external_id", "name")) == [("T1", "tab\there"), ("T\\2", "line")]
