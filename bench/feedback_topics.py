@@ -14,6 +14,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from feedback import FILES  # noqa: E402  (bench/feedback.py)
+
 from mlcore.ml.feedback import datasets, fallback  # noqa: E402
 from mlcore.ml.feedback.topics import TopicConfig, find_topics  # noqa: E402
 
