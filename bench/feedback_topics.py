@@ -11,8 +11,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from bench.feedback import FILES  # noqa: E402
+from feedback import FILES  # noqa: E402  (bench/feedback.py)
+
 from mlcore.ml.feedback import datasets, fallback  # noqa: E402
 from mlcore.ml.feedback.topics import TopicConfig, find_topics  # noqa: E402
 

@@ -46,6 +46,7 @@ def customers_with_recent_negative_review(*, days: int = 30) -> QuerySet:
     return (
         ReviewSentiment.objects.filter(label=ReviewSentiment.Label.NEGATIVE, review__created_at__gte=since, review__customer__isnull=False)
         .values_list("review__customer_id", flat=True)
+        .order_by("review__customer_id")  # Meta.ordering columns would otherwise break DISTINCT
         .distinct()
     )
 

@@ -20,8 +20,8 @@ def test_task_names_are_stable():
 def test_score_reviews_task_twice_scores_once():
     # given one review, when the task runs twice, then it is scored once and both jobs succeed
     ReviewFactory(title="", text="Lovely dress.")
-    first = score_reviews.delay().get()
-    second = score_reviews.delay().get()
+    first = score_reviews.apply().get()
+    second = score_reviews.apply().get()
     assert (first["scored"], second["scored"]) == (1, 0)
     assert ReviewSentiment.objects.count() == 1
     assert list(Job.objects.values_list("status", flat=True)) == ["succeeded", "succeeded"]
@@ -37,8 +37,8 @@ def test_train_sentiment_with_a_tiny_transformer_registers_the_best(settings, tm
             ReviewFactory(product=product, rating=5, title="", text=f"{text} {i}")
         for text in NEGATIVE_TEXTS:
             ReviewFactory(product=product, rating=2, title="", text=f"{text} {i}")
-    first = train_sentiment.delay(languages=["en"]).get()
-    train_sentiment.delay(languages=["en"]).get()
+    first = train_sentiment.apply(kwargs={"languages": ["en"]}).get()
+    train_sentiment.apply(kwargs={"languages": ["en"]}).get()
     mv = ModelVersion.objects.get(pk=first["en"]["version_id"])
     assert set(mv.metrics["candidates"]) == {"tfidf_linear", "transformer"}
     assert ModelVersion.objects.filter(kind="sentiment_en", is_active=True).count() == 1

@@ -20,6 +20,6 @@ class Command(BaseCommand):
                 self.stdout.write(f"{lang}: skipped, {result['skipped']}")
                 continue
             state = "activated" if result["activated"] else "kept the active version (not better)"
-            self.stdout.write(f"{lang}: v{result['version_id']} {result['method']} macro-F1 {result['macro_f1']}, {state}")
+            self.stdout.write(f"{lang}: v{result['version']} {result['method']} macro-F1 {result['macro_f1']}, {state}")
         if not summary:
             raise CommandError("no language trained")

@@ -80,8 +80,11 @@ def _analyzer(language: str) -> dict:
     return {"stop_words": "english", "token_pattern": r"(?u)\b[a-zA-Z][a-zA-Z]+\b"}
 
 
-def class_tfidf_words(texts: list[str], clusters: np.ndarray, *, language: str = "en", top_words: int = 6, min_df: int = 2) -> dict[int, list[str]]:
-    """The most distinctive words of each cluster: tf within the cluster x log(1 + A / word frequency)."""
+def class_tfidf_words(
+    texts: list[str], clusters: np.ndarray, *, language: str = "en", top_words: int = 6, min_df: int = 2, min_lift: float = 1.3,
+) -> dict[int, list[str]]:
+    """The most distinctive words of each cluster: tf within the cluster x log(1 + A / word frequency),
+    among words at least `min_lift` times more frequent in the cluster than in all reviews."""
     labels = sorted(set(clusters.tolist()))
     docs = [" ".join(np.asarray(texts, dtype=object)[clusters == label]) for label in labels]
     vectorizer = CountVectorizer(min_df=1, **_analyzer(language))
@@ -92,6 +95,9 @@ def class_tfidf_words(texts: list[str], clusters: np.ndarray, *, language: str =
     average_words = counts.sum() / len(labels)
     ctfidf = tf * np.log1p(average_words / np.maximum(overall, 1.0))
     ctfidf[:, ~keep] = 0.0
+    # distinctive, not merely frequent: a word must be at least min_lift times likelier in the cluster than overall
+    lift = tf / np.maximum(overall / max(overall.sum(), 1.0), 1e-12)
+    ctfidf[lift < min_lift] = 0.0
     vocab = vectorizer.get_feature_names_out()
     return {label: [vocab[j] for j in np.argsort(-ctfidf[i])[:top_words] if ctfidf[i, j] > 0] for i, label in enumerate(labels)}
 

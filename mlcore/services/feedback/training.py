@@ -115,7 +115,7 @@ def sentiment_train(*, language: str, quick: bool = False, on_gpu: bool = False,
     activated = active is None or results[best]["macro_f1"] > active["macro_f1"]
     if activated:
         registry.model_version_activate(version_id=mv.pk)
-    return {"language": language, "version_id": mv.pk, "method": best, "macro_f1": results[best]["macro_f1"], "activated": activated}
+    return {"language": language, "version_id": mv.pk, "version": mv.version, "method": best, "macro_f1": results[best]["macro_f1"], "activated": activated}
 
 
 def sentiment_train_all(*, languages: list[str] | None = None, quick: bool = False, on_gpu: bool = False, job_id: int | None = None) -> dict:
