@@ -86,7 +86,7 @@ def generated_lines(scale: float) -> pd.DataFrame:
         "placed_at": pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 365 * 86400, interactions), unit="s"),
         "country": rng.choice(np.array(["United Kingdom", "France", "Germany", "Spain", "EIRE"]), size=interactions, p=[0.8, 0.05, 0.05, 0.05, 0.05]),
     })
-    frame["order_id"] = frame["customer_id"] * 1000 + frame["placed_at"].dt.dayofyear
+    frame["order_id"] = frame["customer_id"] * 1000 + frame["placed_at"].dt.dayofyear.to_numpy()
     CACHE.mkdir(parents=True, exist_ok=True)
     columns = {k: frame[k].to_numpy() for k in ("customer_id", "product_id", "country", "order_id")}
     np.savez(path, placed_at=(frame["placed_at"].astype("int64") // 10**9).to_numpy(), **{**columns, "country": frame["country"].to_numpy(dtype=str)})

@@ -65,7 +65,7 @@ def reranked(hybrid, top, logits, lam):
     """Candidates re-ordered by z(hybrid) + lam * z(ranker), everything else below them."""
     base = np.take_along_axis(hybrid, np.maximum(top, 0), axis=1)
     combined = zscore_rows(base) + lam * zscore_rows(logits)
-    out = np.full_like(hybrid, -np.inf)
+    out = np.full(hybrid.shape, -np.inf)  # float64: the +1e6 offset must not round ties into float32
     for i in range(len(top)):
         valid = top[i] >= 0
         out[i, top[i][valid]] = combined[i][valid] + 1e6

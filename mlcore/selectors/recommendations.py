@@ -46,12 +46,11 @@ def _product_of(product: Product, score: float, reason: str) -> RecommendedProdu
     )
 
 
-def _stored(version_id: int, customer_id: int, k: int) -> list[RecommendedProduct]:
-    rows = (
-        Recommendation.objects.filter(model_version_id=version_id, customer_id=customer_id, product__active=True, product__kind=Product.Kind.PRODUCT)
-        .select_related("product").order_by("rank")[:k]
-    )
-    return [_product_of(r.product, r.score, r.reason) for r in rows]
+def _stored(version_id: int, customer_id: int | None, k: int, *, external_id: str | None = None) -> list[RecommendedProduct]:
+    rows = Recommendation.objects.filter(model_version_id=version_id, product__active=True, product__kind=Product.Kind.PRODUCT)
+    # By external id the customer is joined in the same query (the API's hot path: one query).
+    rows = rows.filter(customer__external_id=external_id) if external_id is not None else rows.filter(customer_id=customer_id)
+    return [_product_of(r.product, r.score, r.reason) for r in rows.select_related("product").order_by("rank")[:k]]
 
 
 def popular_products(*, country: str = "", k: int = 10, version_id: int | None = None) -> list[RecommendedProduct]:
@@ -81,12 +80,13 @@ def recommendations_for_customer(*, customer_id: int, k: int = 10) -> list[Recom
 def recommendations_for_external_id(*, external_id: str, k: int = 10) -> CustomerRecommendations:
     """What the API serves: the stored list, or the popularity fallback (flagged) for new/unknown ids."""
     version_id = active_recommender_id()
+    items = _stored(version_id, None, k, external_id=external_id) if version_id else []
+    if items:
+        return CustomerRecommendations(external_id=external_id, known_customer=True, fallback=False, model_version=version_id, items=items)
     customer = Customer.objects.filter(external_id=external_id).values_list("pk", "country").first()
-    items = _stored(version_id, customer[0], k) if customer and version_id else []
-    fallback = not items
-    if fallback and version_id:
+    if version_id:
         items = popular_products(country=customer[1] if customer else "", k=k, version_id=version_id)
-    return CustomerRecommendations(external_id=external_id, known_customer=customer is not None, fallback=fallback, model_version=version_id, items=items)
+    return CustomerRecommendations(external_id=external_id, known_customer=customer is not None, fallback=True, model_version=version_id, items=items)
 
 
 def similar_products(*, sku: str, k: int = 10) -> list[RecommendedProduct] | None:

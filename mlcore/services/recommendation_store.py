@@ -18,26 +18,35 @@ REASON_MAX = 300
 
 
 def lists_write(*, version_id: int, model: RecommenderModel, top_n: int, on_block: Callable[[int], None] | None = None) -> dict[str, int]:
-    """Write every list of this version; returns the row counts per table."""
-    recommendations = rows_insert(
-        model=Recommendation, fields=("model_version", "customer", "product", "rank", "score", "reason"),
-        rows=_recommendation_rows(version_id, model, top_n, on_block),
-    )
+    """Write every list of this version; returns the row counts per table.
+
+    Customers go in blocks, one COPY (or bulk_create batch run) per block, and progress is
+    reported between blocks: a query on the connection in the middle of a COPY would block it.
+    """
+    fields = ("model_version", "customer", "product", "rank", "score", "reason")
+    recommendations = 0
+    for rows, block_rows in _recommendation_blocks(version_id, model, top_n):
+        recommendations += rows_insert(model=Recommendation, fields=fields, rows=block_rows)
+        if on_block:
+            on_block(rows)
     similar = rows_insert(model=SimilarProduct, fields=("model_version", "product", "similar", "rank", "score"), rows=_similar_rows(version_id, model))
     popular = rows_insert(model=PopularProduct, fields=("model_version", "country", "product", "rank", "score"), rows=_popular_rows(version_id, model, top_n))
     return {"recommendations": recommendations, "similar": similar, "popular": popular}
 
 
-def _recommendation_rows(version_id: int, model: RecommenderModel, top_n: int, on_block) -> Iterator[tuple]:
+def _recommendation_blocks(version_id: int, model: RecommenderModel, top_n: int) -> Iterator[tuple[int, list[tuple]]]:
+    """(customers in the block, their value rows) block by block."""
     items = model.data.item_ids
     for start in range(0, len(model.data.user_ids), BLOCK):
         rows = np.arange(start, min(start + BLOCK, len(model.data.user_ids)))
+        values = []
         for row, listed in zip(rows, recommend_block(model, rows, top_n), strict=True):
             customer_id = int(model.data.user_ids[row])
-            for rank, item in enumerate(listed, start=1):
-                yield (version_id, customer_id, int(items[item.column]), rank, round(item.score, 6), item.reason[:REASON_MAX])
-        if on_block:
-            on_block(len(rows))
+            values.extend(
+                (version_id, customer_id, int(items[item.column]), rank, round(item.score, 6), item.reason[:REASON_MAX])
+                for rank, item in enumerate(listed, start=1)
+            )
+        yield len(rows), values
 
 
 def _similar_rows(version_id: int, model: RecommenderModel) -> Iterator[tuple]:

@@ -107,7 +107,7 @@ def rerank_scores(split: Split, hybrid: np.ndarray, protocol: str, reranker: Rer
     masked = rules.apply_mask(hybrid, split.history) if protocol == "new" else hybrid
     top = rules.top_columns(masked, candidates)
     new_scores = reranker(split.model, split.rows, top, masked)
-    out = np.full_like(masked, -np.inf)
+    out = np.full(masked.shape, -np.inf)  # float64: the +1e6 offset must not round ties into float32
     base = np.nanmax(np.where(np.isfinite(new_scores), new_scores, np.nan)) if np.isfinite(new_scores).any() else 0.0
     for i in range(len(split.rows)):
         valid = top[i] >= 0

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from mlcore.ml.recommend import rules
 from mlcore.ml.recommend.hybrid import blend, normalise_parts
@@ -114,6 +113,3 @@ def tokenise_pairs(tokenizer, texts: np.ndarray, first: np.ndarray, second: np.n
         mask[n, : len(seq)] = 1
     return ids, mask
 
-
-def grouped_frame(pairs: PairSet, scores: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame({"group": pairs.groups, "label": pairs.labels, "score": scores})

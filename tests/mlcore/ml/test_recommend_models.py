@@ -120,3 +120,17 @@ def test_hybrid_weights_default_blend_uses_every_part():
     # given default weights, when asked per part, then each part has its weight
     weights = HybridWeights()
     assert [weights.of(p) for p in ("cf", "cb", "ba", "pop")] == [1.0, 0.1, 0.5, 0.1]
+
+
+def test_evaluate_reports_every_model_under_both_protocols():
+    # given the small shop and a re-ranker that reverses the candidates, when evaluated, then every row of both protocols is there
+    from mlcore.ml.recommend.evaluation import evaluate
+
+    def reverse(model, rows, top, scores):
+        return np.arange(top.shape[1], dtype=np.float64)[None, :].repeat(len(rows), axis=0)  # last candidate first
+
+    report = evaluate(shop_lines(), shop_products(), shop_embeddings(), split_at=SPLIT, validation_days=60, config=SMALL, reranker=reverse)
+    for protocol in ("all", "new"):
+        assert set(report["protocols"][protocol]) == {"pop", "cf", "cb", "ba", "hybrid", "hybrid+ranker"}
+        assert all(0.0 <= m["ndcg@10"] <= 1.0 for m in report["protocols"][protocol].values())
+    assert report["customers"]["all"] > 0 and report["weights"]["all"]["alpha"] == 1.0
