@@ -23,7 +23,7 @@ from scipy.stats import spearmanr
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mlcore.ml.datasets_retail import customer_countries, load_online_retail  # noqa: E402
+from mlcore.ml.datasets import customer_countries, load_online_retail  # noqa: E402
 from mlcore.ml.features import build_customer_features  # noqa: E402
 from mlcore.ml.predict import bgnbd, gamma_gamma  # noqa: E402
 from mlcore.ml.predict.cdnow import load_sample  # noqa: E402
