@@ -124,10 +124,10 @@ class TransformerSentiment:
     def from_bytes(cls, content: bytes, *, folder: Path, device: str = "auto") -> TransformerSentiment:
         """Unpack into `folder` (a cache keyed by the artefact hash) and load it there."""
         if not (folder / "clm_sentiment.json").exists():
-            staging = Path(tempfile.mkdtemp(dir=folder.parent if folder.parent.exists() else None))
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(dir=folder.parent))  # same filesystem: the rename below is atomic
             with zipfile.ZipFile(io.BytesIO(content)) as archive:
                 archive.extractall(staging)
-            folder.parent.mkdir(parents=True, exist_ok=True)
             try:
                 staging.rename(folder)
             except OSError:
