@@ -8,7 +8,8 @@ PORT ?= 8000
 # Two cores here: keep OpenMP/BLAS pools from oversubscribing them.
 export OMP_NUM_THREADS ?= 2
 export MKL_NUM_THREADS ?= 2
-export OPENBLAS_NUM_THREADS ?= 2
+# implicit (ALS) asks for a single-threaded OpenBLAS; it parallelises itself
+export OPENBLAS_NUM_THREADS ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
