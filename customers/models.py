@@ -132,9 +132,12 @@ class Order(models.Model):
 class OrderLine(models.Model):
     """One line of an order; a return is a negative quantity linked to the sale where known."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    # No single-column indexes on order and product: the unique (order, line_no) and the
+    # (product, order) indexes below start with them and serve the same lookups, and every extra
+    # index on this largest table slows each import.
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", db_index=False)
     line_no = models.PositiveIntegerField()
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines", db_index=False)
     quantity = models.IntegerField()
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     returned_line = models.ForeignKey(
