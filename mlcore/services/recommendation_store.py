@@ -1,7 +1,7 @@
 """Bulk writes of a trained recommender's lists: top-N per customer, similar and popular products.
 
 Rows are produced block by block (a few thousand customers at a time) and streamed into
-mlcore.services.bulk_rows, which uses COPY on PostgreSQL.
+mlcore.services.bulk_write, which uses COPY on PostgreSQL.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 
 from mlcore.ml.recommend.model import RecommenderModel, popular_list, recommend_block, similar_table
 from mlcore.models import PopularProduct, Recommendation, SimilarProduct
-from mlcore.services.bulk_rows import rows_insert
+from mlcore.services.bulk_write import rows_insert
 
 BLOCK = 2048
 REASON_MAX = 300

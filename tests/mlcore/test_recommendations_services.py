@@ -3,7 +3,7 @@ import pytest
 from customers.models import Product
 from mlcore.models import ModelVersion, PopularProduct, Recommendation, SimilarProduct
 from mlcore.selectors.recommendations import RecommendedProduct, popular_products, recommendations_for_customer
-from mlcore.services.bulk_rows import rows_insert
+from mlcore.services.bulk_write import rows_insert
 from mlcore.services.recommendations import NotEnoughData, recommender_train
 from mlcore.tasks.recommendations import train_recommender
 from tests.customers.factories import CustomerFactory
