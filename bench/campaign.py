@@ -131,12 +131,26 @@ def render_only_rate(campaign, sample: int = 2000) -> float:
     return len(rows) / (time.perf_counter() - started)
 
 
+def database_ensure(url: str) -> None:
+    """Create the bench database on first use (the server must be up; trust or password in the URL)."""
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    with psycopg.connect(url.replace(parts.path, "/postgres"), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--recipients", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
+    database_ensure(DB_URL)
     import django
 
     django.setup()

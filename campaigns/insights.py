@@ -70,3 +70,11 @@ def personal_recommendations(customer_id: int | None, k: int) -> list:
     if customer_id is None:
         return popular_products(None, k)
     return recommendation_selectors.recommendations_for_customer(customer_id=customer_id, k=k) or popular_products(customer_id, k)
+
+
+def _personal_recommendations_many(customer_ids: list[int], k: int) -> dict[int, list]:
+    found = recommendation_selectors.recommendations_for_customers(customer_ids=customer_ids, k=k)
+    return {cid: found.get(cid) or popular_products(cid, k) for cid in customer_ids}
+
+
+personal_recommendations.many = _personal_recommendations_many  # one batch, three queries (campaigns.recommendations)

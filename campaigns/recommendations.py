@@ -1,7 +1,9 @@
 """Recommended products for templates, from a provider named by a setting.
 
 CAMPAIGN_RECOMMENDATION_PROVIDER is the dotted path of callable(customer_id, k) returning
-objects with product_id, sku, title, price, image_url, url, score and reason. The default,
+objects with product_id, sku, title, price, image_url, url, score and reason. A provider may
+also carry a `many(customer_ids, k) -> {customer_id: list}` attribute: sending asks it once per
+batch instead of once per message. The default,
 `popular_products`, recommends the shop's best-selling active products (fees excluded), so
 emails work before the personal recommender lands.
 """
@@ -76,3 +78,15 @@ def recommendations_for(customer_id: int | None, k: int) -> list:
     if k <= 0:
         return []
     return list(recommendation_provider()(customer_id, k))
+
+
+def recommendations_for_many(customer_ids: list[int], k: int) -> dict[int, list]:
+    """Every customer's list for one batch: the provider's `many` when it has one, else one call each."""
+    if k <= 0:
+        return {cid: [] for cid in customer_ids}
+    provider = recommendation_provider()
+    many = getattr(provider, "many", None)
+    if many is None:
+        return {cid: list(provider(cid, k)) for cid in customer_ids}
+    found = many(customer_ids, k)
+    return {cid: list(found.get(cid) or []) for cid in customer_ids}

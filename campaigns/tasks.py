@@ -1,8 +1,8 @@
 """Celery tasks of campaigns, all on the `email` queue, all safe to run twice.
 
 campaigns.dispatch_due (beat, every minute): starts due one-off campaigns, spawns due recurring
-runs and restarts stalled sending. campaigns.send_batch: claims and sends one batch, then
-re-queues itself while work remains. campaigns.attribute_conversions (beat, hourly).
+runs and restarts stalled sending. campaigns.send_batch: claims and sends batches for up to
+CAMPAIGN_TASK_SECONDS, then re-queues itself while work remains. campaigns.attribute_conversions (beat, hourly).
 campaigns.record_bounce: a hard bounce reported by the mail provider.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.conf import settings
 
 from campaigns.services.attribution import conversions_attribute
 from campaigns.services.lifecycle import campaigns_dispatch_due
-from campaigns.services.sending import campaign_send_batch
+from campaigns.services.sending import campaign_send_batches
 from campaigns.services.tracking import bounce_record
 from mlcore.services.jobs import job_progress, job_succeed
 from mlcore.tasks.base import JobTask
@@ -29,10 +29,12 @@ def dispatch_due() -> dict:
 
 @shared_task(name="campaigns.send_batch", base=JobTask)
 def send_batch(campaign_id: int, lane: int = 0, job_id: int | None = None) -> dict:
-    result = campaign_send_batch(campaign_id=campaign_id)
-    done = result.sent + result.failed + result.suppressed
-    if job_id and done:
-        job_progress(job_id=job_id, advance=done)
+    def progress(batch) -> None:
+        done = batch.sent + batch.failed + batch.suppressed
+        if job_id and done:
+            job_progress(job_id=job_id, advance=done)
+
+    result = campaign_send_batches(campaign_id=campaign_id, seconds=settings.CAMPAIGN_TASK_SECONDS, on_batch=progress)
     if job_id and result.state == "done":
         job_succeed(job_id=job_id, result={"campaign_id": campaign_id}, message="sent")
     kwargs = {"campaign_id": campaign_id, "lane": lane, "job_id": job_id}

@@ -227,6 +227,12 @@ CAMPAIGN_STALL_SECONDS = env_int("CAMPAIGN_STALL_SECONDS", 120)  # no batch prog
 CAMPAIGN_RESEND_AMBIGUOUS = env_bool("CAMPAIGN_RESEND_AMBIGUOUS", True)
 # PostgreSQL: per-message delivery marks commit without waiting for the WAL flush (see docs/campaigns.md).
 CAMPAIGN_ASYNC_COMMIT = env_bool("CAMPAIGN_ASYNC_COMMIT", True)
+# Rendered messages waiting for a worker's SMTP thread (renders overlap SMTP round trips).
+CAMPAIGN_SMTP_PIPELINE = env_int("CAMPAIGN_SMTP_PIPELINE", 2)
+# SMTP connections (each in its own thread) per sending worker: SMTP is latency-bound.
+CAMPAIGN_SMTP_CONNECTIONS = env_int("CAMPAIGN_SMTP_CONNECTIONS", 2)
+# One send task runs batches back to back this long before re-queueing (amortises task pickup).
+CAMPAIGN_TASK_SECONDS = env_int("CAMPAIGN_TASK_SECONDS", 20)
 
 # --- auth / security ----------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

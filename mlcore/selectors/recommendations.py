@@ -77,6 +77,37 @@ def recommendations_for_customer(*, customer_id: int, k: int = 10) -> list[Recom
     return popular_products(country=country, k=k, version_id=version_id)
 
 
+def recommendations_for_customers(*, customer_ids: list[int], k: int = 10) -> dict[int, list[RecommendedProduct]]:
+    """Many customers' lists at once (a campaign batch): the same answer as recommendations_for_customer
+    per customer, in three queries instead of two per customer.
+
+    Stored rows are read up to rank 2k; the rare customer who loses more than k of those to products
+    made inactive since training goes through the single-customer path, which reads deeper.
+    """
+    version_id = active_recommender_id()
+    out: dict[int, list[RecommendedProduct]] = {cid: [] for cid in customer_ids}
+    if version_id is None or not customer_ids:
+        return out
+    rows = Recommendation.objects.filter(
+        model_version_id=version_id, customer_id__in=customer_ids, rank__lte=2 * k
+    ).select_related("product").order_by("customer_id", "rank")
+    fetched: dict[int, int] = {}
+    for row in rows:
+        fetched[row.customer_id] = fetched.get(row.customer_id, 0) + 1
+        servable = row.product.active and row.product.kind == Product.Kind.PRODUCT
+        if servable and len(out[row.customer_id]) < k:
+            out[row.customer_id].append(_product_of(row.product, row.score, row.reason))
+    for customer_id in [cid for cid, n in fetched.items() if n == 2 * k and len(out[cid]) < k]:
+        out[customer_id] = _stored(version_id, customer_id, k)
+    missing = [cid for cid in customer_ids if not out[cid]]
+    popular: dict[str, list[RecommendedProduct]] = {}
+    for customer_id, country in Customer.objects.filter(pk__in=missing).values_list("pk", "country"):
+        if country not in popular:
+            popular[country] = popular_products(country=country or "", k=k, version_id=version_id)
+        out[customer_id] = popular[country]
+    return out
+
+
 def recommendations_for_external_id(*, external_id: str, k: int = 10) -> CustomerRecommendations:
     """What the API serves: the stored list, or the popularity fallback (flagged) for new/unknown ids."""
     version_id = active_recommender_id()
