@@ -197,3 +197,64 @@ def test_transient_errors_fail_the_delivery_after_the_last_attempt(campaign, set
     sending._record_failure(rows[0], token, sending.TransientSendError("421 busy"), timezone.now(), result)
     rows[0].refresh_from_db()
     assert rows[0].status == Delivery.Status.FAILED and result.failed == 1 and "421" in rows[0].error
+
+
+def test_claim_fixes_address_and_message_id_for_the_sent_mark(campaign):
+    # given a customer who changes address after the ledger froze, when a batch is claimed, then the row holds the current address and the Message-ID rendering uses
+    from campaigns.rendering import message_id
+
+    first = Delivery.objects.order_by("id").first()
+    first.customer.email = "new-address@example.com"
+    first.customer.save(update_fields=["email"])
+    _, rows = deliveries_claim(campaign_id=campaign.pk, limit=2, now=timezone.now())
+    assert rows[0].email == "new-address@example.com"
+    assert all(r.message_id == message_id(campaign.pk, r.pk) for r in rows)
+
+
+def test_one_call_sends_batches_back_to_back_until_done(campaign, mailoutbox):
+    # given 12 customers and batches of 5, when one task-sized call runs with time to spare, then all are sent in it and the campaign is sent
+    result = sending.campaign_send_batches(campaign_id=campaign.pk, seconds=60)
+    assert (result.state, result.sent, result.claimed) == ("done", 12, 12)
+    assert _recipients(mailoutbox) == sorted(f"c{i}@example.com" for i in range(12))
+    assert Campaign.objects.get().status == Campaign.Status.SENT
+
+
+def test_a_spent_time_budget_returns_after_one_batch(campaign, mailoutbox):
+    # given no time budget, when the call runs, then one batch goes and the task is told there is more
+    result = sending.campaign_send_batches(campaign_id=campaign.pk, seconds=0)
+    assert (result.state, result.sent) == ("more", 5) and len(mailoutbox) == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_claims_skip_locked_rows_instead_of_coming_back_empty(settings):
+    # given another lane holding row locks on the first rows (PostgreSQL), when this lane claims, then it gets the next rows, not nothing
+    import threading
+
+    from django.db import connection, connections, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SKIP LOCKED is a PostgreSQL path; SQLite serialises writers")
+    settings.CAMPAIGN_BATCH_SIZE = 5
+    for i in range(10):
+        CustomerFactory(email=f"l{i}@example.com")
+    variant = VariantFactory(campaign__holdout_share=0, share=100)
+    ledger_freeze(campaign=Campaign.objects.get(pk=variant.campaign_id))
+    locked, release = threading.Event(), threading.Event()
+
+    def other_lane() -> None:
+        with transaction.atomic():
+            list(Delivery.objects.select_for_update().order_by("id").values_list("id", flat=True)[:5])
+            locked.set()
+            release.wait(10)
+        connections.close_all()
+
+    thread = threading.Thread(target=other_lane)
+    thread.start()
+    try:
+        assert locked.wait(10)
+        _, rows = deliveries_claim(campaign_id=variant.campaign_id, limit=5, now=timezone.now())
+    finally:
+        release.set()
+        thread.join()
+    first_five = list(Delivery.objects.order_by("id").values_list("id", flat=True)[:5])
+    assert len(rows) == 5 and not {r.pk for r in rows} & set(first_five)

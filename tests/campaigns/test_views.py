@@ -3,6 +3,7 @@ personalised landing pages with a generic fallback."""
 from __future__ import annotations
 
 import pytest
+from django.core import signing
 from django.test import Client
 
 from campaigns import links
@@ -100,3 +101,12 @@ def test_discount_codes_are_stable_per_customer_and_differ_between_customers():
     # given a prefix, when codes are made twice for one customer and once for another, then the first two match and the third differs
     assert links.discount_code("X", 1, 5) == links.discount_code("X", 1, 5) != links.discount_code("X", 1, 6)
     assert links.discount_code("", 1, 5) == ""
+
+
+def test_link_tokens_are_exactly_djangos_signer_tokens_and_follow_the_secret_key(settings):
+    # given the cached-key signer, when tokens are made, then they equal django.core.signing's and change with SECRET_KEY
+    assert links.delivery_token(42) == signing.Signer(salt="campaigns.delivery").sign("42")
+    assert links.click_from_token(links.click_token(42, "https://shop.example.com/p/é?a=1")) == (42, "https://shop.example.com/p/é?a=1")
+    before = links.delivery_token(42)
+    settings.SECRET_KEY = "another-secret-key-for-this-test-only-0123456789"
+    assert links.delivery_token(42) != before and links.delivery_from_token(before) is None

@@ -2,7 +2,12 @@ import pytest
 
 from customers.models import Product
 from mlcore.models import ModelVersion, PopularProduct, Recommendation, SimilarProduct
-from mlcore.selectors.recommendations import RecommendedProduct, popular_products, recommendations_for_customer
+from mlcore.selectors.recommendations import (
+    RecommendedProduct,
+    popular_products,
+    recommendations_for_customer,
+    recommendations_for_customers,
+)
 from mlcore.services.bulk_write import rows_insert
 from mlcore.services.recommendations import NotEnoughData, recommender_train
 from mlcore.tasks.recommendations import train_recommender
@@ -91,3 +96,15 @@ def test_rows_insert_writes_every_row(shop):
     rows = [(version.pk, "Spain", p.pk, rank, 1.0 / rank) for rank, p in enumerate(shop["products"][:7], start=1)]
     assert rows_insert(model=PopularProduct, fields=("model_version", "country", "product", "rank", "score"), rows=iter(rows), batch_size=3) == 7
     assert list(PopularProduct.objects.filter(model_version=version).values_list("rank", flat=True)) == list(range(1, 8))
+
+
+def test_batch_selector_gives_each_customer_what_the_single_selector_gives(shop):
+    # given stored lists, a deactivated product, a newcomer without a list and an unknown id, when a campaign batch asks for all at once, then each gets the single-customer answer
+    recommender_train(fast=True)
+    customers = [c.pk for c in shop["customers"][:4]]
+    Product.objects.filter(pk=recommendations_for_customer(customer_id=customers[0], k=3)[0].product_id).update(active=False)
+    newcomer = CustomerFactory(external_id="NEW2", country="France").pk
+    found = recommendations_for_customers(customer_ids=[*customers, newcomer], k=3)
+    for customer_id in [*customers, newcomer]:
+        assert [i.sku for i in found[customer_id]] == [i.sku for i in recommendations_for_customer(customer_id=customer_id, k=3)]
+    assert found[newcomer][0].reason == "popular in France"
