@@ -3,7 +3,9 @@ Celery worker processes through Django's SMTP backend to a local aiosmtpd server
 
 Prints: ledger freeze time, messages per second rendered and handed to SMTP (wall clock from
 start to the campaign's `sent`), peak memory (VmHWM) of each worker, the SMTP server and this
-process, and a render-only rate for context.
+process, and a render-only rate for context. Workers run as in production: DEBUG off, default
+sending settings (CAMPAIGN_SMTP_CONNECTIONS, CAMPAIGN_SMTP_PIPELINE, CAMPAIGN_TASK_SECONDS can
+be overridden from the environment) except batches of 500.
 
 Needs PostgreSQL (BENCH_DATABASE_URL, default .../clm_campaigns_bench: two workers writing at
 once need a real database) and Redis (BENCH_REDIS_URL, default redis://127.0.0.1:6379/3).
