@@ -256,6 +256,13 @@ class _Handoff:
         return found
 
     def close(self) -> None:
+        """Stop the threads. Messages still waiting (the batch failed midway) are dropped unsent:
+        their rows keep the claim and are sent once after the lease expires."""
+        while True:
+            try:
+                self.todo.get_nowait()
+            except queue.Empty:
+                break
         for _ in self.threads:
             self.todo.put(None)
         for thread in self.threads:

@@ -258,3 +258,22 @@ def test_concurrent_claims_skip_locked_rows_instead_of_coming_back_empty(setting
         thread.join()
     first_five = list(Delivery.objects.order_by("id").values_list("id", flat=True)[:5])
     assert len(rows) == 5 and not {r.pk for r in rows} & set(first_five)
+
+
+def test_a_batch_that_fails_midway_sends_nothing_it_had_not_handed_over(campaign, mailoutbox, monkeypatch):
+    # given a database error while recording the third outcome, when the batch dies, then no message queued behind it goes out and the unrecorded rows keep their claim for the lease to expire
+    calls = {"n": 0}
+    real = sending._mark_sent
+
+    def failing(deliveries, token):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("database went away")
+        real(deliveries, token)
+
+    monkeypatch.setattr(sending, "_mark_sent", failing)
+    with pytest.raises(RuntimeError):
+        campaign_send_batch(campaign_id=campaign.pk)
+    sent_rows = Delivery.objects.filter(status=Delivery.Status.SENT).count()
+    held = Delivery.objects.filter(status=Delivery.Status.SENDING).count()
+    assert sent_rows + held == 5 and len(mailoutbox) <= sent_rows + sending.settings.CAMPAIGN_SMTP_PIPELINE + sending.settings.CAMPAIGN_SMTP_CONNECTIONS
