@@ -26,7 +26,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 CACHE = ROOT / "bench" / ".cache"
-DATA = ROOT.parent / "shared" / "data" / "online-retail" / "online_retail.csv.gz"
+DATA = Path(os.environ.get("CLM_SHARED_DATA", ROOT.parent / "shared" / "data")) / "online-retail" / "online_retail.csv.gz"
 
 from mlcore.ml.datasets import online_retail  # noqa: E402
 from mlcore.ml.recommend import content, rules  # noqa: E402

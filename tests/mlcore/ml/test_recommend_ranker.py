@@ -20,7 +20,8 @@ def toy_pairs(n: int = 64) -> PairSet:
     """Separable pairs: a candidate about mugs is bought, one about bags is not."""
     texts = np.array(["red mug; blue mug", "white mug with handle", "canvas shopping bag"])
     labels = np.tile([1.0, 0.0], n // 2).astype(np.float32)
-    return PairSet(texts=texts, first=np.zeros(n, dtype=np.int64), second=np.where(labels == 1, 1, 2), labels=labels, groups=np.arange(n) // 2)
+    return PairSet(texts=texts, first=np.zeros(n, dtype=np.int64), second=np.where(labels == 1, 1, 2), labels=labels, groups=np.arange(n) // 2,
+                   base=np.zeros(n, dtype=np.float32))
 
 
 def test_pairs_are_tokenised_once_into_cls_history_sep_candidate_sep(tokenizer):
