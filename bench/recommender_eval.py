@@ -107,8 +107,9 @@ def ranker_section(args, validation, weights, test, hybrids) -> dict:
     encoder = ranker.load_model(path)
     cfg = ranker.RankerConfig(max_len=args.max_len, batch_size=args.batch_size, steps=args.ranker_steps, learning_rate=args.lr,
                               device="cpu", threads=1, freeze_layers=args.freeze_layers, warmup_fraction=0.1)
+    print(f"ranker: training {cfg.steps} steps x {cfg.batch_size} on {fit.sum():,} pairs", flush=True)
     started = time.perf_counter()
-    trained = ranker.train(encoder, ids, mask, pairs.labels[fit], cfg)
+    trained = ranker.train(encoder, ids, mask, pairs.labels[fit], cfg, on_step=_every(100, "step"))
     losses = trained["losses"]
     out = {"train_seconds": time.perf_counter() - started, "pairs_per_second": trained["pairs_per_second"],
            "loss_by_tenth": [float(np.mean(chunk)) for chunk in np.array_split(np.array(losses), 10)],
@@ -126,6 +127,7 @@ def ranker_section(args, validation, weights, test, hybrids) -> dict:
     tune = subset(validation, held)
     out["lambda_validation"], lambdas = {}, {}
     tune_lists = protocol_candidates(tune, {p: blend(normalise_parts(score_parts(validation.model, tune.rows)), weights[p][0]) for p in PROTOCOLS})
+    print(f"ranker: trained in {out['train_seconds']:.0f} s; scoring {len(tune.rows)} held-out validation customers", flush=True)
     tune_logits = logits_for(reranker, tune, tune_lists)
     for protocol in PROTOCOLS:
         masked, top = tune_lists[protocol]
@@ -140,6 +142,7 @@ def ranker_section(args, validation, weights, test, hybrids) -> dict:
     sample = subset(test, positions)
     out["test_customers_scored"] = len(positions)
     lists = protocol_candidates(sample, {p: hybrids[p][positions] for p in PROTOCOLS})
+    print(f"ranker: scoring {len(positions)} test customers' candidates", flush=True)
     started = time.perf_counter()
     logits = logits_for(reranker, sample, lists)
     out["test_scoring_seconds"] = time.perf_counter() - started
@@ -153,6 +156,13 @@ def ranker_section(args, validation, weights, test, hybrids) -> dict:
             f"ranker alone on the top 20{label}": score_protocol(sample, placed_first(masked.shape, top, combine(base, logits[protocol], 100.0)), protocol),
         }
     return out
+
+
+def _every(n: int, label: str):
+    def report(step: int) -> None:
+        if (step + 1) % n == 0:
+            print(f"  {label} {step + 1}", flush=True)
+    return report
 
 
 def validation_pairs(validation, weights):
