@@ -44,10 +44,17 @@ from mlcore.ml.recommend.model import RecommenderConfig, RecommenderModel, fit_r
 from mlcore.ml.recommend.popularity import fit_popularity  # noqa: E402
 
 
-def timed(label: str, fn, *args, **kwargs):
-    started = time.perf_counter()
+def measured(fn, *args, **kwargs):
+    """(result, wall seconds, CPU seconds of this process). CPU time leaves out the time the job
+    waited: it was niced, and was paused (SIGSTOP) while other benchmarks ran on this machine."""
+    wall, cpu = time.perf_counter(), time.process_time()
     result = fn(*args, **kwargs)
-    print(f"  {label:<38} {time.perf_counter() - started:9.2f} s", flush=True)
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def timed(label: str, fn, *args, **kwargs):
+    result, wall, cpu = measured(fn, *args, **kwargs)
+    print(f"  {label:<46} wall {wall:9.2f} s  cpu {cpu:9.2f} s", flush=True)
     return result
 
 
@@ -116,10 +123,9 @@ def bench_generated(scale: float, knn_slice: int, embed_slice: int, score_blocks
         knn = timed(f"item-kNN (top-100 neighbours, all {len(items):,} items)", fit_item_knn, data)
     texts = [f"generated product {i} in category {i % 97}. a short description of product {i}" for i in range(embed_slice)]
     timed("content: load the encoder (once per process)", content.embed_texts, texts[:1], model_path=model_path())
-    started = time.perf_counter()
-    content.embed_texts(texts, model_path=model_path())
-    seconds = time.perf_counter() - started
-    print(f"  content: embed {embed_slice:,} texts (MEASURED)       {seconds:9.2f} s  -> ~{seconds * len(items) / embed_slice:,.0f} s for all {len(items):,} (EXTRAPOLATED x{len(items) / embed_slice:.0f})")
+    _, wall, seconds = measured(content.embed_texts, texts, model_path=model_path())
+    print(f"  content: embed {embed_slice:,} texts (MEASURED) wall {wall:.2f} s, cpu {seconds:.2f} s"
+          f"  -> ~{seconds * len(items) / embed_slice:,.0f} cpu s for all {len(items):,} (EXTRAPOLATED x{len(items) / embed_slice:.0f})")
     # the scoring steps below need an embedding per product: random unit vectors stand in (same shapes, same cost)
     emb = np.random.default_rng(0).standard_normal((len(items), 384)).astype(np.float32)
     emb /= np.linalg.norm(emb, axis=1, keepdims=True)
@@ -131,10 +137,9 @@ def bench_generated(scale: float, knn_slice: int, embed_slice: int, score_blocks
     customers = len(data.user_ids)
     blocks = min(score_blocks, -(-customers // 1024))
     rows = np.arange(min(customers, blocks * 1024))
-    started = time.perf_counter()
-    top_n_all(model, rows)
-    seconds = time.perf_counter() - started
-    print(f"  score + top-20, {len(rows):,} customers (MEASURED) {seconds:9.2f} s  -> ~{seconds * customers / len(rows):,.0f} s for all {customers:,} (EXTRAPOLATED)")
+    _, wall, seconds = measured(top_n_all, model, rows)
+    print(f"  score + top-20, {len(rows):,} customers (MEASURED) wall {wall:.2f} s, cpu {seconds:.2f} s"
+          f"  -> ~{seconds * customers / len(rows):,.0f} cpu s for all {customers:,} (EXTRAPOLATED)")
     if rerank_pairs:
         bench_rerank_rate(model, rerank_pairs, customers)
 
@@ -149,11 +154,10 @@ def bench_rerank_rate(model, n_pairs: int, customers: int) -> None:
                                     threads=int(os.environ.get("OMP_NUM_THREADS", "1")))
     rows = np.repeat(np.arange(n_pairs // 20), 20)
     columns = np.tile(np.arange(20), n_pairs // 20)
-    started = time.perf_counter()
-    reranker.pair_logits(model, rows, columns)
-    seconds = time.perf_counter() - started
+    _, wall, seconds = measured(reranker.pair_logits, model, rows, columns)
     rate = len(rows) / seconds
-    print(f"  ranker re-scoring {len(rows):,} pairs (MEASURED)     {seconds:9.2f} s  = {rate:,.1f} pairs/s -> ~{customers * 20 / rate / 3600:,.1f} h for 20 candidates x {customers:,} customers (EXTRAPOLATED)")
+    print(f"  ranker re-scoring {len(rows):,} pairs (MEASURED) wall {wall:.2f} s, cpu {seconds:.2f} s = {rate:,.1f} pairs per cpu s"
+          f" -> ~{customers * 20 / rate / 3600:,.1f} cpu h for 20 candidates x {customers:,} customers (EXTRAPOLATED)")
 
 
 def main() -> None:
