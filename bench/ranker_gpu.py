@@ -38,6 +38,7 @@ def synthetic_pairs(n_pairs: int, seed: int = 0) -> PairSet:
     return PairSet(
         texts=texts, first=rng.integers(0, len(histories), n_pairs), second=len(histories) + rng.integers(0, len(products), n_pairs),
         labels=(rng.random(n_pairs) < 0.25).astype(np.float32), groups=np.arange(n_pairs) // 20,
+        base=rng.standard_normal(n_pairs).astype(np.float32),
     )
 
 

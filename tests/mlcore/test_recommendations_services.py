@@ -12,16 +12,14 @@ from mlcore.services.bulk_write import rows_insert
 from mlcore.services.recommendations import NotEnoughData, recommender_train
 from mlcore.tasks.recommendations import train_recommender
 from tests.customers.factories import CustomerFactory
-from tests.mlcore.recommend_shop import make_shop
+from tests.mlcore.recommend_shop import make_shop, use_small_lists
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def shop(settings):
-    settings.RECOMMENDER_TOP_N = 5
-    settings.RECOMMENDER_EXCLUDE_RECENT_DAYS = 14
-    settings.RECOMMENDER_VALIDATION_DAYS = 90
+    use_small_lists(settings)
     return make_shop()
 
 

@@ -9,7 +9,6 @@ the training period; the test window is read only to score the final lists.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,11 +17,9 @@ import pandas as pd
 from mlcore.ml.recommend import metrics, rules
 from mlcore.ml.recommend.hybrid import HybridWeights, blend, grid_search, normalise_parts
 from mlcore.ml.recommend.interactions import time_split, truth_sets
-from mlcore.ml.recommend.model import RecommenderConfig, RecommenderModel, fit_recommender, score_parts
+from mlcore.ml.recommend.model import RecommenderConfig, RecommenderModel, Reranker, fit_recommender, score_parts
 
 PROTOCOLS = ("all", "new")
-# A re-ranker gets (model, rows, candidate columns per row, blended scores) and returns new scores.
-Reranker = Callable[[RecommenderModel, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -104,12 +101,22 @@ def evaluate(
 
 def rerank_scores(split: Split, hybrid: np.ndarray, protocol: str, reranker: Reranker, candidates: int = 20) -> np.ndarray:
     """Scores where the hybrid's top candidates are re-ordered by the re-ranker, the rest below."""
+    masked, top = candidate_lists(split, hybrid, protocol, candidates)
+    return placed_first(masked.shape, top, reranker(split.model, split.rows, top, masked))
+
+
+def candidate_lists(split: Split, hybrid: np.ndarray, protocol: str, candidates: int = 20) -> tuple[np.ndarray, np.ndarray]:
+    """(the protocol's scores, each row's top candidate columns)."""
     masked = rules.apply_mask(hybrid, split.history) if protocol == "new" else hybrid
-    top = rules.top_columns(masked, candidates)
-    new_scores = reranker(split.model, split.rows, top, masked)
-    out = np.full(masked.shape, -np.inf)  # float64: the +1e6 offset must not round ties into float32
-    base = np.nanmax(np.where(np.isfinite(new_scores), new_scores, np.nan)) if np.isfinite(new_scores).any() else 0.0
-    for i in range(len(split.rows)):
-        valid = top[i] >= 0
+    return masked, rules.top_columns(masked, candidates)
+
+
+def placed_first(shape: tuple[int, int], top: np.ndarray, new_scores: np.ndarray) -> np.ndarray:
+    """A score matrix ranking the candidates by their new scores, above every other column."""
+    out = np.full(shape, -np.inf)  # float64: the +1e6 offset must not round ties into float32
+    finite = np.isfinite(new_scores)
+    base = np.max(new_scores[finite]) if finite.any() else 0.0
+    for i in range(len(top)):
+        valid = (top[i] >= 0) & finite[i]
         out[i, top[i][valid]] = new_scores[i][valid] - base + 1e6  # candidates stay above everything else
     return out

@@ -7,6 +7,7 @@ memory bounded, so a million customers are scored a few thousand rows at a time.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -105,19 +106,48 @@ def score_parts(model: RecommenderModel, rows: np.ndarray) -> dict[str, np.ndarr
     }
 
 
-def recommend_block(model: RecommenderModel, rows: np.ndarray, k: int, *, exclude_recent_days: int | None = None) -> list[list[Recommended]]:
-    """Top-k per row with the rules applied and the reason of every item."""
+# (model, rows, candidate columns per row, blended scores) -> new scores of those candidates
+Reranker = Callable[["RecommenderModel", np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+
+def recommend_block(
+    model: RecommenderModel, rows: np.ndarray, k: int, *, exclude_recent_days: int | None = None,
+    reranker: Reranker | None = None, rerank_candidates: int = 20,
+) -> list[list[Recommended]]:
+    """Top-k per row with the rules applied and the reason of every item.
+
+    With a reranker, the hybrid's first `rerank_candidates` are re-ordered (and re-scored) by it
+    and stay above the rest of the hybrid's list; reasons still name the hybrid part behind each item.
+    """
     days = model.config.exclude_recent_days if exclude_recent_days is None else exclude_recent_days
     normalised = normalise_parts(score_parts(model, rows))
     scores = blend(normalised, model.weights)
     if days > 0:
         scores = rules.apply_mask(scores, rules.recent_purchase_mask(model.data.last_days, rows, days))
-    ranked = rules.top_columns(scores, k * 4)
+    ranked = rules.top_columns(scores, k * 4 if reranker is None else max(k * 4, rerank_candidates))
+    listed = np.take_along_axis(scores, np.maximum(ranked, 0), axis=1).astype(np.float64)
+    if reranker is not None:
+        ranked, listed = _reranked(model, rows, ranked, listed, scores, reranker, rerank_candidates)
     out = []
     for i, row in enumerate(rows):
+        score_of = dict(zip(ranked[i].tolist(), listed[i].tolist(), strict=True))
         chosen = rules.diversify(ranked[i], model.categories, k, model.config.max_per_category)
-        out.append([Recommended(c, float(scores[i, c]), reason_for(model, normalised, i, int(row), c)) for c in chosen])
+        out.append([Recommended(c, float(score_of[c]), reason_for(model, normalised, i, int(row), c)) for c in chosen])
     return out
+
+
+def _reranked(model, rows, ranked, listed, scores, reranker: Reranker, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first n candidates in the reranker's order with its scores, placed above the rest."""
+    head = ranked[:, :n]
+    new = np.asarray(reranker(model, rows, head, scores), dtype=np.float64)
+    order = np.argsort(np.where(head >= 0, -new, np.inf), axis=1, kind="stable")
+    head, new = np.take_along_axis(head, order, axis=1), np.take_along_axis(new, order, axis=1)
+    # the tail keeps the hybrid's order, scored just below the lowest re-ranked candidate
+    finite = np.where(np.isfinite(new), new, np.inf).min(axis=1, keepdims=True)
+    floor = np.where(np.isfinite(finite), finite, 0.0)
+    tail = floor - 1.0 - 1e-3 * np.arange(ranked.shape[1] - head.shape[1])
+    tail = np.where(ranked[:, n:] >= 0, tail, -np.inf)
+    return np.hstack([head, ranked[:, n:]]), np.hstack([new, tail])
 
 
 def reason_for(model: RecommenderModel, normalised: dict[str, np.ndarray], i: int, row: int, column: int) -> str:

@@ -25,6 +25,7 @@ class RankerConfig:
     seed: int = 13
     device: str = "auto"  # auto: cuda when available
     threads: int = 2  # CPU intra-op threads
+    freeze_layers: int = 0  # > 0: the embeddings and the lowest N encoder layers stay fixed (a shorter CPU backward pass)
     extra: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
@@ -62,6 +63,16 @@ def tiny_model(vocab_size: int, seed: int = 0):
     return BertForSequenceClassification(config)
 
 
+def freeze(model, layers: int) -> int:
+    """Fix the embeddings and the lowest `layers` encoder layers (0: nothing); returns the parameters left to train."""
+    if layers > 0:
+        base = model.base_model
+        for module in (base.embeddings, *base.encoder.layer[:layers]):
+            for parameter in module.parameters():
+                parameter.requires_grad_(False)
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
 def train(model, input_ids: np.ndarray, attention_mask: np.ndarray, labels: np.ndarray, config: RankerConfig, on_step=None) -> dict:
     """Fine-tune in place; returns per-step losses, pairs seen and pairs per second."""
     import torch
@@ -71,10 +82,11 @@ def train(model, input_ids: np.ndarray, attention_mask: np.ndarray, labels: np.n
     if device == "cpu":
         torch.set_num_threads(config.threads)
     model.to(device).train()
+    trainable = freeze(model, config.freeze_layers)
     ids = torch.from_numpy(input_ids).to(device)
     mask = torch.from_numpy(attention_mask).to(device)
     target = torch.from_numpy(labels.astype(np.float32)).to(device)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    optimiser = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate, weight_decay=config.weight_decay)
     warmup = max(1, int(config.steps * config.warmup_fraction))
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, 1 - s / max(config.steps, 1)) + 1e-3)
     positive_weight = torch.tensor(max(1.0, float((labels == 0).sum()) / max(float(labels.sum()), 1.0)), device=device)
@@ -97,7 +109,7 @@ def train(model, input_ids: np.ndarray, attention_mask: np.ndarray, labels: np.n
         loss = loss_fn(logits.float(), target[batch])
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
         optimiser.step()
         schedule.step()
         losses.append(loss.detach())
@@ -106,7 +118,8 @@ def train(model, input_ids: np.ndarray, attention_mask: np.ndarray, labels: np.n
     seconds = _sync(device) - started
     pairs = config.steps * config.batch_size
     losses = torch.stack(losses).float().cpu().tolist() if losses else []
-    return {"losses": losses, "pairs": pairs, "seconds": seconds, "pairs_per_second": pairs / max(seconds, 1e-9), "device": device}
+    return {"losses": losses, "pairs": pairs, "seconds": seconds, "pairs_per_second": pairs / max(seconds, 1e-9), "device": device,
+            "trainable_parameters": int(trainable)}
 
 
 def _sync(device: str) -> float:

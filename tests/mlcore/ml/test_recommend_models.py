@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -134,3 +136,26 @@ def test_evaluate_reports_every_model_under_both_protocols():
         assert set(report["protocols"][protocol]) == {"pop", "cf", "cb", "ba", "hybrid", "hybrid+ranker"}
         assert all(0.0 <= m["ndcg@10"] <= 1.0 for m in report["protocols"][protocol].values())
     assert report["customers"]["all"] > 0 and report["weights"]["all"]["alpha"] == 1.0
+
+
+def test_a_reranker_reorders_the_head_of_the_list_and_keeps_reasons():
+    # given a reranker that reverses the hybrid's first 4 candidates, when a block is recommended, then they come reversed, above the rest
+    model = fitted(config=dataclasses.replace(SMALL, max_per_category=10))
+    plain = recommend_block(model, np.array([0]), 4)[0]
+    calls = []
+
+    def reverse(model_, rows, top, scores):
+        calls.append(top.shape)
+        return np.tile(np.arange(top.shape[1], dtype=np.float64), (len(rows), 1))  # the last candidate scores best
+
+    reranked = recommend_block(model, np.array([0]), 4, reranker=reverse, rerank_candidates=4)[0]
+    assert calls == [(1, 4)]
+    assert [r.column for r in reranked] == [r.column for r in plain][::-1]
+    assert {r.column: r.reason for r in reranked} == {r.column: r.reason for r in plain}
+    assert [r.score for r in reranked] == sorted((r.score for r in reranked), reverse=True)
+
+
+def test_without_a_reranker_the_list_is_the_hybrids():
+    # given no reranker, when a block is recommended twice, then the lists are identical (the hook changes nothing)
+    model = fitted()
+    assert recommend_block(model, np.arange(3), 4) == recommend_block(model, np.arange(3), 4, reranker=None, rerank_candidates=50)

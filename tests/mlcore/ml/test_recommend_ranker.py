@@ -20,7 +20,8 @@ def toy_pairs(n: int = 64) -> PairSet:
     """Separable pairs: a candidate about mugs is bought, one about bags is not."""
     texts = np.array(["red mug; blue mug", "white mug with handle", "canvas shopping bag"])
     labels = np.tile([1.0, 0.0], n // 2).astype(np.float32)
-    return PairSet(texts=texts, first=np.zeros(n, dtype=np.int64), second=np.where(labels == 1, 1, 2), labels=labels, groups=np.arange(n) // 2)
+    return PairSet(texts=texts, first=np.zeros(n, dtype=np.int64), second=np.where(labels == 1, 1, 2), labels=labels, groups=np.arange(n) // 2,
+                   base=np.zeros(n, dtype=np.float32))
 
 
 def test_pairs_are_tokenised_once_into_cls_history_sep_candidate_sep(tokenizer):
@@ -82,3 +83,18 @@ def test_ranker_trains_in_bf16_on_the_gpu(tokenizer):
     ids, mask = tokenise_pairs(tokenizer, pairs.texts, pairs.first, pairs.second, 24)
     result = ranker.train(ranker.tiny_model(tokenizer.vocab_size), ids, mask, pairs.labels, ranker.RankerConfig(max_len=24, batch_size=16, steps=10, device="cuda"))
     assert result["device"] == "cuda" and result["pairs_per_second"] > 0
+
+
+def test_frozen_layers_stay_fixed_while_the_rest_learns(tokenizer):
+    # given a tiny ranker with the embeddings and its lowest layer frozen, when trained, then those weights are unchanged and the head moved
+    pairs = toy_pairs()
+    ids, mask = tokenise_pairs(tokenizer, pairs.texts, pairs.first, pairs.second, 24)
+    model = ranker.tiny_model(tokenizer.vocab_size, seed=2)
+    embeddings = model.bert.embeddings.word_embeddings.weight.detach().clone()
+    lowest = model.bert.encoder.layer[0].attention.self.query.weight.detach().clone()
+    head = model.classifier.weight.detach().clone()
+    config = ranker.RankerConfig(max_len=24, batch_size=16, steps=5, learning_rate=1e-3, device="cpu", threads=1, freeze_layers=1)
+    result = ranker.train(model, ids, mask, pairs.labels, config)
+    assert result["trainable_parameters"] < sum(p.numel() for p in model.parameters())
+    assert torch.equal(model.bert.embeddings.word_embeddings.weight, embeddings) and torch.equal(model.bert.encoder.layer[0].attention.self.query.weight, lowest)
+    assert not torch.equal(model.classifier.weight, head)

@@ -1,0 +1,54 @@
+import pytest
+
+from mlcore.models import Recommendation
+from mlcore.services.ranker_serving import ranker_for_serving
+from mlcore.services.recommendations import recommender_train
+from tests.mlcore.recommend_shop import make_shop, tiny_ranker_version, use_small_lists
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop(settings):
+    use_small_lists(settings)
+    settings.RANKER_CANDIDATES = 8
+    settings.TORCH_THREADS = 1
+    return make_shop()
+
+
+def stored_lists(version) -> dict[int, list[int]]:
+    lists: dict[int, list[int]] = {}
+    for customer, product in Recommendation.objects.filter(model_version=version).order_by("customer_id", "rank").values_list("customer_id", "product_id"):
+        lists.setdefault(customer, []).append(product)
+    return lists
+
+
+def test_without_an_active_ranker_lists_are_the_hybrids(shop):
+    # given no ranker, when the recommender trains, then nothing is re-ranked and its params say so
+    assert ranker_for_serving() is None
+    assert recommender_train(fast=True).params["ranker"] is None
+
+
+def test_an_active_ranker_reorders_the_stored_lists_and_is_named_by_the_version(shop, tmp_path):
+    # given a hybrid-only version and then an active tiny ranker that dominates the blend, when retrained, then lists change and name the ranker
+    hybrid = recommender_train(fast=True)
+    ranker_version = tiny_ranker_version(tmp_path / "ranker", weight=100.0)
+    reranked = recommender_train(fast=True)
+    assert reranked.params["ranker"] == {"model_version": ranker_version.pk, "version": 1, "weight": 100.0, "candidates": 8}
+    before, after = stored_lists(hybrid), stored_lists(reranked)
+    assert before.keys() == after.keys() and all(len(items) == 5 for items in after.values())
+    assert before != after
+    rows = Recommendation.objects.filter(model_version=reranked)
+    assert not rows.filter(reason="").exists()
+    assert not rows.filter(product__in=[shop["fee"], shop["inactive"]]).exists()
+    assert not rows.filter(customer=shop["customers"][0], product=shop["products"][6]).exists()  # bought 2 days ago
+    for customer in after:
+        scores = list(rows.filter(customer_id=customer).order_by("rank").values_list("score", flat=True))
+        assert scores == sorted(scores, reverse=True)
+
+
+def test_a_ranker_with_blend_weight_zero_is_not_used(shop, tmp_path):
+    # given an active ranker whose chosen lambda was 0, when the recommender trains, then its lists are the hybrid's alone
+    tiny_ranker_version(tmp_path / "ranker", weight=0.0)
+    assert ranker_for_serving() is None
+    assert recommender_train(fast=True).params["ranker"] is None
