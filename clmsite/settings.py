@@ -173,6 +173,8 @@ RECOMMENDER_MAX_PER_CATEGORY = env_int("RECOMMENDER_MAX_PER_CATEGORY", 3)  # div
 RECOMMENDER_VALIDATION_DAYS = env_int("RECOMMENDER_VALIDATION_DAYS", 60)  # window that tunes the hybrid weights
 RANKER_MODEL_PATH = env_str("RANKER_MODEL_PATH", "")  # cross-encoder init; empty: the packaged all-MiniLM-L6-v2
 RANKER_CANDIDATES = env_int("RANKER_CANDIDATES", 20)  # hybrid candidates per customer the active ranker re-orders nightly
+# Above this many (customer, candidate) pairs a CPU host skips re-ranking (~100 pairs/s a core).
+RANKER_CPU_MAX_PAIRS = env_int("RANKER_CPU_MAX_PAIRS", 400_000)
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {

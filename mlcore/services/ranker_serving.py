@@ -32,13 +32,24 @@ class ServingRanker:
                 "candidates": settings.RANKER_CANDIDATES}
 
 
-def ranker_for_serving() -> ServingRanker | None:
-    """The active ranker, ready to re-rank on this host's CPU threads; None when there is none to use."""
+def ranker_for_serving(*, pairs: int = 0) -> ServingRanker | None:
+    """The active ranker, ready to re-rank `pairs` (customer, candidate) pairs on this host; None
+    when there is none to use, or when on a CPU the pairs exceed RANKER_CPU_MAX_PAIRS.
+
+    The CPU budget exists because a cross-encoder re-scores about a hundred pairs a second a core
+    (docs/recommender.md): 1M customers x 20 candidates would hold the nightly run for days.
+    Above it the lists are the hybrid's and a warning says why; a GPU host has no such limit.
+    """
     version = registry.model_version_active(kind=KIND)
     if version is None:
         return None
+    device = resolve_device("auto")
+    if device == "cpu" and pairs > settings.RANKER_CPU_MAX_PAIRS:
+        log.warning("ranker v%s not used: %s pairs to re-score exceed RANKER_CPU_MAX_PAIRS=%s on a CPU host; lists are the hybrid's",
+                    version.version, pairs, settings.RANKER_CPU_MAX_PAIRS)
+        return None
     folder = unpack_tar(registry.model_version_load_bytes(version_id=version.pk), settings.MODEL_DIR / "_unpacked" / version.artefact_sha256)
-    reranker = load_folder(folder, threads=settings.TORCH_THREADS, device=resolve_device("auto"))
+    reranker = load_folder(folder, threads=settings.TORCH_THREADS, device=device)
     if reranker.weight <= 0:
         log.info("ranker v%s has blend weight 0 (it did not help on held-out customers): lists are not re-ranked", version.version)
         return None

@@ -118,7 +118,7 @@ def recommender_train(*, job_id: int | None = None, fast: bool = False) -> Model
     weights, validation_ndcg = tuned_weights(lines, products, embeddings, config, fast=fast)
     _progress(job_id, "fitting the recommender")
     model = fit_recommender(lines, products, embeddings, config=config, weights=weights)
-    serving_ranker = ranker_for_serving()
+    serving_ranker = ranker_for_serving(pairs=len(model.data.user_ids) * settings.RANKER_CANDIDATES)
     params = {"fast": fast, "weights": weights.as_dict(), "config": {"top_n": settings.RECOMMENDER_TOP_N, "exclude_recent_days": config.exclude_recent_days},
               "ranker": serving_ranker.as_params() if serving_ranker else None}
     version = registry.model_version_create(

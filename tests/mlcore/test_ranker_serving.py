@@ -52,3 +52,12 @@ def test_a_ranker_with_blend_weight_zero_is_not_used(shop, tmp_path):
     tiny_ranker_version(tmp_path / "ranker", weight=0.0)
     assert ranker_for_serving() is None
     assert recommender_train(fast=True).params["ranker"] is None
+
+
+def test_a_cpu_host_skips_reranking_past_its_pair_budget(shop, tmp_path, settings, caplog):
+    # given an active useful ranker and a CPU budget smaller than the shop's pairs, when the recommender trains, then the lists are the hybrid's and a warning says why
+    tiny_ranker_version(tmp_path / "ranker", weight=100.0)
+    settings.RANKER_CPU_MAX_PAIRS = 10
+    assert ranker_for_serving(pairs=10) is not None
+    assert recommender_train(fast=True).params["ranker"] is None
+    assert "RANKER_CPU_MAX_PAIRS" in caplog.text
