@@ -159,3 +159,17 @@ def test_without_a_reranker_the_list_is_the_hybrids():
     # given no reranker, when a block is recommended twice, then the lists are identical (the hook changes nothing)
     model = fitted()
     assert recommend_block(model, np.arange(3), 4) == recommend_block(model, np.arange(3), 4, reranker=None, rerank_candidates=50)
+
+
+def test_buy_again_prefers_products_people_come_back_for():
+    # given a customer who bought P3 and P4 twice each, where other customers rebuy P3 but buy P4 once, when scored, then P3 leads
+    lines = shop_lines()
+    rows = []
+    for customer, product, orders in [(99, 103, 2), (99, 104, 2), (97, 103, 3), (98, 103, 2), (97, 104, 1), (98, 104, 1), (96, 104, 1)]:
+        for n in range(orders):
+            row = lines.iloc[[0]].copy()
+            row["customer_id"], row["product_id"], row["order_id"] = customer, product, f"R{customer}-{product}-{n}"
+            rows.append(row)
+    model = fitted(pd.concat([lines, *rows]))
+    scores = score_parts(model, np.array([model.data.user_index[99]]))["ba"][0]
+    assert scores[3] > scores[4] > 0
