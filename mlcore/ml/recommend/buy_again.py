@@ -5,7 +5,7 @@ The customer part is the recency-decayed count of orders holding the product (In
 The product part is its smoothed repurchase share: (customers who bought it in two or more orders
 + 1) / (its customers + 5), so refills and consumables rank above the one-off purchases a
 customer also made. On the validation window before 2011-09-09 (Online Retail) it lifted NDCG@10
-from 0.378 to 0.419; the form was chosen there, not on the test window (docs/recommender.md).
+from 0.380 to 0.420; the form was chosen there, not on the test window (docs/recommender.md).
 """
 from __future__ import annotations
 
