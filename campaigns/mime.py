@@ -56,23 +56,16 @@ class PreparedMessage:
     def as_bytes(self, unixfrom: bool = False, linesep: str = "\n") -> bytes:
         return self.data if linesep == "\r\n" else self.data.replace(b"\r\n", linesep.encode())
 
-    def __getitem__(self, name: str):  # what tests and logs read back
-        for line in self.data.split(b"\r\n\r\n", 1)[0].decode("ascii").replace("\r\n ", " ").split("\r\n"):
-            key, _, value = line.partition(": ")
-            if key.lower() == name.lower():
-                return value
-        return None
-
 
 class CampaignEmail(EmailMultiAlternatives):
     """Django's multipart/alternative message with a fast path for the common campaign shape."""
 
-    def message(self, *args, **kwargs):
+    def message(self):
         boundary = self._boundary()
-        fast = _alternative_bytes(self, boundary) if not args and not kwargs else None
+        fast = _alternative_bytes(self, boundary)
         if fast is not None:
             return PreparedMessage(fast)
-        msg = super().message(*args, **kwargs)
+        msg = super().message()
         msg.policy = SHORT_HEADER_POLICY
         if boundary and msg.is_multipart():
             msg.set_boundary(boundary)  # else the generator compiles a regex per message to check its own

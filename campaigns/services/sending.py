@@ -17,7 +17,6 @@ import logging
 import queue
 import smtplib
 import socket
-import sys
 import threading
 import time
 import uuid
@@ -28,20 +27,20 @@ from django.conf import settings
 from django.core.mail import get_connection
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import CharField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Cast, Concat, Lower
+from django.db.models import OuterRef, Q, Subquery
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from campaigns.models import Campaign, Delivery, Suppression, Variant
 from campaigns.recommendations import recommendations_for_many
-from campaigns.rendering import email_build, message_domain, message_render
+from campaigns.rendering import email_build, message_id_expression, message_render
 from campaigns.services.lifecycle import campaign_finish_if_done
 from campaigns.services.tracking import bounce_record
 from customers.models import Customer
 
 log = logging.getLogger(__name__)
 LEASE_MARGIN_S = 30  # also covers clock skew between worker hosts
-GIL_SWITCH_INTERVAL_S = 0.0002
+_CLAIM_TOKEN = Delivery._meta.get_field("claim_token")
 
 
 class TransientSendError(Exception):
@@ -100,7 +99,7 @@ def deliveries_claim(*, campaign_id: int, limit: int, now: datetime) -> tuple[uu
             Delivery.objects.filter(id__in=ids).filter(_claimable(now)).update(
                 status=Delivery.Status.SENDING, claim_token=token, lease_until=lease, smtp_started_at=None,
                 email=Subquery(Customer.objects.filter(pk=OuterRef("customer_id")).values("email")[:1]),
-                message_id=Concat(Value("<campaign"), Cast("campaign_id", CharField()), Value(".delivery"), Cast("id", CharField()), Value(f"@{message_domain()}>")),
+                message_id=message_id_expression(),
             )
     rows = list(
         Delivery.objects.filter(campaign_id=campaign_id, claim_token=token, status=Delivery.Status.SENDING)
@@ -134,6 +133,8 @@ def _suppressed_reason(delivery: Delivery, suppressed_emails: set[str]) -> str:
 
 def _classify(exc: Exception) -> Exception:
     """Transient: 4xx replies, dropped connections, timeouts. Permanent: 5xx replies."""
+    if isinstance(exc, (TransientSendError, PermanentSendError)):
+        return exc
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
         if all(400 <= code < 500 for code in codes):
@@ -160,7 +161,7 @@ def _record_failure(delivery: Delivery, token: uuid.UUID, error: Exception, now:
         bounce_record(email=delivery.email, hard=True, note=f"campaign {delivery.campaign_id}: {error}"[:300])
 
 
-def _handover(delivery: Delivery, token: uuid.UUID, message_id: str) -> bool:
+def _handover(delivery: Delivery, token: uuid.UUID) -> bool:
     """Before SMTP, prove our claim still holds; False when another worker took the row over.
 
     Nobody may claim a row before its lease expires, so while ours has a safe margin left the
@@ -169,13 +170,13 @@ def _handover(delivery: Delivery, token: uuid.UUID, message_id: str) -> bool:
     margin_left = delivery.lease_until and delivery.lease_until - timezone.now() > timedelta(seconds=LEASE_MARGIN_S)
     if settings.CAMPAIGN_RESEND_AMBIGUOUS and margin_left:
         return True
-    return bool(_held(delivery, token).update(smtp_started_at=timezone.now(), message_id=message_id))
+    return bool(_held(delivery, token).update(smtp_started_at=timezone.now()))
 
 
 def _prepare(campaign: Campaign, delivery: Delivery, token: uuid.UUID, from_email: str, recommendations: list):
     """Render one message and prove the claim; None when another worker took the row over."""
     rendered = message_render(campaign=campaign, variant=delivery.variant, customer=delivery.customer, delivery_id=delivery.pk, recommendations=recommendations)
-    if not _handover(delivery, token, rendered.message_id):
+    if not _handover(delivery, token):
         return None
     delivery.attempts += 1
     return email_build(rendered, to=delivery.email, from_email=from_email)
@@ -189,22 +190,17 @@ def _mark_sent(deliveries: list[Delivery], token: uuid.UUID) -> None:
     """
     if not deliveries:
         return
-    table = Delivery._meta.db_table
+    table = Delivery._meta.db_table  # plain SQL below: the field converts the token as the ORM would
     marks = ", ".join(["%s"] * len(deliveries))
     with db_connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET status = %s, sent_at = %s, claim_token = NULL, lease_until = NULL, error = '', attempts = attempts + 1 "
             f"WHERE id IN ({marks}) AND claim_token = %s AND status = %s",
-            [Delivery.Status.SENT, timezone.now(), *[d.pk for d in deliveries], _token_param(token), Delivery.Status.SENDING],
+            [Delivery.Status.SENT, timezone.now(), *[d.pk for d in deliveries], _CLAIM_TOKEN.get_db_prep_value(token, db_connection), Delivery.Status.SENDING],
         )
         marked = cursor.rowcount
     if marked < len(deliveries):
         log.error("%s of deliveries %s were sent after their lease expired; another worker may send them too", len(deliveries) - marked, [d.pk for d in deliveries])
-
-
-def _token_param(token: uuid.UUID):
-    """A UUID as the column stores it: native on PostgreSQL, 32 hex characters on SQLite."""
-    return token if db_connection.vendor == "postgresql" else token.hex
 
 
 class _Handoff:
@@ -235,7 +231,7 @@ class _Handoff:
                     raise PermanentSendError("the mail backend accepted no recipient")
                 self.done.put((delivery, None))
             except Exception as exc:  # noqa: BLE001 - classified and recorded by the caller
-                error = exc if isinstance(exc, (TransientSendError, PermanentSendError)) else _classify(exc)
+                error = _classify(exc)
                 if isinstance(error, TransientSendError):
                     connection.close()  # a fresh connection for the next message
                 self.done.put((delivery, error))
@@ -378,10 +374,6 @@ def _send_rows(campaign: Campaign, rows: list[Delivery], token: uuid.UUID, conne
     handoff = _Handoff(connections, settings.CAMPAIGN_SMTP_PIPELINE)
     checked_at = beat_at = time.monotonic()
     _synchronous_commit(False)
-    # The SMTP thread wakes for every reply; with the default 5 ms GIL switch interval each wake-up
-    # waits behind the rendering thread (the convoy effect), so sending shortens it meanwhile.
-    switch_interval = sys.getswitchinterval()
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     try:
         for index, delivery in enumerate(rows):
             # Pause/cancel is honoured within 20 messages or 2 seconds, whichever comes first.
@@ -402,7 +394,6 @@ def _send_rows(campaign: Campaign, rows: list[Delivery], token: uuid.UUID, conne
             pacer.wait()
         _record(campaign, handoff.outcomes(wait=True), token, result)
     finally:
-        sys.setswitchinterval(switch_interval)
         handoff.close()
         _synchronous_commit(True)
 
