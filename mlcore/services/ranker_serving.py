@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from mlcore.ml.model_folders import unpack_once
 from mlcore.ml.recommend.ranker import resolve_device
-from mlcore.ml.recommend.rerank import CrossEncoderReranker, load_folder, unpack_tar
+from mlcore.ml.recommend.rerank import CrossEncoderReranker, load_folder
 from mlcore.models import ModelVersion
 from mlcore.services import registry
 
@@ -48,7 +49,7 @@ def ranker_for_serving(*, pairs: int = 0) -> ServingRanker | None:
         log.warning("ranker v%s not used: %s pairs to re-score exceed RANKER_CPU_MAX_PAIRS=%s on a CPU host; lists are the hybrid's",
                     version.version, pairs, settings.RANKER_CPU_MAX_PAIRS)
         return None
-    folder = unpack_tar(registry.model_version_load_bytes(version_id=version.pk), settings.MODEL_DIR / "_unpacked" / version.artefact_sha256)
+    folder = unpack_once(registry.model_version_load_bytes(version_id=version.pk), settings.MODEL_DIR / "_unpacked" / version.artefact_sha256, marker="metrics.json")
     reranker = load_folder(folder, threads=settings.TORCH_THREADS, device=device)
     if reranker.weight <= 0:
         log.info("ranker v%s has blend weight 0 (it did not help on held-out customers): lists are not re-ranked", version.version)

@@ -13,7 +13,6 @@ import argparse
 import io
 import json
 import math
-import shutil
 import tempfile
 import time
 import zipfile
@@ -23,6 +22,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+
+from mlcore.ml.model_folders import unpack_once
 
 Progress = Callable[[int, int], None]
 
@@ -123,15 +124,7 @@ class TransformerSentiment:
     @classmethod
     def from_bytes(cls, content: bytes, *, folder: Path, device: str = "auto") -> TransformerSentiment:
         """Unpack into `folder` (a cache keyed by the artefact hash) and load it there."""
-        if not (folder / "clm_sentiment.json").exists():
-            folder.parent.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(dir=folder.parent))  # same filesystem: the rename below is atomic
-            with zipfile.ZipFile(io.BytesIO(content)) as archive:
-                archive.extractall(staging)
-            try:
-                staging.rename(folder)
-            except OSError:
-                shutil.rmtree(staging, ignore_errors=True)  # another process unpacked it first
+        unpack_once(content, folder, marker="clm_sentiment.json")
         return cls.from_folder(folder, device=device)
 
     @classmethod

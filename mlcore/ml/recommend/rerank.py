@@ -7,11 +7,7 @@ CPU threads the caller gives; each distinct (customer, product) pair is scored o
 """
 from __future__ import annotations
 
-import io
 import json
-import shutil
-import tarfile
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,20 +108,6 @@ def load_folder(folder: Path, *, threads: int = 1, device: str = "cpu", batch_si
         encoder=encoder, tokenizer=ranker.load_tokenizer(str(folder)), max_len=int(metrics["config"]["max_len"]),
         weight=float(metrics.get("weight", 0.0)), batch_size=batch_size, threads=threads, device=device,
     )
-
-
-def unpack_tar(content: bytes, folder: Path) -> Path:
-    """Unpack a tar.gz model folder into `folder` once (a cache keyed by the artefact hash)."""
-    if not (folder / "metrics.json").exists():
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=folder.parent))  # same filesystem: the rename below is atomic
-        with tarfile.open(fileobj=io.BytesIO(content), mode="r:gz") as archive:
-            archive.extractall(staging, filter="data")
-        try:
-            staging.rename(folder)
-        except OSError:
-            shutil.rmtree(staging, ignore_errors=True)  # another process unpacked it first
-    return folder
 
 
 class _threads:
