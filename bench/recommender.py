@@ -32,7 +32,7 @@ CACHE = ROOT / "bench" / ".cache"
 DATA = Path(os.environ.get("CLM_SHARED_DATA", ROOT.parent / "shared" / "data")) / "online-retail" / "online_retail.csv.gz"
 
 from mlcore.ml.datasets import online_retail  # noqa: E402
-from mlcore.ml.recommend import content, rules  # noqa: E402
+from mlcore.ml.recommend import buy_again, content, rules  # noqa: E402
 from mlcore.ml.recommend.cf import AlsConfig, fit_als, fit_item_knn  # noqa: E402
 from mlcore.ml.recommend.hybrid import (  # noqa: E402
     HybridWeights,  # noqa: E402
@@ -133,6 +133,7 @@ def bench_generated(scale: float, knn_slice: int, embed_slice: int, score_blocks
     model = RecommenderModel(
         data=data, skus=items.astype(str).astype(object), titles=items.astype(str).astype(object), categories=(items % 97).astype(str).astype(object),
         popularity=pop, als=als, knn=knn, embeddings=emb, profiles=profiles, weights=HybridWeights(), config=RecommenderConfig(),
+        repurchase=timed("buy-again repurchase share (all items)", buy_again.repurchase_share, data),
     )
     customers = len(data.user_ids)
     blocks = min(score_blocks, -(-customers // 1024))

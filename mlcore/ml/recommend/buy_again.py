@@ -23,5 +23,6 @@ def repurchase_share(data: Interactions) -> np.ndarray:
     return ((repeat + PRIOR_REPEAT) / (buyers + PRIOR_BUYERS)).astype(np.float32)
 
 
-def buy_again_scores(data: Interactions, rows: np.ndarray) -> np.ndarray:
-    return data.decayed[rows].toarray() * repurchase_share(data)
+def buy_again_scores(data: Interactions, rows: np.ndarray, share: np.ndarray | None = None) -> np.ndarray:
+    """Scores for a block of rows; `share` is the fitted model's repurchase_share (made once, not per block)."""
+    return data.decayed[rows].toarray() * (repurchase_share(data) if share is None else share)

@@ -47,6 +47,7 @@ class RecommenderModel:
     weights: HybridWeights
     config: RecommenderConfig
     timings: dict[str, float] = field(default_factory=dict)
+    repurchase: np.ndarray | None = None  # buy_again.repurchase_share of `data`; None in artefacts made before it
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ def fit_recommender(
         data=data, skus=products["sku"].to_numpy(dtype=object), titles=products["title"].fillna("").to_numpy(dtype=object),
         categories=products["category"].fillna("").to_numpy(dtype=object), popularity=pop, als=als, knn=knn,
         embeddings=embeddings, profiles=profiles, weights=weights or HybridWeights(), config=config, timings=timings,
+        repurchase=buy_again.repurchase_share(data),
     )
 
 
@@ -101,7 +103,7 @@ def score_parts(model: RecommenderModel, rows: np.ndarray) -> dict[str, np.ndarr
     return {
         "cf": cf.als_scores(model.als, rows),
         "cb": content.content_scores(model.profiles[rows], model.embeddings),
-        "ba": buy_again.buy_again_scores(model.data, rows),
+        "ba": buy_again.buy_again_scores(model.data, rows, model.repurchase),
         "pop": popularity_scores(model.popularity, model.data.user_country[rows]),
     }
 

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from mlcore.ml.recommend import rules
+from mlcore.ml.recommend.buy_again import buy_again_scores, repurchase_share
 from mlcore.ml.recommend.cf import AlsConfig
 from mlcore.ml.recommend.evaluation import prepare
 from mlcore.ml.recommend.hybrid import HybridWeights, grid_search, normalise_parts
@@ -173,3 +174,11 @@ def test_buy_again_prefers_products_people_come_back_for():
     model = fitted(pd.concat([lines, *rows]))
     scores = score_parts(model, np.array([model.data.user_index[99]]))["ba"][0]
     assert scores[3] > scores[4] > 0
+
+
+def test_fitted_model_carries_the_repurchase_share_its_blocks_use():
+    # given a fitted model, when a block is scored, then buy-again uses the share made at fit, the same as computing it afresh
+    model = fitted(shop_lines())
+    rows = np.arange(len(model.data.user_ids))
+    assert np.array_equal(model.repurchase, repurchase_share(model.data))
+    assert np.array_equal(score_parts(model, rows)["ba"], buy_again_scores(model.data, rows))
