@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlcore.ml.recommend import ranker
+from mlcore.ml.recommend import metrics, ranker
 from mlcore.ml.recommend.model import RecommenderModel
 from mlcore.ml.recommend.ranker_data import (
     candidate_base,
@@ -82,12 +82,10 @@ def grouped_ndcg(groups: np.ndarray, labels: np.ndarray, scores: np.ndarray, k: 
     """Mean NDCG@k over customers of their pairs ordered by `scores` (a proxy on sampled candidates)."""
     values = []
     for group in np.unique(groups):
-        picked = groups == group
-        truth = labels[picked][np.argsort(-scores[picked], kind="stable")][:k]
-        ideal = np.sort(labels[picked])[::-1][:k]
-        discount = 1.0 / np.log2(np.arange(2, len(truth) + 2))
-        if ideal.sum():
-            values.append(float((truth * discount).sum() / (ideal * discount[: len(ideal)]).sum()))
+        picked = np.flatnonzero(groups == group)
+        truth = set(np.flatnonzero(labels[picked]).tolist())
+        if truth:
+            values.append(metrics.ndcg_at_k(np.argsort(-scores[picked], kind="stable").tolist(), truth, k))
     return float(np.mean(values)) if values else float("nan")
 
 
