@@ -8,7 +8,7 @@ CPU threads the caller gives; each distinct (customer, product) pair is scored o
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +37,13 @@ class CrossEncoderReranker:
     batch_size: int = 256
     threads: int = 1
     device: str = "cpu"
+    _ranks: tuple = field(default=(None, None), init=False, repr=False)  # (model, its popularity ranks)
+
+    def popularity_ranks(self, model: RecommenderModel) -> dict[str, np.ndarray]:
+        """Made once per fitted model, not once per block of customers."""
+        if self._ranks[0] is not model:
+            self._ranks = (model, popularity_ranks(model))
+        return self._ranks[1]
 
     def pair_logits(self, model: RecommenderModel, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
         """The ranker's logit of each (row, column) pair; a pair repeated in the input is scored once."""
@@ -46,7 +53,7 @@ class CrossEncoderReranker:
         distinct_rows, row_of = np.unique(keys[0], return_inverse=True)
         texts = history_texts(model, distinct_rows)
         first = row_of.astype(np.int64)
-        texts += candidate_texts(model, keys[0], keys[1], popularity_ranks(model))
+        texts += candidate_texts(model, keys[0], keys[1], self.popularity_ranks(model))
         second = np.arange(len(distinct_rows), len(texts), dtype=np.int64)
         ids, mask = tokenise_pairs(self.tokenizer, np.array(texts, dtype=str), first, second, self.max_len)
         order = np.argsort(mask.sum(axis=1), kind="stable")  # similar lengths share a batch: less padding
