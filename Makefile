@@ -54,7 +54,7 @@ beat: install
 	$(VENV)/bin/celery -A clmsite beat --loglevel=INFO
 
 bench: install
-	for script in bench/*.py; do $(PY) $$script || exit 1; done
+	for script in bench/[!_]*.py; do $(PY) $$script || exit 1; done
 
 clean:
 	rm -rf var/ .pytest_cache .ruff_cache

@@ -29,6 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from _pg import database_ensure  # noqa: E402 - bench/ is sys.path[0] when a bench runs
+
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/clm_campaigns_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
 QUEUE = f"campaigns-bench-{os.getpid()}"
@@ -134,19 +136,6 @@ def render_only_rate(campaign, sample: int = 2000) -> float:
     for d in rows:
         email_build(message_render(campaign=campaign, variant=d.variant, customer=d.customer, delivery_id=d.pk), to=d.customer.email, from_email="shop@example.com").message().as_bytes()
     return len(rows) / (time.perf_counter() - started)
-
-
-def database_ensure(url: str) -> None:
-    """Create the bench database on first use (the server must be up; trust or password in the URL)."""
-    from urllib.parse import urlsplit
-
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(url.replace(parts.path, "/postgres"), autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def main() -> None:

@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from _pg import database_ensure  # bench/ is sys.path[0] when a bench runs
+
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "bench" / ".cache"
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/clm_ingest"
@@ -68,6 +70,7 @@ def bench_sqlite(file: str) -> dict:
 def reset_pg(url: str) -> None:
     import psycopg
 
+    database_ensure(url)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")
