@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from email import message_from_bytes
+from email.message import Message
 from email.policy import Compat32
 from email.utils import formatdate, make_msgid
 
@@ -47,14 +49,37 @@ SHORT_HEADER_POLICY = _ShortHeaderPolicy()
 _CRLF_POLICY = SHORT_HEADER_POLICY.clone(linesep="\r\n")
 
 
-class PreparedMessage:
-    """The part of email.message.Message that Django's SMTP backend uses: as_bytes()."""
+class PreparedMessage(Message):
+    """A real email.message.Message whose bytes were written by the fast path.
 
-    def __init__(self, data: bytes):
-        self.data = data
+    as_bytes() returns those bytes (all that Django's SMTP backend reads). Any other use (the
+    console and file backends read get_charset(), others read headers or as_string()) parses the
+    bytes once into this object's own state, so every backend sees an ordinary Message. After that
+    parse the standard generator writes it, so a header a backend adds is not lost.
+    """
 
-    def as_bytes(self, unixfrom: bool = False, linesep: str = "\n") -> bytes:
-        return self.data if linesep == "\r\n" else self.data.replace(b"\r\n", linesep.encode())
+    def __init__(self, data: bytes):  # noqa: D107 - Message.__init__ runs lazily, in _materialise
+        self.__dict__["_prepared"] = data
+
+    def __getattr__(self, name: str):
+        if name.startswith("__") or "_prepared" not in self.__dict__ or self.__dict__.get("_parsed"):
+            raise AttributeError(name)
+        self._materialise()
+        return getattr(self, name)
+
+    def _materialise(self) -> None:
+        parsed = message_from_bytes(self.__dict__["_prepared"], policy=SHORT_HEADER_POLICY)
+        self.__dict__.update(parsed.__dict__)
+        self.__dict__["_parsed"] = True
+
+    def as_bytes(self, unixfrom: bool = False, policy=None, linesep: str | None = None) -> bytes:
+        if self.__dict__.get("_parsed"):
+            return super().as_bytes(unixfrom, policy=(policy or self.policy).clone(linesep=linesep or "\n"))
+        data = self.__dict__["_prepared"]
+        return data if linesep == "\r\n" else data.replace(b"\r\n", (linesep or "\n").encode())
+
+    def __bytes__(self) -> bytes:
+        return self.as_bytes()
 
 
 class CampaignEmail(EmailMultiAlternatives):

@@ -20,6 +20,9 @@ class Campaign(models.Model):
         SENDING = "sending", "Sending"
         PAUSED = "paused", "Paused"
         SENT = "sent", "Sent"
+        PARTIAL = "partial", "Sent with failures"
+        FAILED = "failed", "Failed"
+        EMPTY = "empty", "Finished, nobody to send to"
         CANCELLED = "cancelled", "Cancelled"
 
     class Recurrence(models.TextChoices):

@@ -26,6 +26,7 @@ def campaign_funnel(*, campaign_id: int) -> list[dict]:
         Delivery.objects.filter(campaign_id=campaign_id).values("variant__name", "is_holdout")
         .annotate(
             selected=Count("id"), sent=Count("id", filter=Q(status=Delivery.Status.SENT)),
+            failed=Count("id", filter=Q(status=Delivery.Status.FAILED)), suppressed=Count("id", filter=Q(status=Delivery.Status.SUPPRESSED)),
             opened=Count("id", filter=Q(opened_at__isnull=False)), clicked=Count("id", filter=Q(clicked_at__isnull=False)),
         ).order_by("is_holdout", "variant__name")
     )
@@ -39,7 +40,8 @@ def campaign_funnel(*, campaign_id: int) -> list[dict]:
         name = HOLDOUT if row["is_holdout"] else row["variant__name"]
         conv = by_variant.get(row["variant__name"], {}) if not row["is_holdout"] else {}
         funnel.append({
-            "variant": name, "selected": row["selected"], "sent": row["sent"], "opened": row["opened"], "clicked": row["clicked"],
+            "variant": name, "selected": row["selected"], "sent": row["sent"], "failed": row["failed"], "suppressed": row["suppressed"],
+            "opened": row["opened"], "clicked": row["clicked"],
             "converted": conv.get("converted", 0), "revenue": float(conv.get("revenue") or 0),
         })
     return funnel
@@ -61,9 +63,11 @@ def _outcomes(campaign: Campaign) -> dict[str, list[float]]:
             ref = people[customer_id][1]
             if ref and ref <= row["order__placed_at"] <= ref + window:
                 revenue[customer_id] += float(row["r"] or 0)
-    result: dict[str, list[float]] = defaultdict(list)
+    # every variant is an arm, also one that reached nobody, so the report compares all that exist
+    result: dict[str, list[float]] = {name: [] for name in campaign.variants.values_list("name", flat=True)}
+    result.setdefault(HOLDOUT, [])
     for customer_id, (arm, _) in people.items():
-        result[arm].append(revenue.get(customer_id, 0.0))
+        result.setdefault(arm, []).append(revenue.get(customer_id, 0.0))
     return result
 
 
@@ -104,16 +108,36 @@ def campaign_ab(*, outcomes: dict[str, list[float]]) -> list[dict]:
 def campaign_report(*, campaign_id: int) -> dict:
     campaign = Campaign.objects.get(pk=campaign_id)
     outcomes = _outcomes(campaign)
+    funnel = campaign_funnel(campaign_id=campaign_id)
     return {
-        "campaign": {"id": campaign.pk, "name": campaign.name, "status": campaign.status, "started_at": campaign.started_at, "finished_at": campaign.finished_at},
-        "funnel": campaign_funnel(campaign_id=campaign_id),
+        "campaign": {"id": campaign.pk, "name": campaign.name, "status": campaign.status, "status_label": campaign.get_status_display(),
+                     "started_at": campaign.started_at, "finished_at": campaign.finished_at},
+        "funnel": funnel,
+        "totals": {key: sum(row[key] for row in funnel) for key in ("selected", "sent", "failed", "suppressed")},
+        "failures": campaign_failures(campaign_id=campaign_id),
         "uplift": campaign_uplift(campaign=campaign, outcomes=outcomes),
         "ab_tests": campaign_ab(outcomes=outcomes),
     }
 
 
+def campaign_failures(*, campaign_id: int, limit: int = 10) -> list[dict]:
+    """The most common delivery errors, so a failed send says why."""
+    rows = (Delivery.objects.filter(campaign_id=campaign_id, status=Delivery.Status.FAILED).values("error")
+            .annotate(n=Count("id")).order_by("-n")[:limit])
+    return [{"error": row["error"][:300] or "(no message)", "n": row["n"]} for row in rows]
+
+
 def customer_campaign_history(*, customer_id: int, limit: int = 20) -> list[Delivery]:
     return list(Delivery.objects.filter(customer_id=customer_id).select_related("campaign", "variant").order_by("-id")[:limit])
+
+
+def campaign_outcome(*, campaign_id: int) -> dict:
+    """Counts of the ledger and the status in words, e.g. "Sent with failures: 13 sent, 2 failed, 1 suppressed"."""
+    campaign = Campaign.objects.get(pk=campaign_id)
+    progress = campaign_progress(campaign_id=campaign_id)
+    counts = {key: progress.get(key, 0) for key in ("sent", "failed", "suppressed")}
+    words = ", ".join(f"{n} {key}" for key, n in counts.items())
+    return {"status": campaign.status, **counts, "message": f"{campaign.get_status_display()}: {words}"}
 
 
 def campaign_progress(*, campaign_id: int) -> dict[str, int]:

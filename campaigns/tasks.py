@@ -12,6 +12,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
+from campaigns.selectors import campaign_outcome
 from campaigns.services.attribution import conversions_attribute
 from campaigns.services.lifecycle import campaigns_dispatch_due
 from campaigns.services.sending import campaign_send_batches
@@ -36,7 +37,8 @@ def send_batch(campaign_id: int, lane: int = 0, job_id: int | None = None) -> di
 
     result = campaign_send_batches(campaign_id=campaign_id, seconds=settings.CAMPAIGN_TASK_SECONDS, on_batch=progress)
     if job_id and result.state == "done":
-        job_succeed(job_id=job_id, result={"campaign_id": campaign_id}, message="sent")
+        outcome = campaign_outcome(campaign_id=campaign_id)
+        job_succeed(job_id=job_id, result={"campaign_id": campaign_id, **outcome}, message=outcome["message"])
     kwargs = {"campaign_id": campaign_id, "lane": lane, "job_id": job_id}
     if result.state == "more":
         send_batch.apply_async(kwargs=kwargs, queue=settings.CAMPAIGN_QUEUE)

@@ -15,6 +15,7 @@ import pandas as pd
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from campaigns.assignment import assign_arm
@@ -180,12 +181,23 @@ def campaign_cancel(*, campaign_id: int, now: datetime | None = None) -> bool:
     return True
 
 
+def campaign_final_status(*, campaign_id: int) -> str:
+    """The honest end state from the ledger: sent, sent with failures, failed, or nobody to send to."""
+    counts = Delivery.objects.filter(campaign_id=campaign_id).aggregate(
+        sent=Count("id", filter=Q(status=Delivery.Status.SENT)), failed=Count("id", filter=Q(status=Delivery.Status.FAILED)),
+    )
+    if counts["failed"]:
+        return Campaign.Status.PARTIAL if counts["sent"] else Campaign.Status.FAILED
+    return Campaign.Status.SENT if counts["sent"] else Campaign.Status.EMPTY
+
+
 def campaign_finish_if_done(*, campaign_id: int, now: datetime | None = None) -> bool:
-    """sending -> sent once no delivery is queued or claimed (never a half-sent campaign)."""
+    """sending -> its final status once no delivery is queued or claimed (never a half-sent campaign)."""
     pending = Delivery.objects.filter(campaign_id=campaign_id, status__in=[Delivery.Status.QUEUED, Delivery.Status.SENDING])
     if pending.exists():
         return False
-    return _move(campaign_id, [Campaign.Status.SENDING], Campaign.Status.SENT, finished_at=now or timezone.now())
+    final = campaign_final_status(campaign_id=campaign_id)
+    return _move(campaign_id, [Campaign.Status.SENDING], final, finished_at=now or timezone.now())
 
 
 @transaction.atomic

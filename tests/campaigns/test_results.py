@@ -66,7 +66,7 @@ def test_report_gives_funnel_uplift_with_ci_and_ab_verdict():
     _arm(campaign, None, 100, 5, holdout=True)
     report = campaign_report(campaign_id=campaign.pk)
     funnel = {row["variant"]: row for row in report["funnel"]}
-    assert funnel["A"] == {"variant": "A", "selected": 100, "sent": 100, "opened": 30, "clicked": 30, "converted": 20, "revenue": 400.0}
+    assert funnel["A"] == {"variant": "A", "selected": 100, "sent": 100, "failed": 0, "suppressed": 0, "opened": 30, "clicked": 30, "converted": 20, "revenue": 400.0}
     assert funnel["holdout"]["sent"] == 0 and funnel["holdout"]["selected"] == 100
     uplift = report["uplift"]
     expected = stats.diff_proportions_ci(30, 200, 5, 100)
