@@ -13,6 +13,16 @@ export OPENBLAS_NUM_THREADS ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
+# Links in mails and landing pages follow the address the demo serves, unless SITE_URL says otherwise.
+export SITE_URL ?= http://$(HOST):$(PORT)
+# With no REDIS_URL or CELERY_BROKER_URL, the web server, worker and beat share kombu's
+# filesystem transport under var/broker/: due work runs with no service to install.
+ifeq ($(strip $(REDIS_URL)$(CELERY_BROKER_URL)),)
+RUN_ENV := CELERY_BROKER_URL=filesystem://
+else
+RUN_ENV :=
+endif
+WORKER_ARGS := -Q default,ml,gpu,email --concurrency=2 --without-gossip --without-mingle --loglevel=INFO
 
 .PHONY: demo test install install-dev lint migrate serve worker beat bench clean
 
@@ -39,19 +49,25 @@ test: lint
 migrate: install
 	$(PY) manage.py migrate --noinput
 
+# Set-up runs in-process; then the web server serves while one worker with embedded beat runs
+# scheduled campaigns and periodic jobs (its log, console mail included: var/log/worker.log).
 demo: migrate
 	$(PY) manage.py collectstatic --noinput -v 0
 	$(PY) manage.py setup_demo
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	mkdir -p var/log
+	$(RUN_ENV) $(VENV)/bin/celery -A clmsite worker -B $(WORKER_ARGS) >var/log/worker.log 2>&1 & \
+	  worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  echo "worker with beat: pid $$worker, log var/log/worker.log"; \
+	  $(RUN_ENV) $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 serve: install
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
 worker: install
-	$(VENV)/bin/celery -A clmsite worker -Q default,ml,gpu,email --concurrency=2 --loglevel=INFO
+	$(RUN_ENV) $(VENV)/bin/celery -A clmsite worker $(WORKER_ARGS)
 
 beat: install
-	$(VENV)/bin/celery -A clmsite beat --loglevel=INFO
+	$(RUN_ENV) $(VENV)/bin/celery -A clmsite beat --loglevel=INFO
 
 bench: install
 	for script in bench/[!_]*.py; do $(PY) $$script || exit 1; done

@@ -7,6 +7,7 @@ Every variable is listed with its meaning in .env.example.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -84,8 +85,11 @@ DATABASE_URL = env_str("DATABASE_URL", "")
 if not DATABASE_URL:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
-    "default": database_from_url(DATABASE_URL) if DATABASE_URL else sqlite_database(VAR_DIR / "clm.sqlite3")
+    "default": database_from_url(DATABASE_URL) if DATABASE_URL else sqlite_database(Path(env_str("SQLITE_PATH", str(VAR_DIR / "clm.sqlite3"))))
 }
+if not DATABASE_URL:
+    # a file, not memory, so a test's worker subprocess (the embedded broker's) reads the same rows
+    DATABASES["default"]["TEST"] = {"NAME": env_str("SQLITE_TEST_PATH", str(VAR_DIR / f"test_clm_{os.getpid()}.sqlite3"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, broker, results ---------------------------------------------------------------
@@ -94,7 +98,9 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # A file cache, not process memory: the embedded worker's job progress and the web server's
+    # throttles are shared between processes without a server.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}}
 
 # Without a broker, tasks run eagerly in-process and their errors propagate (SA's rule).
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
@@ -114,6 +120,16 @@ CELERY_TASK_ACKS_LATE = True  # a killed worker's task is redelivered; every tas
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The embedded broker (`make demo`, `make worker` with no Redis): kombu's filesystem transport,
+    # messages as files under var/broker/, so due work runs with no service to install.
+    BROKER_DIR = Path(env_str("BROKER_DIR", str(VAR_DIR / "broker")))
+    for _sub in ("queue", "processed"):
+        (BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        data_folder_in=str(BROKER_DIR / "queue"), data_folder_out=str(BROKER_DIR / "queue"),
+        processed_folder=str(BROKER_DIR / "processed"), store_processed=False,
+    )
 CELERY_TIMEZONE = env_str("TIME_ZONE", "Europe/London")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Seeded into django-celery-beat's tables by the beat scheduler; editable in the admin there.
@@ -125,7 +141,7 @@ CELERY_BEAT_SCHEDULE = {
     "train-ranker-weekly": {"task": "mlcore.gpu.train_ranker", "schedule": crontab(hour=5, minute=0, day_of_week=0)},
     "score-reviews-hourly": {"task": "mlcore.score_reviews", "schedule": crontab(minute=15)},
     "train-sentiment-weekly": {"task": "mlcore.gpu.train_sentiment", "schedule": crontab(hour=6, minute=0, day_of_week=0)},
-    "dispatch-due-campaigns": {"task": "campaigns.dispatch_due", "schedule": 60.0},
+    "dispatch-due-campaigns": {"task": "campaigns.dispatch_due", "schedule": float(env_int("CAMPAIGN_DISPATCH_SECONDS", 60))},
     "attribute-conversions-hourly": {"task": "campaigns.attribute_conversions", "schedule": crontab(minute=30)},
 }
 
@@ -214,6 +230,7 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "shop@example.com")
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))  # the file backend's folder
 
 # --- campaigns ----------------------------------------------------------------------------
 # callable(customer_id, k) -> objects with product_id, sku, title, price, image_url, url, score, reason
