@@ -29,6 +29,16 @@ def _model_dir(settings, tmp_path):
     settings.STORAGES = {**settings.STORAGES, "models": {**settings.STORAGES["models"], "OPTIONS": {"location": str(tmp_path / "models")}}}
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The embedded cache is a folder shared by processes: each test starts with it empty."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def staff_user(django_user_model):
     return django_user_model.objects.create_user(username="staff", password="pw-staff-123", is_staff=True)
