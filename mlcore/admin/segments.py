@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -15,7 +14,7 @@ from django.views.decorators.http import require_POST
 from customers.panels import register_customer_panel
 from mlcore.models import FeatureSnapshot, Segment, SegmentationRun
 from mlcore.selectors import segments as selectors
-from mlcore.services.jobs import job_create, job_running
+from mlcore.services.jobs import job_enqueue
 
 JOB_KIND = "segment_customers"
 
@@ -63,15 +62,13 @@ class SegmentationRunAdmin(admin.ModelAdmin):
     def run_now_view(self, request):
         if not self.has_view_permission(request) or not request.user.is_staff:
             raise PermissionDenied
-        running = job_running(kind=JOB_KIND)
-        if running is not None:
-            self.message_user(request, f"A segmentation is already running (job {running.pk}).", level=messages.WARNING)
-            return HttpResponseRedirect(reverse("admin:mlcore_job_change", args=[running.pk]))
-        job = job_create(kind=JOB_KIND, params={"requested_by": str(request.user)})
         from mlcore.tasks.segments import segment_customers
 
-        transaction.on_commit(lambda: segment_customers.delay(job_id=job.pk))
-        self.message_user(request, f"Segmentation queued as job {job.pk}; its progress shows on the job page.")
+        job, created = job_enqueue(kind=JOB_KIND, task=segment_customers, params={"requested_by": str(request.user)})
+        if not created:
+            self.message_user(request, f"A segmentation is already {job.status} (job {job.pk}); this one was not started.", level=messages.WARNING)
+        else:
+            self.message_user(request, f"Segmentation queued as job {job.pk}; its progress shows on this page.")
         return HttpResponseRedirect(reverse("admin:mlcore_job_change", args=[job.pk]))
 
 

@@ -60,13 +60,19 @@ class Job(models.Model):
     result = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)
+    exclusive = models.BooleanField(default=False, help_text="At most one queued or running job of this kind.")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of life of the worker running it.")
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["kind", "status"], name="job_kind_status")]
+        constraints = [
+            # "Run now" twice, from two tabs at once: the second insert fails instead of racing
+            models.UniqueConstraint(fields=["kind"], condition=Q(exclusive=True, status__in=["queued", "running"]), name="job_one_open_exclusive_per_kind"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} {self.status}"

@@ -1,29 +1,72 @@
-"""Job rows: the progress of long work (done/total), shown in the admin and the API."""
+"""Job rows: the life and progress of long work (done/total), shown in the admin and the API.
+
+Progress is written to the row and published to the cache, because work inside a transaction
+(an atomic import or segmentation run) cannot show its row's changes before it commits; readers
+take whichever is fresher (`job_live`). A running job whose worker stopped beating is failed by
+`jobs_reap_stale` (beat, every minute) instead of blocking "Run now" for ever.
+"""
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
-from django.db.models import F
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from mlcore.models import Job
 
 log = logging.getLogger(__name__)
+OPEN = [Job.Status.QUEUED, Job.Status.RUNNING]
 
 
-def job_create(*, kind: str, params: dict | None = None, total: int | None = None, task_id: str = "") -> Job:
-    return Job.objects.create(kind=kind, params=params or {}, total=total, task_id=task_id)
+def _cache_key(job_id: int) -> str:
+    return f"job-progress:{job_id}"
+
+
+def job_create(*, kind: str, params: dict | None = None, total: int | None = None, task_id: str = "", exclusive: bool = False) -> Job:
+    return Job.objects.create(kind=kind, params=params or {}, total=total, task_id=task_id, exclusive=exclusive)
+
+
+def job_enqueue(*, kind: str, task, params: dict | None = None, task_kwargs: dict | None = None) -> tuple[Job, bool]:
+    """One open job of this kind: create it and queue `task` after commit, or return the open one (False)."""
+    for _ in range(3):  # the open job may end between the failed insert and the read
+        try:
+            with transaction.atomic():
+                job = job_create(kind=kind, params=params, exclusive=True)
+            break
+        except IntegrityError:
+            if (running := job_running(kind=kind)) is not None:
+                return running, False
+    else:
+        raise RuntimeError(f"could not queue a {kind} job")
+    transaction.on_commit(lambda: task.apply_async(kwargs={**(task_kwargs or {}), "job_id": job.pk}))
+    return job, True
+
+
+def job_adopt(*, job_id: int | None, kind: str, task_id: str = "", params: dict | None = None) -> int:
+    """The job a task reports to: the one it was given, or a new one (beat passes none)."""
+    if job_id is not None and Job.objects.filter(pk=job_id).exists():
+        if task_id:
+            Job.objects.filter(pk=job_id, task_id="").update(task_id=task_id)
+        return job_id
+    return job_create(kind=kind, params=params, task_id=task_id).pk
 
 
 def job_start(*, job_id: int, total: int | None = None, message: str = "") -> None:
+    now = timezone.now()
     Job.objects.filter(pk=job_id).update(
-        status=Job.Status.RUNNING, started_at=timezone.now(), total=total, done=0, message=message[:300], error=""
+        status=Job.Status.RUNNING, started_at=now, heartbeat_at=now, total=total, done=0, message=message[:300], error=""
     )
+    cache.delete(_cache_key(job_id))
 
 
 def job_progress(*, job_id: int, done: int | None = None, advance: int = 0, total: int | None = None, message: str | None = None) -> None:
-    """Set or advance progress; cheap enough to call every batch."""
-    fields: dict = {}
+    """Set or advance progress; cheap enough to call every batch. Visible at once, also inside a transaction."""
+    fields: dict = {"heartbeat_at": timezone.now()}
     if done is not None:
         fields["done"] = done
     elif advance:
@@ -32,22 +75,61 @@ def job_progress(*, job_id: int, done: int | None = None, advance: int = 0, tota
         fields["total"] = total
     if message is not None:
         fields["message"] = message[:300]
-    if fields:
-        Job.objects.filter(pk=job_id).update(**fields)
+    Job.objects.filter(pk=job_id).update(**fields)
+    # this connection sees its own uncommitted row: publish it for the other processes
+    row = Job.objects.filter(pk=job_id).values("done", "total", "message").first()
+    if row:
+        cache.set(_cache_key(job_id), {**row, "at": timezone.now().timestamp()}, timeout=24 * 3600)
+
+
+def job_heartbeat(*, job_id: int) -> None:
+    Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(heartbeat_at=timezone.now())
 
 
 def job_succeed(*, job_id: int, result: dict | None = None, message: str = "done") -> None:
-    job = Job.objects.get(pk=job_id)
-    done = job.total if job.total is not None else job.done
-    Job.objects.filter(pk=job_id).update(
-        status=Job.Status.SUCCEEDED, finished_at=timezone.now(), result=result or {}, message=message[:300], done=done
+    """running -> succeeded (a job already failed or finished stays as it is)."""
+    Job.objects.filter(pk=job_id, status__in=OPEN).update(
+        status=Job.Status.SUCCEEDED, finished_at=timezone.now(), result=result or {}, message=message[:300],
+        done=Coalesce(F("total"), F("done")),
     )
+    cache.delete(_cache_key(job_id))
 
 
-def job_fail(*, job_id: int, error: str) -> None:
-    Job.objects.filter(pk=job_id).update(status=Job.Status.FAILED, finished_at=timezone.now(), error=error[:10000], message="failed")
+def job_fail(*, job_id: int, error: str) -> bool:
+    """queued/running -> failed with the reason; False when it had already ended (never marked twice)."""
+    changed = Job.objects.filter(pk=job_id, status__in=OPEN).update(
+        status=Job.Status.FAILED, finished_at=timezone.now(), error=error[:10000], message="failed"
+    )
+    cache.delete(_cache_key(job_id))
+    return bool(changed)
 
 
 def job_running(*, kind: str) -> Job | None:
-    """The job of this kind that is already running, so a second trigger can join it instead."""
-    return Job.objects.filter(kind=kind, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).order_by("-created_at").first()
+    """The job of this kind that is already queued or running, so a second trigger can join it instead."""
+    return Job.objects.filter(kind=kind, status__in=OPEN).order_by("-created_at").first()
+
+
+def job_live(*, job: Job) -> dict:
+    """The job as a reader should see it now: the row, with the cache's fresher progress on top."""
+    live = cache.get(_cache_key(job.pk)) if job.status == Job.Status.RUNNING else None
+    state = {"id": job.pk, "kind": job.kind, "status": job.status, "done": job.done, "total": job.total,
+             "message": job.message, "error": job.error[:2000], "result": job.result}
+    if live:
+        state.update({k: live[k] for k in ("done", "total", "message") if live.get(k) is not None})
+    total = state["total"]
+    state["percent"] = round(min(100.0, 100.0 * state["done"] / total), 1) if total else None
+    return state
+
+
+def jobs_reap_stale(*, now: datetime | None = None) -> int:
+    """Fail running jobs with no heartbeat for JOB_STALE_SECONDS: their worker died or was killed."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.JOB_STALE_SECONDS)
+    # only jobs a task runs (it beats); a campaign's sending job waits through pauses and throttles
+    stale = Job.objects.filter(status=Job.Status.RUNNING).exclude(task_id="").filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff))
+    reaped = 0
+    for job_id in stale.values_list("pk", flat=True):
+        reaped += job_fail(job_id=job_id, error=f"worker lost: no sign of life for over {settings.JOB_STALE_SECONDS} s")
+    if reaped:
+        log.warning("jobs_reap_stale: %d job(s) failed after their worker stopped", reaped)
+    return reaped

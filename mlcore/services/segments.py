@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from customers.clock import shop_as_of
 from mlcore.ml.segment_names import SegmentInfo, name_segments
 from mlcore.ml.segmentation import SegmentationConfig, SegmentationResult, fit_segments, match_previous
 from mlcore.models import Segment, SegmentationRun, SegmentMembership, SegmentTransition
@@ -36,8 +37,8 @@ class NothingToSegment(Exception):
 
 
 def default_snapshot_at() -> datetime:
-    """Today's midnight in the shop's timezone: one nightly run per day, whatever the hour."""
-    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    """The shop's today (customers.clock): one nightly run per day, whatever the hour."""
+    return shop_as_of().moment
 
 
 def parse_moment(text: str) -> datetime | None:
@@ -160,12 +161,13 @@ def segmentation_run_ready(*, snapshot_at: datetime) -> SegmentationRun | None:
 def segmentation_run_build(*, snapshot_at: datetime | None = None, job_id: int | None = None, config: SegmentationConfig | None = None) -> int:
     """Segment every customer at `snapshot_at` (default: today's midnight); returns the run id."""
     snapshot_at = snapshot_at or default_snapshot_at()
+    progress = (lambda done, message: job_progress(job_id=job_id, done=done, total=STEPS, message=message)) if job_id else (lambda *a: None)
     existing = segmentation_run_ready(snapshot_at=snapshot_at)
     if existing is not None:
+        progress(STEPS, f"run {existing.pk} of this date was already built")
         return existing.pk
     config = config or segmentation_config()
     started = time.monotonic()
-    progress = (lambda done, message: job_progress(job_id=job_id, done=done, total=STEPS, message=message)) if job_id else (lambda *a: None)
     progress(0, "features")
     snapshot_id, features = feature_snapshot_build_with_frame(snapshot_at=snapshot_at)
     if len(features) <= (config.k or config.k_range[0]):

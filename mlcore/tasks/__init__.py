@@ -3,4 +3,4 @@
 Names are stable ("mlcore.<name>", GPU work "mlcore.gpu.<name>"); tests/mlcore/test_tasks.py
 checks that no deployed name changes.
 """
-from mlcore.tasks import base, feedback, predictions, recommendations, segments  # noqa: F401
+from mlcore.tasks import base, feedback, jobs, predictions, recommendations, segments  # noqa: F401

@@ -39,7 +39,7 @@ def test_train_sentiment_with_a_tiny_transformer_registers_the_best(settings, tm
             ReviewFactory(product=product, rating=2, title="", text=f"{text} {i}")
     first = train_sentiment.apply(kwargs={"languages": ["en"]}).get()
     train_sentiment.apply(kwargs={"languages": ["en"]}).get()
-    mv = ModelVersion.objects.get(pk=first["en"]["version_id"])
+    mv = ModelVersion.objects.get(pk=first["languages"]["en"]["version_id"])
     assert set(mv.metrics["candidates"]) == {"tfidf_linear", "transformer"}
     assert ModelVersion.objects.filter(kind="sentiment_en", is_active=True).count() == 1
 

@@ -14,7 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--quick", action="store_true", help="Linear models only (seconds); no transformer fine-tuning.")
 
     def handle(self, *args, language: list[str] | None = None, quick: bool = False, **options):
-        summary = train_sentiment.apply(kwargs={"languages": language, "quick": quick}).get()
+        summary = train_sentiment.apply(kwargs={"languages": language, "quick": quick}).get()["languages"]
         for lang, result in summary.items():
             if "skipped" in result:
                 self.stdout.write(f"{lang}: skipped, {result['skipped']}")

@@ -23,7 +23,7 @@ from mlcore.services import registry
 from mlcore.services.feedback.alerts import high_value_customer_ids, review_alerts_raise
 from mlcore.services.feedback.config import LANGUAGES, feedback_settings
 from mlcore.services.feedback.models import sentiment_kind, serving_model
-from mlcore.services.jobs import job_progress, job_start, job_succeed
+from mlcore.services.jobs import job_progress
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ def reviews_score(*, batch_size: int = 500, limit: int | None = None, job_id: in
     pending = reviews_needing_scores()
     total = pending.count() if limit is None else min(limit, pending.count())
     if job_id:
-        job_start(job_id=job_id, total=total, message="scoring reviews")
+        job_progress(job_id=job_id, done=0, total=total, message="scoring reviews")
     summary, high_value = {"scored": 0, "aspects": 0, "alerts": 0}, _HighValue()
     while summary["scored"] < total:
         size = min(batch_size, total - summary["scored"])
@@ -156,6 +156,4 @@ def reviews_score(*, batch_size: int = 500, limit: int | None = None, job_id: in
         summary = {key: summary[key] + batch[key] for key in summary}
         if job_id:
             job_progress(job_id=job_id, done=summary["scored"])
-    if job_id:
-        job_succeed(job_id=job_id, result=summary, message=f"{summary['scored']} reviews scored")
     return summary

@@ -34,7 +34,7 @@ from mlcore.services.feedback.models import (
     model_version_sentiment_load,
     sentiment_kind,
 )
-from mlcore.services.jobs import job_progress, job_start, job_succeed
+from mlcore.services.jobs import job_progress
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +121,5 @@ def sentiment_train(*, language: str, quick: bool = False, on_gpu: bool = False,
 def sentiment_train_all(*, languages: list[str] | None = None, quick: bool = False, on_gpu: bool = False, job_id: int | None = None) -> dict:
     languages = languages or list(LANGUAGES)
     if job_id:
-        job_start(job_id=job_id, total=sum(len(_candidates(lang, quick=quick)) for lang in languages), message="training sentiment")
-    summary = {lang: sentiment_train(language=lang, quick=quick, on_gpu=on_gpu, job_id=job_id) for lang in languages}
-    if job_id:
-        job_succeed(job_id=job_id, result=summary, message=", ".join(f"{k}: {v.get('method', 'skipped')}" for k, v in summary.items()))
-    return summary
+        job_progress(job_id=job_id, done=0, total=sum(len(_candidates(lang, quick=quick)) for lang in languages), message="training sentiment")
+    return {lang: sentiment_train(language=lang, quick=quick, on_gpu=on_gpu, job_id=job_id) for lang in languages}
