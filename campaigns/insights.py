@@ -77,4 +77,4 @@ def _personal_recommendations_many(customer_ids: list[int], k: int) -> dict[int,
     return {cid: found.get(cid) or popular_products(cid, k) for cid in customer_ids}
 
 
-personal_recommendations.many = _personal_recommendations_many  # one batch, three queries (campaigns.recommendations)
+personal_recommendations.many = _personal_recommendations_many  # one batch in two queries plus the fallbacks (mlcore.selectors.recommendations)

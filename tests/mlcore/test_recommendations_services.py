@@ -106,3 +106,20 @@ def test_batch_selector_gives_each_customer_what_the_single_selector_gives(shop)
     for customer_id in [*customers, newcomer]:
         assert [i.sku for i in found[customer_id]] == [i.sku for i in recommendations_for_customer(customer_id=customer_id, k=3)]
     assert found[newcomer][0].reason == "popular in France"
+
+
+def test_batch_selector_reads_a_batch_in_three_queries_and_the_api_path_in_two(shop, django_assert_num_queries):
+    # given stored lists, when a campaign batch of customers (one without a list) is read and one customer is read by external id, then the batch takes the three queries its docstring claims plus one per fallback country, the API path one after the version
+    from mlcore.selectors.recommendations import recommendations_for_external_id
+
+    recommender_train(fast=True)
+    customers = [c.pk for c in shop["customers"][:20]]
+    with django_assert_num_queries(2):  # active version, stored rows
+        found = recommendations_for_customers(customer_ids=customers, k=3)
+    assert all(found[c] for c in customers)
+    newcomer = CustomerFactory(external_id="NEW3", country="France").pk
+    with django_assert_num_queries(5):  # + the customers without a list, and France's popular list (exists, rows)
+        recommendations_for_customers(customer_ids=[*customers, newcomer], k=3)
+    external = shop["customers"][0].external_id
+    with django_assert_num_queries(2):  # active version, then one joined query
+        assert recommendations_for_external_id(external_id=external, k=3)
