@@ -82,5 +82,9 @@ def sqlite_database(path: Path) -> dict:
         "OPTIONS": {
             "timeout": 30,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # Transactions take the write lock when they begin, waiting up to `timeout` for it: a
+            # deferred one that reads first fails at once ("database is locked") when another
+            # process (the embedded worker, beat, the web server) wrote since it began reading.
+            "transaction_mode": "IMMEDIATE",
         },
     }
