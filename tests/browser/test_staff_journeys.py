@@ -43,10 +43,18 @@ def queued(tmp_path):
     os.makedirs(folder, exist_ok=True)
     conf.update(task_always_eager=False, broker_url="filesystem://",
                 broker_transport_options={"data_folder_in": folder, "data_folder_out": folder, "store_processed": False})
-    app.pool.force_close_all()
+    _fresh_producer_pool(app)
     yield
     conf.update(saved)
-    app.pool.force_close_all()
+    _fresh_producer_pool(app)
+
+
+def _fresh_producer_pool(app) -> None:
+    """Forget pooled broker connections so the next task is sent to the broker now configured."""
+    from kombu import pools
+
+    pools.reset()
+    app._pool = None
 
 
 @pytest.fixture
