@@ -215,6 +215,16 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "shop@example.com")
 
+# --- webhooks and privacy (customers.webhooks, customers.privacy) --------------------------
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)  # per POST to a partner URL
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6)  # then the delivery is failed (redeliver from the admin)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)  # backoff: base * 2^(attempt-1)
+WEBHOOK_PAUSE_AFTER_FAILURES = env_int("WEBHOOK_PAUSE_AFTER_FAILURES", 15)  # failed attempts in a row that pause a subscription
+WEBHOOK_MAX_CUSTOMERS = env_int("WEBHOOK_MAX_CUSTOMERS", 1000)  # customer ids listed in one event (the count is always exact)
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env_bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", False)  # allow loopback/private URLs (tests, on-premise receivers)
+CHURN_AT_RISK_THRESHOLD = env_int("CHURN_AT_RISK_PERCENT", 50) / 100  # churn_risk.crossed fires when a score reaches this
+PRIVACY_EXPORT_DIR = Path(env_str("PRIVACY_EXPORT_DIR", str(VAR_DIR / "privacy-exports")))  # GDPR export files
+
 # --- campaigns ----------------------------------------------------------------------------
 # callable(customer_id, k) -> objects with product_id, sku, title, price, image_url, url, score, reason
 CAMPAIGN_RECOMMENDATION_PROVIDER = env_str("CAMPAIGN_RECOMMENDATION_PROVIDER", "campaigns.insights.personal_recommendations")

@@ -169,3 +169,4 @@ class ConsentChangeAdmin(admin.ModelAdmin):
         return False  # the history is evidence of consent; it is never edited away
 
 from customers.imports import admin as _imports_admin  # noqa: E402,F401 - registers ImportBatch and the upload page
+from customers.webhooks import admin as _webhooks_admin  # noqa: E402,F401 - registers webhook subscriptions and deliveries

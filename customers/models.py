@@ -260,3 +260,6 @@ class ImportBatch(models.Model):
     @property
     def progress(self) -> float:
         return self.rows_done / self.rows_total if self.rows_total else 0.0
+
+
+from customers.webhooks.models import WebhookDelivery, WebhookEvent, WebhookSubscription  # noqa: E402,F401 - models of the webhooks area

@@ -1,13 +1,14 @@
 from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
-from customers.api import imports, views
+from customers.api import imports, views, webhooks
 
 router = SimpleRouter(trailing_slash="/?")
 router.register("customers", views.CustomerViewSet, basename="customer")
 router.register("products", views.ProductViewSet, basename="product")
 router.register("orders", views.OrderViewSet, basename="order")
 router.register("reviews", views.ReviewViewSet, basename="review")
+router.register("webhooks", webhooks.WebhookSubscriptionViewSet, basename="webhook")
 
 urlpatterns = [
     re_path(r"^imports/?$", imports.ImportBatchList.as_view(), name="importbatch-list"),
