@@ -126,6 +126,12 @@ def webhook_event_wanted(*, event: str) -> bool:
     return bool(_subscribers(event))
 
 
+def webhook_customers(*, external_ids, count: int) -> dict:
+    """The customers part of a batched event: the exact count and at most WEBHOOK_MAX_CUSTOMERS ids."""
+    listed = list(external_ids[: settings.WEBHOOK_MAX_CUSTOMERS])
+    return {"count": count, "external_ids": listed, "truncated": count > len(listed)}
+
+
 def webhook_event_emit(*, event: str, payload: dict) -> int:
     """Record one delivery per active subscriber and queue the sends after commit; returns how many."""
     if event not in WebhookEvent.values:
