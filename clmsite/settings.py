@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "customers.privacy.audit.PiiAccessMiddleware",  # one audit row per response that showed PII
 ]
 
 ROOT_URLCONF = "clmsite.urls"
@@ -200,6 +201,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {  # "status" choice sets of several components
+        "WebhookDeliveryStatusEnum": "customers.webhooks.models.WebhookDelivery.Status",
+        "PrivacyRequestStatusEnum": "customers.privacy.models.PrivacyRequest.Status",
+    },
 }
 
 # --- email --------------------------------------------------------------------------------
@@ -224,6 +229,7 @@ WEBHOOK_MAX_CUSTOMERS = env_int("WEBHOOK_MAX_CUSTOMERS", 1000)  # customer ids l
 WEBHOOK_ALLOW_PRIVATE_HOSTS = env_bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", False)  # allow loopback/private URLs (tests, on-premise receivers)
 CHURN_AT_RISK_THRESHOLD = env_int("CHURN_AT_RISK_PERCENT", 50) / 100  # churn_risk.crossed fires when a score reaches this
 PRIVACY_EXPORT_DIR = Path(env_str("PRIVACY_EXPORT_DIR", str(VAR_DIR / "privacy-exports")))  # GDPR export files
+STORAGES["privacy"] = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(PRIVACY_EXPORT_DIR)}}
 
 # --- campaigns ----------------------------------------------------------------------------
 # callable(customer_id, k) -> objects with product_id, sku, title, price, image_url, url, score, reason

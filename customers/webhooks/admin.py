@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from customers.readonly_admin import ReadOnlyAdmin
 from customers.webhooks import services
 from customers.webhooks.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 
@@ -70,7 +71,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "event", "subscription", "status", "attempts", "response_code", "last_attempt_at", "next_attempt_at"]
     list_filter = ["status", "event"]
     search_fields = ["event_id", "subscription__name", "last_error"]
@@ -78,15 +79,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_select_related = ["subscription"]
     actions = ["redeliver"]
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.action(description="Redeliver the selected deliveries", permissions=["view"])
     def redeliver(self, request, queryset):
