@@ -155,11 +155,12 @@ def _core_sections(customer_id: int) -> dict:
     }
 
 
-def _size(section) -> int:
+def _size(section) -> int | dict:
+    """Rows of a section: a count, or a count per part for a provider's dict of lists."""
     if isinstance(section, list):
         return len(section)
-    if isinstance(section, dict):
-        return sum(_size(v) for v in section.values()) if all(isinstance(v, list) for v in section.values()) else 1
+    if isinstance(section, dict) and section and all(isinstance(v, list) for v in section.values()):
+        return {name: len(rows) for name, rows in section.items()}
     return 1
 
 

@@ -53,7 +53,8 @@ def test_the_export_holds_every_section_of_the_customer_and_nothing_of_the_neigh
     assert {k: len(v) for k, v in campaigns.items()} == {"deliveries": 1, "delivery_events": 2, "conversions": 1, "suppressions": 1}
     assert campaigns["deliveries"][0]["email"] == "dana-1@example.com"
     assert "Fox" not in str(doc) and "fox-2" not in str(doc)
-    assert doc["export"]["sections"]["orders"] == 1 and doc["export"]["sections"]["campaigns"] == 5
+    assert doc["export"]["sections"]["orders"] == 1
+    assert doc["export"]["sections"]["campaigns"] == {"deliveries": 1, "delivery_events": 2, "conversions": 1, "suppressions": 1}
 
 
 def test_erasure_wipes_pii_deletes_derived_rows_and_lists_models_to_retrain(demo):
