@@ -22,6 +22,7 @@ from django.utils import timezone
 from customers.models import ConsentChange, Customer, Event, Order, OrderLine, Review
 from customers.privacy.models import PiiAccess, PrivacyRequest
 from customers.privacy.registry import privacy_providers
+from customers.webhooks.services import webhook_payloads_scrub
 
 log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
@@ -177,16 +178,18 @@ def customer_export_document(*, customer_id: int) -> dict:
 # --- erasure --------------------------------------------------------------------------------
 
 def _core_erase(customer: Customer, now) -> dict[str, int]:
-    """PII of the customer row wiped, review texts removed, browsing events deleted. Orders and their
-    lines are kept (bookkeeping), tied to the now anonymous row; consent history is kept as evidence."""
+    """PII of the customer row wiped, review texts removed, browsing events deleted, the external id
+    replaced in webhook payloads. Orders and their lines are kept (bookkeeping), tied to the now
+    anonymous row; consent history is kept as evidence."""
     reviews = Review.objects.filter(customer=customer).exclude(title="", text="").update(title="", text="")
     events, _ = Event.objects.filter(customer=customer).delete()
     erased_id = f"erased-{customer.pk}"
+    payloads = webhook_payloads_scrub(external_id=customer.external_id, replacement=erased_id) if customer.external_id != erased_id else 0
     fields = sum(1 for value in (customer.email, customer.name, customer.country) if value) + (customer.external_id != erased_id)
     customer.external_id, customer.email, customer.name, customer.country = erased_id, "", "", ""
     customer.email_consent, customer.erased_at = False, customer.erased_at or now
     customer.save(update_fields=["external_id", "email", "name", "country", "email_consent", "erased_at", "updated_at"])
-    return {"customer.pii_fields": fields, "reviews.texts_removed": reviews, "events": events}
+    return {"customer.pii_fields": fields, "reviews.texts_removed": reviews, "events": events, "webhook_payloads.scrubbed": payloads}
 
 
 @transaction.atomic

@@ -253,6 +253,26 @@ def _record_failure(delivery: WebhookDelivery, code: int | None, error: str) -> 
     return AttemptOutcome(WebhookDelivery.Status.RETRYING if retry else WebhookDelivery.Status.FAILED, delay)
 
 
+def _replace_exact(value, old: str, new: str):
+    if isinstance(value, dict):
+        return {key: _replace_exact(item, old, new) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_replace_exact(item, old, new) for item in value]
+    return new if value == old else value
+
+
+def webhook_payloads_scrub(*, external_id: str, replacement: str) -> int:
+    """Replace a customer's external id wherever a stored payload lists it (GDPR erasure); returns
+    the deliveries changed. Unsent ones then go out with the replacement."""
+    changed = 0
+    for delivery in WebhookDelivery.objects.filter(payload__icontains=external_id).only("id", "payload"):
+        payload = _replace_exact(delivery.payload, external_id, replacement)
+        if payload != delivery.payload:
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(payload=payload)
+            changed += 1
+    return changed
+
+
 def webhook_redeliver(*, delivery_ids: list[int]) -> int:
     """Queue deliveries again from a fresh attempt count (staff's "redeliver"); returns how many."""
     # A row left "sending" by a killed worker can be redelivered once its attempt has surely timed out.

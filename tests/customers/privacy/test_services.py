@@ -9,6 +9,7 @@ from customers.models import ConsentChange, Customer, Event, Order, Review
 from customers.privacy import registry, services
 from customers.privacy.models import PiiAccess, PrivacyRequest
 from customers.selectors import customers_frame, order_lines_frame, reviews_frame
+from customers.webhooks.models import WebhookDelivery, WebhookSubscription
 from mlcore.models import (
     CustomerFeatures,
     CustomerScore,
@@ -60,6 +61,9 @@ def test_the_export_holds_every_section_of_the_customer_and_nothing_of_the_neigh
 def test_erasure_wipes_pii_deletes_derived_rows_and_lists_models_to_retrain(demo):
     # given the demo customer, when erased, then PII and texts are gone, derived rows deleted, the right model versions marked, the neighbour untouched
     before_neighbour = _derived(demo.neighbour.pk)
+    subscription = WebhookSubscription.objects.create(name="p", url="https://partner.example.com/h", secret="s", events=["segment.entered"])
+    listed = {"customers": {"count": 2, "external_ids": ["DANA-1", "FOX-2"], "truncated": False}}
+    delivery = WebhookDelivery.objects.create(subscription=subscription, event="segment.entered", payload=listed)
     result = services.customer_erase(customer_id=demo.customer.pk)
     dana = Customer.objects.get(pk=demo.customer.pk)
     assert (dana.email, dana.name, dana.country, dana.external_id) == ("", "", "", f"erased-{dana.pk}")
@@ -72,8 +76,10 @@ def test_erasure_wipes_pii_deletes_derived_rows_and_lists_models_to_retrain(demo
         "campaigns.delivery_events": 2, "campaigns.suppressions": 1, "campaigns.deliveries.address_wiped": 1,
         "insights.scores": 1, "insights.segment_memberships": 1, "insights.recommendations": 1, "insights.feature_rows": 1,
         "insights.review_sentiments": 1, "insights.review_aspects": 1, "insights.review_alerts": 1,
-        "customer.pii_fields": 4, "reviews.texts_removed": 1, "events": 1,
+        "customer.pii_fields": 4, "reviews.texts_removed": 1, "events": 1, "webhook_payloads.scrubbed": 1,
     }
+    delivery.refresh_from_db()
+    assert delivery.payload["customers"]["external_ids"] == [f"erased-{dana.pk}", "FOX-2"]
     assert result["needs_retraining"] == sorted(f"{v.kind} v{v.version}" for v in demo.trained_on_them)
     assert all(ModelVersion.objects.get(pk=v.pk).needs_retraining for v in demo.trained_on_them)
     assert not any(ModelVersion.objects.get(pk=v.pk).needs_retraining for v in demo.not_trained_on_them)
