@@ -8,3 +8,6 @@ class CampaignsConfig(AppConfig):
 
     def ready(self) -> None:
         from campaigns import insights  # noqa: F401  (registers the audience criteria backed by mlcore)
+        from campaigns.services import privacy
+
+        privacy.register()  # export and erasure of campaign deliveries, opens, clicks, suppressions

@@ -2,7 +2,9 @@
 
 Every public URL carries a token signed with SECRET_KEY (django.core.signing), so nobody can
 forge one for another delivery; a click token also signs the target URL, and the redirect view
-refuses any URL the campaign does not contain (no open redirect).
+refuses any URL the campaign does not contain (no open redirect). Each purpose signs with its own
+salt, so a landing link forwarded to a friend cannot unsubscribe its customer, nor a pixel URL
+count as a click: a token verifies only for the purpose it was made for.
 """
 from __future__ import annotations
 
@@ -19,7 +21,11 @@ from django.urls import reverse
 
 from customers.models import Product
 
-_DELIVERY_SALT = "campaigns.delivery"
+_PURPOSE_SALTS = {
+    "landing": "campaigns.landing",
+    "unsubscribe": "campaigns.unsubscribe",
+    "open": "campaigns.open",
+}
 _CLICK_SALT = "campaigns.click"
 _URL_RE = re.compile(r"https?://[^\s\"'<>]+")
 
@@ -38,14 +44,15 @@ def _sign(salt: str, value: str) -> str:
     return f"{value}:{base64.urlsafe_b64encode(mac.digest()).rstrip(b'=').decode()}"
 
 
-def delivery_token(delivery_id: int) -> str:
-    return _sign(_DELIVERY_SALT, str(delivery_id))
+def delivery_token(delivery_id: int, *, purpose: str) -> str:
+    """A token for one delivery and one purpose: "landing", "unsubscribe" or "open"."""
+    return _sign(_PURPOSE_SALTS[purpose], str(delivery_id))
 
 
-def delivery_from_token(token: str) -> int | None:
-    """The delivery id a token was signed for, or None when it is tampered or malformed."""
+def delivery_from_token(token: str, *, purpose: str) -> int | None:
+    """The delivery id a token was signed for with this purpose, or None (tampered, malformed, other purpose)."""
     try:
-        return int(signing.Signer(salt=_DELIVERY_SALT).unsign(token))
+        return int(signing.Signer(salt=_PURPOSE_SALTS[purpose]).unsign(token))
     except (signing.BadSignature, ValueError):
         return None
 
@@ -81,11 +88,11 @@ def _path(name: str, arg: str) -> str:
 
 
 def unsubscribe_url(delivery_id: int) -> str:
-    return _path("campaigns:unsubscribe", delivery_token(delivery_id))
+    return _path("campaigns:unsubscribe", delivery_token(delivery_id, purpose="unsubscribe"))
 
 
 def open_pixel_url(delivery_id: int) -> str:
-    return _path("campaigns:open", delivery_token(delivery_id))
+    return _path("campaigns:open", delivery_token(delivery_id, purpose="open"))
 
 
 def tracked_url(delivery_id: int, url: str) -> str:
@@ -94,7 +101,7 @@ def tracked_url(delivery_id: int, url: str) -> str:
 
 def landing_url(slug: str, delivery_id: int | None) -> str:
     url = _path("campaigns:landing", slug)
-    return f"{url}?t={delivery_token(delivery_id)}" if delivery_id else url
+    return f"{url}?t={delivery_token(delivery_id, purpose='landing')}" if delivery_id else url
 
 
 def discount_code(prefix: str, campaign_id: int, customer_id: int) -> str:

@@ -21,14 +21,14 @@ _GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA
 def landing(request, slug: str):
     """Personalised through ?t=<delivery token>; an invalid or foreign token gets the generic page."""
     campaign = get_object_or_404(Campaign, slug=slug)
-    delivery_id = links.delivery_from_token(request.GET.get("t", ""))
+    delivery_id = links.delivery_from_token(request.GET.get("t", ""), purpose="landing")
     delivery = Delivery.objects.filter(pk=delivery_id, campaign=campaign).select_related("customer").first() if delivery_id else None
     html = landing_render(campaign=campaign, customer=delivery.customer if delivery else None, delivery_id=delivery.pk if delivery else None)
     return HttpResponse(html)
 
 
 def open_pixel(request, token: str):
-    delivery_id = links.delivery_from_token(token)
+    delivery_id = links.delivery_from_token(token, purpose="open")
     if delivery_id:
         delivery_open(delivery_id=delivery_id)
     response = HttpResponse(_GIF, content_type="image/gif")
@@ -53,7 +53,7 @@ def click(request, token: str):
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token: str):
     """One click, no login: the opt-out is recorded at once (time and source 'unsubscribe')."""
-    delivery_id = links.delivery_from_token(token)
+    delivery_id = links.delivery_from_token(token, purpose="unsubscribe")
     done = bool(delivery_id) and delivery_unsubscribe(delivery_id=delivery_id)
     status = 200 if done else 400
     return render(request, "campaigns/unsubscribed.html", {"done": done}, status=status)

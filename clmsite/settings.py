@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "customers.privacy.audit.PiiAccessMiddleware",  # one audit row per response that showed PII
 ]
 
 ROOT_URLCONF = "clmsite.urls"
@@ -222,6 +223,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {  # "status" choice sets of several components
+        "WebhookDeliveryStatusEnum": "customers.webhooks.models.WebhookDelivery.Status",
+        "PrivacyRequestStatusEnum": "customers.privacy.models.PrivacyRequest.Status",
+    },
 }
 
 # --- email --------------------------------------------------------------------------------
@@ -237,6 +242,17 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "shop@example.com")
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))  # the file backend's folder
+
+# --- webhooks and privacy (customers.webhooks, customers.privacy) --------------------------
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)  # per POST to a partner URL
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6)  # then the delivery is failed (redeliver from the admin)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)  # backoff: base * 2^(attempt-1)
+WEBHOOK_PAUSE_AFTER_FAILURES = env_int("WEBHOOK_PAUSE_AFTER_FAILURES", 15)  # failed attempts in a row that pause a subscription
+WEBHOOK_MAX_CUSTOMERS = env_int("WEBHOOK_MAX_CUSTOMERS", 1000)  # customer ids listed in one event (the count is always exact)
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env_bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", False)  # allow loopback/private URLs (tests, on-premise receivers)
+CHURN_AT_RISK_THRESHOLD = env_int("CHURN_AT_RISK_PERCENT", 50) / 100  # churn_risk.crossed fires when a score reaches this
+PRIVACY_EXPORT_DIR = Path(env_str("PRIVACY_EXPORT_DIR", str(VAR_DIR / "privacy-exports")))  # GDPR export files
+STORAGES["privacy"] = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(PRIVACY_EXPORT_DIR)}}
 
 # --- campaigns ----------------------------------------------------------------------------
 # callable(customer_id, k) -> objects with product_id, sku, title, price, image_url, url, score, reason

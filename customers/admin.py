@@ -9,6 +9,8 @@ from django.utils.safestring import mark_safe
 from customers import selectors, services
 from customers.models import ConsentChange, ConsentSource, Customer, Event, Order, OrderLine, Product, Review
 from customers.panels import render_customer_panels
+from customers.privacy.admin import gdpr_erase, gdpr_export
+from customers.privacy.services import pii_read_mark
 
 
 class ConsentChangeInline(admin.TabularInline):
@@ -51,7 +53,7 @@ class CustomerAdmin(admin.ModelAdmin):
     inlines = [RecentOrderInline, ConsentChangeInline]
     list_per_page = 50
     show_full_result_count = False
-    actions = ["record_opt_in", "record_opt_out"]
+    actions = ["record_opt_in", "record_opt_out", gdpr_export, gdpr_erase]
 
     @admin.action(description="Record email opt-in (source: admin)")
     def record_opt_in(self, request, queryset):
@@ -65,6 +67,18 @@ class CustomerAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_orders=Count("orders"), _last=Max("orders__placed_at"))
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:  # the PII access log gets one row for the page (PiiAccessMiddleware)
+            pii_read_mark(request, [customer.pk for customer in changelist.result_list])
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if object_id.isdigit():
+            pii_read_mark(request, [int(object_id)])
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="orders", ordering="_orders")
     def order_count(self, obj) -> int:
@@ -169,3 +183,4 @@ class ConsentChangeAdmin(admin.ModelAdmin):
         return False  # the history is evidence of consent; it is never edited away
 
 from customers.imports import admin as _imports_admin  # noqa: E402,F401 - registers ImportBatch and the upload page
+from customers.webhooks import admin as _webhooks_admin  # noqa: E402,F401 - registers webhook subscriptions and deliveries

@@ -20,6 +20,10 @@ class CustomerQuerySet(models.QuerySet):
     def emailable(self):
         return self.filter(email_consent=True).exclude(email="")
 
+    def not_erased(self):
+        """Customers who have not asked to be erased: the only ones training sets may hold."""
+        return self.filter(erased_at__isnull=True)
+
 
 class Customer(models.Model):
     external_id = models.CharField(max_length=64, unique=True)
@@ -30,6 +34,7 @@ class Customer(models.Model):
     email_consent = models.BooleanField(default=False)
     email_consent_at = models.DateTimeField(null=True, blank=True)
     email_consent_source = models.CharField(max_length=16, choices=ConsentSource.choices, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True, db_index=True, help_text="Set by a GDPR erasure: PII wiped, left out of every training set.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -260,3 +265,7 @@ class ImportBatch(models.Model):
     @property
     def progress(self) -> float:
         return self.rows_done / self.rows_total if self.rows_total else 0.0
+
+
+from customers.privacy.models import PiiAccess, PrivacyRequest  # noqa: E402,F401 - models of the privacy area
+from customers.webhooks.models import WebhookDelivery, WebhookEvent, WebhookSubscription  # noqa: E402,F401 - models of the webhooks area

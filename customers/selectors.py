@@ -1,6 +1,8 @@
 """Reads of the shop's data that other apps and entrypoints use.
 
 Large reads return DataFrames built straight from value rows (no per-row model objects).
+The frames that feed features, models and recommenders leave out erased customers (GDPR), so
+no training set or nightly score holds them again.
 """
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import pandas as pd
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, QuerySet, Sum
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Min, QuerySet, Sum
 
 from customers.models import Customer, Order, OrderLine, Product, Review
 
@@ -58,7 +60,8 @@ def order_lines_frame(*, until: datetime | None = None, since: datetime | None =
     category, product_kind, quantity, unit_price (float), amount (float), returned_line_id.
     `until` is exclusive, so a frame cut at a snapshot date holds nothing from that day on.
     """
-    qs = OrderLine.objects.all()
+    # NOT IN over the (few, indexed) erased ids instead of joining every line to its customer.
+    qs = OrderLine.objects.exclude(order__customer_id__in=Customer.objects.exclude(erased_at=None).values("pk"))
     if not with_guests:
         qs = qs.filter(order__customer__isnull=False)
     if until is not None:
@@ -82,7 +85,7 @@ def order_lines_frame(*, until: datetime | None = None, since: datetime | None =
 
 
 def customers_frame() -> pd.DataFrame:
-    rows = Customer.objects.values_list("id", "external_id", "country", "first_seen", "email_consent")
+    rows = Customer.objects.not_erased().values_list("id", "external_id", "country", "first_seen", "email_consent")
     frame = pd.DataFrame.from_records(list(rows), columns=["customer_id", "external_id", "country", "first_seen", "email_consent"])
     frame["first_seen"] = pd.to_datetime(frame["first_seen"], utc=True)
     return frame
@@ -97,10 +100,26 @@ def products_frame(*, recommendable_only: bool = False) -> pd.DataFrame:
 
 
 def reviews_frame(*, until: datetime | None = None) -> pd.DataFrame:
-    qs = Review.objects.all()
+    qs = Review.objects.exclude(customer_id__in=Customer.objects.exclude(erased_at=None).values("pk"))
     if until is not None:
         qs = qs.filter(created_at__lt=until)
     rows = qs.values_list("id", "product_id", "customer_id", "rating", "title", "text", "language", "created_at")
     frame = pd.DataFrame.from_records(list(rows), columns=["review_id", "product_id", "customer_id", "rating", "title", "text", "language", "created_at"])
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
     return frame
+
+
+@dataclass(frozen=True)
+class CustomerDataSpan:
+    """When a customer's orders and reviews begin and end (None: has none), for retraining decisions."""
+
+    orders_first: datetime | None
+    orders_last: datetime | None
+    reviews_first: datetime | None
+    reviews_last: datetime | None
+
+
+def customer_data_span(*, customer_id: int) -> CustomerDataSpan:
+    orders = Order.objects.filter(customer_id=customer_id).aggregate(first=Min("placed_at"), last=Max("placed_at"))
+    reviews = Review.objects.filter(customer_id=customer_id).aggregate(first=Min("created_at"), last=Max("created_at"))
+    return CustomerDataSpan(orders["first"], orders["last"], reviews["first"], reviews["last"])

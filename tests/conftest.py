@@ -70,3 +70,20 @@ def redis_url() -> str:
     if not url:
         pytest.skip("REDIS_URL is unset: this test needs a real Redis (set it, as .ci/run does)")
     return url
+
+
+@pytest.fixture
+def webhook_subscriber(settings):
+    """An active subscription to every webhook event (sends stay queued: on_commit is not run)."""
+    from customers.webhooks.models import WebhookEvent
+    from customers.webhooks.services import webhook_subscription_create
+
+    settings.WEBHOOK_ALLOW_PRIVATE_HOSTS = True  # no DNS lookup of the example host
+    return webhook_subscription_create(name="partner", url="https://partner.example.com/hook", events=list(WebhookEvent.values))
+
+
+def emitted(event: str) -> list[dict]:
+    """Payloads of the webhook deliveries recorded for `event`, oldest first."""
+    from customers.webhooks.models import WebhookDelivery
+
+    return list(WebhookDelivery.objects.filter(event=event).order_by("id").values_list("payload", flat=True))

@@ -21,6 +21,7 @@ from django.utils import timezone
 from campaigns.assignment import assign_arm
 from campaigns.audience import audience_queryset, audience_rules_validate
 from campaigns.models import Campaign, Delivery, Variant
+from customers.webhooks.services import webhook_event_emit, webhook_event_wanted
 from mlcore.services.bulk_write import frame_insert
 from mlcore.services.jobs import job_create, job_start
 
@@ -178,6 +179,7 @@ def campaign_cancel(*, campaign_id: int, now: datetime | None = None) -> bool:
     if not _move(campaign_id, open_statuses, Campaign.Status.CANCELLED, finished_at=now):
         return False
     Delivery.objects.filter(campaign_id=campaign_id, status=Delivery.Status.QUEUED).update(status=Delivery.Status.CANCELLED)
+    campaign_finished_emit(campaign_id=campaign_id)
     return True
 
 
@@ -197,7 +199,22 @@ def campaign_finish_if_done(*, campaign_id: int, now: datetime | None = None) ->
     if pending.exists():
         return False
     final = campaign_final_status(campaign_id=campaign_id)
-    return _move(campaign_id, [Campaign.Status.SENDING], final, finished_at=now or timezone.now())
+    finished = _move(campaign_id, [Campaign.Status.SENDING], final, finished_at=now or timezone.now())
+    if finished:
+        campaign_finished_emit(campaign_id=campaign_id)
+    return finished
+
+
+def campaign_finished_emit(*, campaign_id: int) -> None:
+    """The campaign.finished webhook (sent or cancelled) with its ledger's counts by status."""
+    if not webhook_event_wanted(event="campaign.finished"):
+        return
+    campaign = Campaign.objects.get(pk=campaign_id)
+    counts = dict(Delivery.objects.filter(campaign_id=campaign_id).order_by().values_list("status").annotate(n=Count("id")))
+    webhook_event_emit(event="campaign.finished", payload={
+        "campaign": {"id": campaign.pk, "name": campaign.name, "slug": campaign.slug, "status": campaign.status},
+        "started_at": campaign.started_at, "finished_at": campaign.finished_at, "deliveries": counts,
+    })
 
 
 @transaction.atomic

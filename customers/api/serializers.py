@@ -1,9 +1,10 @@
 from rest_framework import serializers
 
 from customers.models import Customer, Order, OrderLine, Product, Review
+from customers.privacy.audit import PiiReadSerializerMixin
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(PiiReadSerializerMixin, serializers.ModelSerializer):
     order_count = serializers.IntegerField(read_only=True)
     last_order_at = serializers.DateTimeField(read_only=True, allow_null=True)
 

@@ -21,6 +21,7 @@ from customers.imports.orders import clean_orders
 from customers.imports.readers import ImportFileError, Layout, layout_for, read_table
 from customers.imports.report import ImportReport
 from customers.models import ImportBatch
+from customers.webhooks.services import webhook_event_emit, webhook_event_wanted
 
 Progress = Callable[[int], None]
 PROGRESS_TTL_S = 6 * 3600
@@ -55,12 +56,25 @@ def import_bytes(*, data: bytes, source_name: str, kind: str, preset: str | None
     except ImportFileError as exc:
         exc.batch_id = batch.pk
         _batch_fail(batch, str(exc))
+        import_finished_emit(batch=batch)
         raise
     except Exception as exc:
         _batch_fail(batch, f"{source_name}: import interrupted ({type(exc).__name__}: {exc}); nothing was written")
+        import_finished_emit(batch=batch)
         raise
     _batch_succeed(batch, report)
+    import_finished_emit(batch=batch)
     return batch.pk
+
+
+def import_finished_emit(*, batch: ImportBatch) -> None:
+    """The import.finished webhook of a batch that succeeded or failed."""
+    if webhook_event_wanted(event="import.finished"):
+        webhook_event_emit(event="import.finished", payload={
+            "batch_id": batch.pk, "kind": batch.kind, "source_name": batch.source_name, "status": batch.status,
+            "rows_read": batch.rows_read, "rows_created": batch.rows_created, "rows_updated": batch.rows_updated,
+            "rows_unchanged": batch.rows_unchanged, "error": batch.error, "finished_at": batch.finished_at,
+        })
 
 
 def _run(batch: ImportBatch, data: bytes, layout: Layout, *, synthetic_emails: bool, progress: Progress | None,

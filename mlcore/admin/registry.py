@@ -26,8 +26,8 @@ def progress_bar(done: int, total: int | None) -> str:
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ["kind", "version", "status", "is_active", "headline_metrics", "data_window_end", "trained_at", "code_version"]
-    list_filter = ["kind", "status", "is_active"]
+    list_display = ["kind", "version", "status", "is_active", "needs_retraining", "headline_metrics", "data_window_end", "trained_at", "code_version"]
+    list_filter = ["kind", "status", "is_active", "needs_retraining"]
     search_fields = ["kind", "notes"]
     readonly_fields = [f.name for f in ModelVersion._meta.fields]
     actions = ["activate", "rollback"]

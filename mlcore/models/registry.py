@@ -25,6 +25,8 @@ class ModelVersion(models.Model):
     data_window_end = models.DateTimeField(null=True, blank=True)
     code_version = models.CharField(max_length=64, blank=True)
     notes = models.TextField(blank=True)
+    needs_retraining = models.BooleanField(default=False, db_index=True, help_text="Its training data held a customer erased since (GDPR).")
+    retraining_reason = models.TextField(blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     trained_at = models.DateTimeField(null=True, blank=True)

@@ -24,7 +24,7 @@ def customer_sentiment_frame(*, until: datetime | None = None, recent_days: int 
     (NaN when none is recent or scored). Point in time: reviews created at or after `until` are ignored.
     """
     until = until or timezone.now()
-    reviews = Review.objects.filter(customer__isnull=False, created_at__lt=until)
+    reviews = Review.objects.filter(customer__isnull=False, customer__erased_at__isnull=True, created_at__lt=until)
     rows = reviews.values_list("customer_id", "rating", "created_at", "sentiment__score")
     frame = pd.DataFrame.from_records(list(rows), columns=["customer_id", "rating", "created_at", "score"])
     if frame.empty:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import Mod
 
 from mlcore.models import CustomerFeatures, Segment, SegmentationRun, SegmentMembership, SegmentTransition
@@ -49,6 +49,16 @@ def customer_ids_entered_segment(*, segment_key: str, since: datetime) -> QueryS
     elif before is not None:
         current = current.none()
     return current.values_list("customer_id", flat=True)
+
+
+def run_entrants(*, run_id: int) -> QuerySet[SegmentMembership]:
+    """Memberships of a run whose customer was not in a segment of the same key in its previous run."""
+    previous_id = SegmentationRun.objects.filter(pk=run_id).values_list("previous_run_id", flat=True).first()
+    rows = SegmentMembership.objects.filter(run_id=run_id)
+    if previous_id is None:
+        return rows
+    stayed = SegmentMembership.objects.filter(run_id=previous_id, customer_id=OuterRef("customer_id"), segment__key=OuterRef("segment__key"))
+    return rows.filter(~Exists(stayed))
 
 
 def segment_list(*, run_id: int | None = None) -> QuerySet[Segment]:

@@ -11,9 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
+from customers.models import Customer
+from customers.webhooks.services import webhook_customers, webhook_event_emit, webhook_event_wanted
 from mlcore.ml.features import as_utc, build_customer_features
 from mlcore.ml.predict import bgnbd, gamma_gamma
 from mlcore.ml.predict.churn import add_derived
@@ -122,9 +126,38 @@ def customers_score(*, as_of=None, job_id: int | None = None, batch_size: int = 
     mv, features, reference = scored_frame.mv, scored_frame.features, scored_frame.reference
     if job_id:
         jobs.job_progress(job_id=job_id, done=0, total=len(scored_frame.frame), message=f"writing scores of churn v{mv.version}")
+    was_at_risk = at_risk_ids_latest() if webhook_event_wanted(event="churn_risk.crossed") else None
     scored = scores_replace(mv=mv, frame=scored_frame.frame, versions=scored_frame.versions, job_id=job_id, batch_size=batch_size)
+    if was_at_risk is not None:
+        churn_risk_crossed_emit(mv=mv, frame=scored_frame.frame, was_at_risk=was_at_risk)
     report = None
     if len(features):
         report = drift_report_create(mv=mv, reference=reference, current=features[reference.columns], snapshot=scored_frame.snapshot.to_pydatetime())
     log.info("scored %s customers with churn v%s", scored, mv.version)
     return ScoringResult(model_version_id=mv.pk, scored=scored, max_psi=getattr(report, "max_psi", None))
+
+
+def at_risk_ids_latest() -> set[int]:
+    """Customers at or above the at-risk threshold in the latest stored churn score set (any version)."""
+    churn = CustomerScore.objects.filter(model_version__kind=CHURN)
+    latest = churn.aggregate(at=Max("scored_at"))["at"]
+    if latest is None:
+        return set()
+    at_risk = churn.filter(scored_at=latest, churn_probability__gte=settings.CHURN_AT_RISK_THRESHOLD)
+    return set(at_risk.values_list("customer_id", flat=True))
+
+
+def churn_risk_crossed_emit(*, mv: ModelVersion, frame: pd.DataFrame, was_at_risk: set[int]) -> int:
+    """One churn_risk.crossed webhook per scoring run, listing the customers who reached the
+    threshold since the previous run (none: no event); returns how many crossed."""
+    threshold = settings.CHURN_AT_RISK_THRESHOLD
+    now_at_risk = frame.index[frame["probability"].to_numpy(dtype="float64") >= threshold]
+    crossed = sorted(set(now_at_risk.astype("int64").tolist()) - was_at_risk)
+    if not crossed:
+        return 0
+    ids = Customer.objects.filter(pk__in=crossed[: settings.WEBHOOK_MAX_CUSTOMERS]).order_by("pk").values_list("external_id", flat=True)
+    webhook_event_emit(event="churn_risk.crossed", payload={
+        "model_version": {"kind": mv.kind, "version": mv.version}, "threshold": threshold,
+        "customers": webhook_customers(external_ids=ids, count=len(crossed)),
+    })
+    return len(crossed)

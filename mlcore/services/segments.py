@@ -16,13 +16,16 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from customers.clock import shop_as_of
+from customers.webhooks.services import webhook_customers, webhook_event_emit, webhook_event_wanted
 from mlcore.ml.segment_names import SegmentInfo, name_segments
 from mlcore.ml.segmentation import SegmentationConfig, SegmentationResult, fit_segments, match_previous
 from mlcore.models import Segment, SegmentationRun, SegmentMembership, SegmentTransition
+from mlcore.selectors.segments import run_entrants
 from mlcore.services import registry
 from mlcore.services.bulk_write import frame_insert
 from mlcore.services.features import feature_snapshot_build_with_frame
@@ -151,7 +154,25 @@ def segmentation_run_store(
     run.status = SegmentationRun.Status.READY
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "finished_at"])
+    segment_entered_emit(run_id=run.pk)
     return run.pk
+
+
+def segment_entered_emit(*, run_id: int) -> int:
+    """One segment.entered webhook per segment that customers entered in this run (not one per
+    customer: a nightly run moves thousands); returns the events emitted."""
+    if not webhook_event_wanted(event="segment.entered"):
+        return 0
+    entrants = run_entrants(run_id=run_id)
+    counts = dict(entrants.order_by().values_list("segment_id").annotate(n=Count("id")))
+    run = SegmentationRun.objects.get(pk=run_id)
+    for segment in Segment.objects.filter(pk__in=counts).order_by("position"):
+        ids = entrants.filter(segment_id=segment.pk).order_by("customer_id").values_list("customer__external_id", flat=True)
+        webhook_event_emit(event="segment.entered", payload={
+            "run_id": run_id, "snapshot_at": run.snapshot_at, "segment": {"id": segment.pk, "key": segment.key, "name": segment.name},
+            "customers": webhook_customers(external_ids=ids, count=counts[segment.pk]),
+        })
+    return len(counts)
 
 
 def segmentation_run_ready(*, snapshot_at: datetime) -> SegmentationRun | None:

@@ -89,7 +89,7 @@ def test_landing_page_is_personalised_by_token_and_generic_otherwise(delivery):
     slug = delivery.campaign.slug
     personal = Client().get(_path(links.landing_url(slug, delivery.pk)))
     forged = Client().get(f"/c/{slug}/?t={delivery.pk}:forged")
-    foreign = Client().get(f"/c/{slug}/?t={links.delivery_token(DeliveryFactory().pk)}")
+    foreign = Client().get(f"/c/{slug}/?t={links.delivery_token(DeliveryFactory().pk, purpose='landing')}")
     assert personal.status_code == forged.status_code == foreign.status_code == 200
     assert b"Hello Dana" in personal.content and b"SPRING-" in personal.content and b"Garden Gnome" in personal.content
     assert b"Welcome" in forged.content and b"Dana" not in forged.content and b"SPRING-" not in forged.content
@@ -105,8 +105,42 @@ def test_discount_codes_are_stable_per_customer_and_differ_between_customers():
 
 def test_link_tokens_are_exactly_djangos_signer_tokens_and_follow_the_secret_key(settings):
     # given the cached-key signer, when tokens are made, then they equal django.core.signing's and change with SECRET_KEY
-    assert links.delivery_token(42) == signing.Signer(salt="campaigns.delivery").sign("42")
-    assert links.click_from_token(links.click_token(42, "https://shop.example.com/p/é?a=1")) == (42, "https://shop.example.com/p/é?a=1")
-    before = links.delivery_token(42)
+    for purpose in ("landing", "unsubscribe", "open"):
+        assert links.delivery_token(42, purpose=purpose) == signing.Signer(salt=f"campaigns.{purpose}").sign("42")
+    url = "https://shop.example.com/p/é?a=1"
+    assert links.click_token(42, url) == signing.Signer(salt="campaigns.click").sign(links.click_token(42, url).rsplit(":", 1)[0])
+    assert links.click_from_token(links.click_token(42, url)) == (42, url)
+    before = links.delivery_token(42, purpose="unsubscribe")
     settings.SECRET_KEY = "another-secret-key-for-this-test-only-0123456789"
-    assert links.delivery_token(42) != before and links.delivery_from_token(before) is None
+    assert links.delivery_token(42, purpose="unsubscribe") != before and links.delivery_from_token(before, purpose="unsubscribe") is None
+
+
+def _token_for(purpose: str, delivery_id: int) -> str:
+    if purpose == "click":
+        return links.click_token(delivery_id, "https://shop.example.com/sale")
+    return links.delivery_token(delivery_id, purpose=purpose)
+
+
+def _used_as(purpose: str, token: str, delivery) -> bool:
+    """Present `token` where a `purpose` link goes; True when the page acted on it."""
+    if purpose == "landing":
+        return b"Hello Dana" in Client().get(f"/c/{delivery.campaign.slug}/?t={token}").content
+    if purpose == "unsubscribe":
+        Client().get(f"/u/{token}/")
+        delivery.customer.refresh_from_db()
+        return not delivery.customer.email_consent
+    if purpose == "open":
+        Client().get(f"/t/o/{token}.gif")
+        delivery.refresh_from_db()
+        return delivery.open_count == 1
+    return Client().get(f"/t/c/{token}/").status_code == 302
+
+
+PURPOSES = ["landing", "unsubscribe", "open", "click"]
+
+
+@pytest.mark.parametrize("made_for", PURPOSES)
+@pytest.mark.parametrize("used_as", PURPOSES)
+def test_a_token_works_only_for_the_purpose_it_was_signed_for(delivery, made_for, used_as):
+    # given a valid token made for one purpose, when presented at each public page, then only the page of that purpose acts on it
+    assert _used_as(used_as, _token_for(made_for, delivery.pk), delivery) is (made_for == used_as)

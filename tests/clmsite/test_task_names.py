@@ -5,6 +5,8 @@ from clmsite.celery import app
 
 DEPLOYED = {
     "clmsite.ping": "default",
+    "customers.privacy_run": "default",
+    "customers.webhook_deliver": "default",
     "campaigns.attribute_conversions": "email",
     "campaigns.dispatch_due": "email",
     "campaigns.record_bounce": "email",

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from customers.models import Review
+from customers.webhooks.services import webhook_event_emit, webhook_event_wanted
 from mlcore.ml.feedback.labels import label_from_probability, review_texts
 from mlcore.ml.feedback.language import detect_language
 from mlcore.ml.feedback.topics import aspect_mentions
@@ -134,10 +135,30 @@ def reviews_score_batch(ids: list[int], high_value: _HighValue | None = None) ->
     aspects = aspect_mentions(frame["full_text"].tolist(), frame["lang"].tolist())
     aspect_langs = [frame["lang"].iloc[int(i)] for i in aspects["index"]]
     aspect_scores = sentiment_score_texts(texts=aspects["text"].tolist(), languages=aspect_langs) if len(aspects) else []
+    was_negative = set(ReviewSentiment.objects.filter(review_id__in=frame["review_id"].tolist(), label="negative").values_list("review_id", flat=True))
     _store(frame, scored, aspects, aspect_scores)
+    review_negative_emit(frame=frame, scored=scored, was_negative=was_negative)
     negative = [int(rid) for rid, c, s in zip(frame["review_id"], frame["customer_id"], scored, strict=True) if s.label == "negative" and pd.notna(c)]
     alerts = review_alerts_raise(review_ids=negative, high_value=(high_value or _HighValue()).get()) if negative else 0
     return {"scored": len(frame), "aspects": len(aspects), "alerts": alerts}
+
+
+def review_negative_emit(*, frame: pd.DataFrame, scored: list[TextSentiment], was_negative: set[int]) -> int:
+    """One review.negative webhook per scoring batch (up to its 500 reviews) with the reviews that
+    turned negative; a review re-scored negative again is not sent twice. Returns how many."""
+    new = [(int(rid), s) for rid, s in zip(frame["review_id"], scored, strict=True) if s.label == "negative" and int(rid) not in was_negative]
+    if not new or not webhook_event_wanted(event="review.negative"):
+        return 0
+    rows = Review.objects.filter(pk__in=[rid for rid, _ in new]).values("id", "external_id", "rating", "created_at", "product__sku", "customer__external_id")
+    by_id = {row["id"]: row for row in rows}
+    reviews = [
+        {"review_id": rid, "external_id": by_id[rid]["external_id"], "product_sku": by_id[rid]["product__sku"],
+         "customer_external_id": by_id[rid]["customer__external_id"], "rating": by_id[rid]["rating"],
+         "created_at": by_id[rid]["created_at"], "sentiment_score": s.score, "language": s.language}
+        for rid, s in new if rid in by_id
+    ]
+    webhook_event_emit(event="review.negative", payload={"count": len(reviews), "reviews": reviews})
+    return len(reviews)
 
 
 def reviews_score(*, batch_size: int = 500, limit: int | None = None, job_id: int | None = None) -> dict:

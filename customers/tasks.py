@@ -1,0 +1,30 @@
+"""Celery tasks of the shop's core, on the `default` queue: webhook sends and privacy jobs.
+
+customers.privacy_run: one GDPR export or erasure request (PrivacyRequest row), run once.
+customers.webhook_deliver: one attempt of one webhook delivery; a failed attempt queues the next
+one with exponential backoff (the delay comes from the service, so the schedule is in one place).
+"""
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from customers.privacy.services import privacy_request_run
+from customers.webhooks.services import webhook_delivery_attempt
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="customers.webhook_deliver")
+def webhook_deliver(delivery_id: int) -> dict:
+    outcome = webhook_delivery_attempt(delivery_id=delivery_id)
+    if outcome.retry_in is not None:
+        webhook_deliver.apply_async(kwargs={"delivery_id": delivery_id}, countdown=outcome.retry_in)
+    return {"delivery_id": delivery_id, "status": outcome.status, "retry_in": outcome.retry_in}
+
+
+@shared_task(name="customers.privacy_run")
+def privacy_run(request_id: int) -> dict:
+    """One GDPR export or erasure request; a failure marks the request failed with the reason."""
+    return {"request_id": request_id, "status": privacy_request_run(request_id=request_id)}
