@@ -20,6 +20,7 @@ from django.utils import timezone
 from campaigns.assignment import assign_arm
 from campaigns.audience import audience_queryset, audience_rules_validate
 from campaigns.models import Campaign, Delivery, Variant
+from campaigns.rendering import variant_templates_check
 from mlcore.services.bulk_write import frame_insert
 from mlcore.services.jobs import job_create, job_start
 
@@ -50,6 +51,7 @@ def campaign_create(*, name: str, slug: str, variants: list[dict], audience_rule
     if len(variants) > MAX_VARIANTS:
         raise ValidationError(f"variants: at most {MAX_VARIANTS} variants, got {len(variants)}")
     for spec in variants:
+        variant_templates_check(subject=spec.get("subject", ""), html_body=spec.get("html_body", ""), text_body=spec.get("text_body", ""), label=f"variant {spec.get('name', 'A')}")
         variant = Variant(campaign=campaign, **spec)
         variant.full_clean()
         variant.save()

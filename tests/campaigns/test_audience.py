@@ -87,7 +87,8 @@ def test_rules_combine_with_and():
 @pytest.mark.parametrize("rules, message", [
     ([{"key": "nope"}], "unknown criterion 'nope'"),
     ([{"key": "country", "params": {}}], "audience_rules[0] (country) params: 'countries' is a required property"),
-    ([{"key": "country", "params": {"countries": ["X"]}}, {"key": "spend", "params": {"min": -1}}], "audience_rules[1] (spend) min"),
+    ([{"key": "order_count", "params": {"min": 1}}, {"key": "spend", "params": {"min": -1}}], "audience_rules[1] (spend) min"),
+        ([{"key": "country", "params": {"countries": ["Atlantis"]}}], "audience_rules[0] (country) countries: unknown 'Atlantis'; valid: "),
     ([{"key": "last_order_after", "params": {"date": "01/02/2024"}}], "audience_rules[0] (last_order_after) date"),
     ({"key": "country"}, "expected a list"),
 ])
