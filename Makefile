@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# settings read them: SITE_URL (links in mail) follows the address the demo serves
+export HOST PORT
 # Two cores here: keep OpenMP/BLAS pools from oversubscribing them.
 export OMP_NUM_THREADS ?= 2
 export MKL_NUM_THREADS ?= 2
