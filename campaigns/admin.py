@@ -156,8 +156,12 @@ class CampaignAdmin(admin.ModelAdmin):
             if formset.model is Variant:
                 kept = [f for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
                 variants = [{"id": f.instance.pk, **{name: f.cleaned_data[name] for name in authoring.VARIANT_FIELDS}} for f in kept]
-                deleted = [f.instance.pk for f in formset.forms if f.cleaned_data.get("DELETE") and f.instance.pk]
-                authoring.campaign_variants_save(campaign_id=form.instance.pk, variants=variants, delete_ids=deleted)
+                deleted = [f.instance for f in formset.forms if f.cleaned_data.get("DELETE") and f.instance.pk]
+                saved = authoring.campaign_variants_save(campaign_id=form.instance.pk, variants=variants, delete_ids=[v.pk for v in deleted])
+                # what the admin's history message reads (formset.save() would have set these)
+                formset.new_objects = [v for v, spec in zip(saved, variants, strict=True) if not spec["id"]]
+                formset.changed_objects = [(v, f.changed_data) for v, f, spec in zip(saved, kept, variants, strict=True) if spec["id"] and f.has_changed()]
+                formset.deleted_objects = deleted
         size = selectors.audience_size(rules=form.instance.audience_rules, holdout_share=float(form.instance.holdout_share))
         self.message_user(request, f"Audience now: {size['customers']:,} customers, about {size['recipients']:,} recipients after the holdout.")
 
