@@ -7,19 +7,7 @@ import json
 
 from django.utils.html import format_html, format_html_join
 
-
-def readable_number(value) -> str:
-    """4334 -> "4,334"; 0.74261 -> "0.743"; 12.5 -> "12.5"; None -> "-"; text stays text."""
-    if value is None:
-        return "-"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, int) or (value.is_integer() and abs(value) >= 1000):
-        return f"{value:,.0f}"
-    if abs(value) >= 100:
-        return f"{value:,.1f}"
-    digits = 3 if abs(value) >= 0.001 or value == 0 else 10
-    return f"{value:.{digits}f}".rstrip("0").rstrip(".")
+from mlcore.selectors.registry import readable_number
 
 
 def _scalar(value) -> bool:
@@ -50,6 +38,8 @@ def metrics_tables(metrics: dict) -> str:
             parts.append(_table(_readable_name(key), ["", *columns], [[k, *(v.get(c) for c in columns)] for k, v in value.items()]))
         elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             columns = list(dict.fromkeys(c for row in value for c in row if _scalar(row[c])))
+            # labels (text) first: PostgreSQL's jsonb does not keep the key order they were written in
+            columns.sort(key=lambda c: not isinstance(value[0].get(c), str))
             parts.append(_table(_readable_name(key), columns, [[row.get(c) for c in columns] for row in value]))
         elif not _scalar(value):
             curves.append(_readable_name(key))

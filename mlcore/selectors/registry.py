@@ -1,4 +1,5 @@
-"""Reads of the model registry and of Job rows: model health and the jobs in progress.
+"""Reads of the model registry and of Job rows: model health and the jobs in progress, with the
+one number format people read metrics in (`readable_number`).
 
 The dashboard reads `model_health` (active version per kind, a few headline metrics, the latest
 drift flag) and `jobs_overview` (running and queued jobs with their progress, then the last few
@@ -16,6 +17,20 @@ HEADLINE_METRICS = (
     "roc_auc", "auc", "pr_auc", "brier", "log_loss", "f1", "macro_f1", "accuracy", "ndcg_at_10", "ndcg@10", "recall_at_10",
     "hit_rate_at_10", "silhouette", "mae", "rmse", "customers", "repeat_buyers", "train_rows",
 )
+
+
+def readable_number(value) -> str:
+    """4334 -> "4,334"; 0.74261 -> "0.743"; 12.5 -> "12.5"; None -> "-"; text stays text."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, int) or (value.is_integer() and abs(value) >= 1000):
+        return f"{value:,.0f}"
+    if abs(value) >= 100:
+        return f"{value:,.1f}"
+    digits = 3 if abs(value) >= 0.001 or value == 0 else 10
+    return f"{value:.{digits}f}".rstrip("0").rstrip(".")
 
 
 def headline_metrics(metrics: dict, limit: int = 4) -> list[tuple[str, float]]:
@@ -36,7 +51,8 @@ def model_health() -> list[dict]:
     for mv in active:
         report = drift.get(mv.pk)
         rows.append({
-            "id": mv.pk, "kind": mv.kind, "version": mv.version, "trained_at": mv.trained_at, "metrics": headline_metrics(mv.metrics),
+            "id": mv.pk, "kind": mv.kind, "version": mv.version, "trained_at": mv.trained_at,
+            "metrics": [(name, readable_number(value)) for name, value in headline_metrics(mv.metrics)],
             "drift_psi": report.max_psi if report else None, "drifting": bool(report and report.max_psi > PSI_WARNING),
             "drift_features": [r["feature"] for r in (report.rows if report else []) if r.get("warning")],
         })
