@@ -48,6 +48,9 @@ class AudienceFields(forms.Form):
         segments = {s.key: s for s in segment_selectors.segment_list()}
         self.fields["segments"].choices = [(key, f"{s.name} ({s.size:,})") for key, s in segments.items()]
         self.fields["countries"].choices = [(c, c) for c in country_choices()]
+        for name in ("segments", "countries"):  # name the valid values, as the rules' own check does
+            valid = ", ".join(value for value, _ in self.fields[name].choices) or "none yet"
+            self.fields[name].error_messages["invalid_choice"] = f"%(value)s is not one the shop holds; valid: {valid}"
 
     def audience_rules(self) -> list[dict]:
         """The rules the filled fields stand for (call after is_valid); refused ones raise."""

@@ -21,8 +21,10 @@ Use them like this (every fixture is function-scoped except the browser):
   and churn models, scores); see tests/campaigns/marketing_shop.py.
 - `shot(page, step)`: saves var/screenshots/<test name>-<step>.png (full page) and returns the path.
 
-Tests here run with `transactional_db` and serialized rollback (the live server answers from
-another thread, and the groups made by data migrations must survive the flush).
+Tests here run with `transactional_db` (the live server answers from another thread). Its flush
+empties the groups the data migrations made; `marketer` puts its group back from a snapshot
+taken once per session (`staff_groups`, `group_restore`). Serialized rollback was tried and was
+not reliable beside Playwright on PostgreSQL (the serialized copy was missing on the connection).
 """
 from __future__ import annotations
 
@@ -32,7 +34,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
 
 from customers.marketing_group import GROUP_NAME
 from tests.campaigns.marketing_shop import marketing_shop_create
@@ -62,7 +65,7 @@ SKIP_REASON = _skip_reason()
 # The marks every browser test module sets: skip with the reason, live server, transactions.
 BROWSER = [
     pytest.mark.skipif(SKIP_REASON is not None, reason=SKIP_REASON or ""),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
     pytest.mark.slow,
 ]
 
@@ -111,10 +114,32 @@ def shot(request):
     return take
 
 
+@pytest.fixture(scope="session")
+def staff_groups(django_db_setup, django_db_blocker) -> dict[str, list[tuple[str, str]]]:
+    """The groups the data migrations made, read once before any browser test flushes them."""
+    with django_db_blocker.unblock():
+        return {
+            group.name: list(group.permissions.values_list("content_type__app_label", "codename"))
+            for group in Group.objects.prefetch_related("permissions")
+        }
+
+
+def group_restore(name: str, snapshot: dict[str, list[tuple[str, str]]]) -> Group:
+    """The group as migrated. A transactional test's flush empties auth_group (post_migrate
+    brings back permissions, not groups), so each test puts the group back from the snapshot."""
+    group, created = Group.objects.get_or_create(name=name)
+    if created:
+        wanted = Q()
+        for app_label, codename in snapshot[name]:
+            wanted |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.set(Permission.objects.filter(wanted))
+    return group
+
+
 @pytest.fixture
-def marketer(django_user_model):
+def marketer(django_user_model, staff_groups):
     user = django_user_model.objects.create_user(username="mia", email="mia@example.com", password=MARKETER_PASSWORD, is_staff=True, first_name="Mia")
-    user.groups.add(Group.objects.get(name=GROUP_NAME))
+    user.groups.add(group_restore(GROUP_NAME, staff_groups))
     return user
 
 

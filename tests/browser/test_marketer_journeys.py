@@ -13,6 +13,7 @@ from campaigns.recommendations import popular_cache_clear, recommendations_for
 from campaigns.starters import STARTERS
 from customers.models import Customer
 from mlcore.models import CustomerScore, Segment
+from mlcore.services.jobs import job_create, job_progress, job_start, job_succeed
 from tests.browser.conftest import BROWSER, MARKETER_PASSWORD, log_in
 
 pytestmark = BROWSER
@@ -79,3 +80,21 @@ def test_marketer_builds_a_recommendations_campaign_on_a_segment(staff_page, liv
     assert [m.to for m in mail.outbox] == [[marketer.email]]
     sent_html = mail.outbox[0].alternatives[0][0]
     assert mail.outbox[0].subject.startswith("[TEST] ") and all(title in sent_html for title in products)
+
+
+def test_dashboard_jobs_panel_follows_a_running_job(staff_page, live_server, shot):
+    # given a running import job, when it advances and then finishes while the dashboard is open, then its bar follows without a reload and it ends succeeded
+    page = staff_page
+    job = job_create(kind="customers.import", total=200)
+    job_start(job_id=job.pk, total=200, message="reading rows")
+    page.goto(f"{live_server.url}/admin/")
+    row = f"#jobs-body tr:has-text('#{job.pk}')"
+    assert page.get_attribute(f"{row} [role=progressbar]", "aria-valuenow") == "0"
+    job_progress(job_id=job.pk, done=150, message="loading orders")
+    page.wait_for_selector(f"{row} [role=progressbar][aria-valuenow='75']")
+    assert "loading orders" in page.inner_text(row)
+    shot(page, "progress")
+    job_succeed(job_id=job.pk, result={"rows": 200})
+    page.wait_for_selector(f"#jobs-body tr[data-status=succeeded]:has-text('#{job.pk}')")
+    assert page.get_attribute(f"{row} [role=progressbar]", "aria-valuenow") == "100"
+    shot(page, "finished")

@@ -130,3 +130,10 @@ def test_api_refuses_unknown_names_and_broken_templates(api_client):
     broken = api_client.post("/api/v1/campaigns/", {"name": "Y", "slug": "y", "variants": [{**variant, "html_body": "{% if x %}"}]}, format="json")
     assert unknown.status_code == 400 and "unknown 'Frankreich'; valid: France" in unknown.json()["audience_rules"][0]
     assert broken.status_code == 400 and "template error at line 1: Unclosed tag on line 1: 'if'" in broken.json()["variants"]["0"]["html_body"][0]
+
+
+def test_live_count_refuses_an_unknown_country_field_value_listing_the_valid_ones(admin_user_client):
+    # given customers in France only, when the form's country field carries another name, then the count is refused naming France
+    CustomerFactory(country="France")
+    answer = admin_user_client.post("/admin/campaigns/campaign/audience-count/", {"countries": ["Frankreich"]})
+    assert answer.status_code == 400 and answer.json()["errors"] == ["Frankreich is not one the shop holds; valid: France"]
