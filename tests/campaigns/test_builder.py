@@ -137,3 +137,19 @@ def test_live_count_refuses_an_unknown_country_field_value_listing_the_valid_one
     CustomerFactory(country="France")
     answer = admin_user_client.post("/admin/campaigns/campaign/audience-count/", {"countries": ["Frankreich"]})
     assert answer.status_code == 400 and answer.json()["errors"] == ["Frankreich is not one the shop holds; valid: France"]
+
+
+def test_a_started_campaigns_audience_is_shown_fixed_and_kept_on_save(admin_user_client):
+    # given a campaign whose sending started, when its page opens and is saved with other segments posted, then the audience fields are disabled and the rules stay
+    CustomerFactory(country="France")
+    variant = VariantFactory(campaign__audience_rules=[{"key": "country", "params": {"countries": ["France"]}}])
+    campaign = variant.campaign
+    Campaign.objects.filter(pk=campaign.pk).update(started_at=campaign.created_at)
+    url = f"/admin/campaigns/campaign/{campaign.pk}/change/"
+    page = admin_user_client.get(url).content.decode()
+    assert "Fixed: sending has started." in page and 'name="countries"' in page and "disabled" in page[page.index('name="countries"') - 200:page.index('name="countries"') + 200]
+    data = add_form(name=campaign.name, slug=campaign.slug, other_rules='[{"key": "order_count", "params": {"min": 3}}]', **{
+        "variants-INITIAL_FORMS": "1", "variants-0-id": str(variant.pk), "variants-0-campaign": str(campaign.pk)})
+    assert admin_user_client.post(url, data).status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.audience_rules == [{"key": "country", "params": {"countries": ["France"]}}]
