@@ -1,5 +1,6 @@
-"""Admin of campaigns: editing with variants, preview for any customer, test send to a staff
-address, schedule / send now / pause / resume / cancel, the delivery ledger and the report."""
+"""Admin of campaigns: the builder (starting templates, the audience as a form with a live
+count, templates compiled on save; saved through the services), preview for any customer, test
+send to a staff address, schedule / send now / pause / resume / cancel, the ledger and the report."""
 from __future__ import annotations
 
 import copy

@@ -67,8 +67,13 @@ def criterion_get(key: str) -> Criterion:
         raise ValidationError(f"audience rule: unknown criterion {key!r}; known: {sorted(_CRITERIA)}") from None
 
 
-def audience_rules_validate(rules) -> list[dict]:
-    """Check a rules list against each criterion's schema; errors name the rule index and field."""
+def audience_rules_validate(rules, *, check_names: bool = True) -> list[dict]:
+    """Check a rules list against each criterion's schema; errors name the rule index and field.
+
+    `check_names` also refuses names the shop does not hold (segments, countries, categories):
+    on when people write rules; off when a stored campaign is sent, so a segment that a later
+    run no longer has selects nobody instead of stopping the dispatch of every campaign.
+    """
     if not isinstance(rules, list):
         raise ValidationError("audience_rules: expected a list of {\"key\": ..., \"params\": {...}}")
     cleaned = []
@@ -82,7 +87,8 @@ def audience_rules_validate(rules) -> list[dict]:
         except jsonschema.ValidationError as exc:
             where = ".".join(str(p) for p in exc.absolute_path) or "params"
             raise ValidationError(f"audience_rules[{index}] ({rule['key']}) {where}: {exc.message}") from None
-        _check_choices(index, criterion, params)
+        if check_names:
+            _check_choices(index, criterion, params)
         cleaned.append({"key": rule["key"], "params": params})
     return cleaned
 
@@ -103,7 +109,7 @@ def _check_choices(index: int, criterion: Criterion, params: dict) -> None:
 def audience_queryset(rules: list[dict]) -> QuerySet[Customer]:
     """The customers the rules select; consent and a non-empty address are always required."""
     qs = Customer.objects.emailable()
-    for rule in audience_rules_validate(rules):
+    for rule in audience_rules_validate(rules, check_names=False):
         qs = qs.filter(criterion_get(rule["key"]).filter(rule.get("params", {})))
     return qs
 

@@ -114,3 +114,12 @@ def test_a_new_criterion_plugs_in_with_one_decorated_function():
         assert "name_prefix" in [c.key for c in audience.criteria()]
     finally:
         audience._CRITERIA.pop("name_prefix")
+
+
+def test_a_stored_rule_naming_a_vanished_segment_selects_nobody_instead_of_failing():
+    # given a rule whose segment key no run holds any more, when the audience is selected at send time, then it is empty (writing such a rule is refused)
+    CustomerFactory()
+    rules = [{"key": "segment", "params": {"keys": ["gone-segment"]}}]
+    with pytest.raises(ValidationError, match="unknown 'gone-segment'"):
+        audience_rules_validate(rules)
+    assert audience_rules_validate(rules, check_names=False) == rules and not audience_queryset(rules).exists()
