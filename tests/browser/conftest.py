@@ -22,8 +22,8 @@ Use them like this (every fixture is function-scoped except the browser):
 - `shot(page, step)`: saves var/screenshots/<test name>-<step>.png (full page) and returns the path.
 
 Tests here run with `transactional_db` (the live server answers from another thread). Its flush
-empties the groups the data migrations made; `marketer` puts its group back from a snapshot
-taken once per session (`staff_groups`, `group_restore`). Serialized rollback was tried and was
+empties the groups the data migrations made; `marketer` puts its group back from the snapshot
+tests/conftest.py takes when the test database is set up (`staff_groups`, `group_restore`). Serialized rollback was tried and was
 not reliable beside Playwright on PostgreSQL (the serialized copy was missing on the connection).
 """
 from __future__ import annotations
@@ -39,7 +39,7 @@ from django.db.models import Q
 
 from customers.marketing_group import GROUP_NAME
 from tests.campaigns.marketing_shop import marketing_shop_create
-from tests.conftest import ROOT
+from tests.conftest import MIGRATED_GROUPS, ROOT
 
 SCREENSHOTS = ROOT / "var" / "screenshots"
 MARKETER_PASSWORD = "pw-marketer-123"  # noqa: S105 - a test user's password
@@ -115,13 +115,9 @@ def shot(request):
 
 
 @pytest.fixture(scope="session")
-def staff_groups(django_db_setup, django_db_blocker) -> dict[str, list[tuple[str, str]]]:
-    """The groups the data migrations made, read once before any browser test flushes them."""
-    with django_db_blocker.unblock():
-        return {
-            group.name: list(group.permissions.values_list("content_type__app_label", "codename"))
-            for group in Group.objects.prefetch_related("permissions")
-        }
+def staff_groups(django_db_setup) -> dict[str, list[tuple[str, str]]]:
+    """The groups the data migrations made (read by tests/conftest.py when the database was set up)."""
+    return MIGRATED_GROUPS
 
 
 def group_restore(name: str, snapshot: dict[str, list[tuple[str, str]]]) -> Group:
