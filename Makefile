@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# settings read them: SITE_URL (links in mail) follows the address the demo serves
+export HOST PORT
 # Two cores here: keep OpenMP/BLAS pools from oversubscribing them.
 export OMP_NUM_THREADS ?= 2
 export MKL_NUM_THREADS ?= 2
@@ -13,8 +15,6 @@ export OPENBLAS_NUM_THREADS ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
-# Links in mails and landing pages follow the address the demo serves, unless SITE_URL says otherwise.
-export SITE_URL ?= http://$(HOST):$(PORT)
 # With no REDIS_URL or CELERY_BROKER_URL, the web server, worker and beat share kombu's
 # filesystem transport under var/broker/: due work runs with no service to install.
 ifeq ($(strip $(REDIS_URL)$(CELERY_BROKER_URL)),)

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from customers.models import Customer, Order, OrderLine
+from customers.selectors import category_choices, country_choices
 
 CriterionFilter = Callable[[dict], Q]
 
@@ -32,16 +33,24 @@ class Criterion:
     label: str
     schema: dict  # JSON schema of params
     filter: CriterionFilter  # params -> Q over Customer
+    # (param name, callable -> the valid values) for criteria that name things the shop holds
+    choices: tuple[str, Callable[[], list[tuple[str, str]]]] | None = None
 
 
 _CRITERIA: dict[str, Criterion] = {}
 
 
-def register_criterion(key: str, *, label: str, schema: dict) -> Callable[[CriterionFilter], CriterionFilter]:
-    """Register (or replace) the criterion `key`; the decorated function turns params into a Q."""
+def register_criterion(
+    key: str, *, label: str, schema: dict, choices: tuple[str, Callable[[], list[tuple[str, str]]]] | None = None,
+) -> Callable[[CriterionFilter], CriterionFilter]:
+    """Register (or replace) the criterion `key`; the decorated function turns params into a Q.
+
+    `choices` = (param, function returning (value, label) pairs): values of that param (a string
+    or a list of strings) outside the list are refused, naming the valid ones.
+    """
 
     def decorator(func: CriterionFilter) -> CriterionFilter:
-        _CRITERIA[key] = Criterion(key=key, label=label, schema={"type": "object", **schema}, filter=func)
+        _CRITERIA[key] = Criterion(key=key, label=label, schema={"type": "object", **schema}, filter=func, choices=choices)
         return func
 
     return decorator
@@ -58,8 +67,13 @@ def criterion_get(key: str) -> Criterion:
         raise ValidationError(f"audience rule: unknown criterion {key!r}; known: {sorted(_CRITERIA)}") from None
 
 
-def audience_rules_validate(rules) -> list[dict]:
-    """Check a rules list against each criterion's schema; errors name the rule index and field."""
+def audience_rules_validate(rules, *, check_names: bool = True) -> list[dict]:
+    """Check a rules list against each criterion's schema; errors name the rule index and field.
+
+    `check_names` also refuses names the shop does not hold (segments, countries, categories):
+    on when people write rules; off when a stored campaign is sent, so a segment that a later
+    run no longer has selects nobody instead of stopping the dispatch of every campaign.
+    """
     if not isinstance(rules, list):
         raise ValidationError("audience_rules: expected a list of {\"key\": ..., \"params\": {...}}")
     cleaned = []
@@ -73,14 +87,29 @@ def audience_rules_validate(rules) -> list[dict]:
         except jsonschema.ValidationError as exc:
             where = ".".join(str(p) for p in exc.absolute_path) or "params"
             raise ValidationError(f"audience_rules[{index}] ({rule['key']}) {where}: {exc.message}") from None
+        if check_names:
+            _check_choices(index, criterion, params)
         cleaned.append({"key": rule["key"], "params": params})
     return cleaned
+
+
+def _check_choices(index: int, criterion: Criterion, params: dict) -> None:
+    """Refuse names the shop does not hold (a segment's display name instead of its key, say)."""
+    if criterion.choices is None or criterion.choices[0] not in params:
+        return
+    param, valid_of = criterion.choices
+    given = params[param] if isinstance(params[param], list) else [params[param]]
+    valid = dict(valid_of())
+    unknown = [value for value in given if value not in valid]
+    if unknown:
+        listed = ", ".join(value if label == value else f"{value} ({label})" for value, label in valid.items()) or "none yet"
+        raise ValidationError(f"audience_rules[{index}] ({criterion.key}) {param}: unknown {', '.join(map(repr, unknown))}; valid: {listed}")
 
 
 def audience_queryset(rules: list[dict]) -> QuerySet[Customer]:
     """The customers the rules select; consent and a non-empty address are always required."""
     qs = Customer.objects.emailable()
-    for rule in audience_rules_validate(rules):
+    for rule in audience_rules_validate(rules, check_names=False):
         qs = qs.filter(criterion_get(rule["key"]).filter(rule.get("params", {})))
     return qs
 
@@ -116,10 +145,14 @@ def _consent(params: dict) -> Q:
     return Q(email_consent=True) & ~Q(email="")
 
 
+def _pairs(values: list[str]) -> list[tuple[str, str]]:
+    return [(value, value) for value in values]
+
+
 @register_criterion("country", label="Country is one of", schema={
     "properties": {"countries": {"type": "array", "items": {"type": "string"}, "minItems": 1}},
     "required": ["countries"], "additionalProperties": False,
-})
+}, choices=("countries", lambda: _pairs(country_choices())))
 def _country(params: dict) -> Q:
     return Q(country__in=params["countries"])
 
@@ -145,7 +178,7 @@ def _last_order_after(params: dict) -> Q:
 @register_criterion("has_bought_category", label="Has bought from category", schema={
     "properties": {"categories": {"type": "array", "items": {"type": "string"}, "minItems": 1}},
     "required": ["categories"], "additionalProperties": False,
-})
+}, choices=("categories", lambda: _pairs(category_choices())))
 def _has_bought_category(params: dict) -> Q:
     lines = OrderLine.objects.filter(product__category__in=params["categories"], quantity__gt=0, order__customer__isnull=False)
     return Q(pk__in=lines.values("order__customer_id"))

@@ -32,7 +32,7 @@ def _range_schema(bound: dict) -> dict:
 
 @register_criterion("segment", label="In segment (latest segmentation run)", schema={
     "properties": {"keys": _KEYS}, "required": ["keys"], "additionalProperties": False,
-})
+}, choices=("keys", segment_selectors.current_segments))
 def _segment(params: dict) -> Q:
     return Q(pk__in=segment_selectors.customer_ids_in_segments(segment_keys=params["keys"]))
 
@@ -40,7 +40,7 @@ def _segment(params: dict) -> Q:
 @register_criterion("entered_segment", label="Entered segment within the last N days", schema={
     "properties": {"key": {"type": "string", "minLength": 1}, "days": {"type": "integer", "minimum": 1}},
     "required": ["key"], "additionalProperties": False,
-})
+}, choices=("key", segment_selectors.current_segments))
 def _entered_segment(params: dict) -> Q:
     since = timezone.now() - dt.timedelta(days=params.get("days", 7))
     return Q(pk__in=segment_selectors.customer_ids_entered_segment(segment_key=params["key"], since=since))

@@ -13,7 +13,7 @@ import functools
 import hashlib
 import hmac
 import re
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from django.conf import settings
 from django.core import signing
@@ -99,6 +99,11 @@ def tracked_url(delivery_id: int, url: str) -> str:
     return _path("campaigns:click", click_token(delivery_id, url))
 
 
+def product_url(sku: str) -> str:
+    """The public product page /products/<sku>/ (the link of a product without its own URL)."""
+    return _path("campaigns:product", quote(sku, safe=""))
+
+
 def landing_url(slug: str, delivery_id: int | None) -> str:
     url = _path("campaigns:landing", slug)
     return f"{url}?t={delivery_token(delivery_id, purpose='landing')}" if delivery_id else url
@@ -125,6 +130,6 @@ def url_allowed(*, url: str, slug: str, template_sources: list[str]) -> bool:
     if url.startswith(absolute(reverse("campaigns:landing", args=[slug]))):
         return True
     product_prefix = f"{settings.SITE_URL}/products/"
-    if url.startswith(product_prefix) and Product.objects.filter(sku=url[len(product_prefix):]).exists():
+    if url.startswith(product_prefix) and Product.objects.filter(sku=unquote(url[len(product_prefix):].rstrip("/"))).exists():
         return True
     return bool(url) and Product.objects.filter(url=url).exists()

@@ -125,6 +125,7 @@ class Delivery(models.Model):
 
     class Meta:
         ordering = ["campaign_id", "id"]
+        verbose_name_plural = "deliveries"
         constraints = [
             models.UniqueConstraint(fields=["campaign", "customer"], name="delivery_unique_campaign_customer"),
             models.CheckConstraint(condition=Q(is_holdout=True) | Q(variant__isnull=False), name="delivery_variant_unless_holdout"),

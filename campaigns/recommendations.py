@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.utils.module_loading import import_string
 
+from campaigns.links import product_url
 from customers.models import Order, Product
 
 Provider = Callable[[int | None, int], list]
@@ -49,7 +50,7 @@ def _popular(k: int) -> list[RecommendedProduct]:
     return [
         RecommendedProduct(
             product_id=p.pk, sku=p.sku, title=p.title, price=p.price, image_url=p.image_url,
-            url=p.url or f"{settings.SITE_URL}/products/{p.sku}", score=round(p.buyers / top, 4),
+            url=p.url or product_url(p.sku), score=round(p.buyers / top, 4),
             reason=f"Popular: bought by {p.buyers} customers",
         )
         for p in rows

@@ -12,10 +12,11 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import CharField, Value
 from django.db.models.functions import Cast, Concat
-from django.template import engines
+from django.template import Engine, Template, TemplateSyntaxError, engines
 from django.utils.html import escape
 
 from campaigns import links
@@ -51,6 +52,30 @@ def _compiled(variant: Variant) -> tuple:
     return _TEMPLATES[key]
 
 
+def _checking_engine() -> Engine:
+    """The site's template engine with debug on, so a syntax error carries its line."""
+    site = engines["django"].engine
+    extra = [b for b in site.builtins if b not in Engine.default_builtins]
+    return Engine(debug=True, libraries=site.libraries, builtins=extra, autoescape=site.autoescape)
+
+
+def template_error(source: str) -> str | None:
+    """None if `source` compiles as a Django template, else the error with its line number."""
+    try:
+        Template(source, engine=_checking_engine())
+    except TemplateSyntaxError as exc:
+        line = getattr(exc, "template_debug", {}).get("line")
+        return f"line {line}: {exc}" if line else str(exc)
+    return None
+
+
+def variant_templates_check(*, subject: str, html_body: str, text_body: str, label: str = "variant") -> None:
+    """Refuse templates that do not compile, naming the field and the line."""
+    errors = {name: error for name, source in (("subject", subject), ("html_body", html_body), ("text_body", text_body)) if (error := template_error(source))}
+    if errors:
+        raise ValidationError({name: f"{label} {name}: {error}" for name, error in errors.items()})
+
+
 def message_domain() -> str:
     return settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
 
@@ -78,7 +103,7 @@ def _template_product(product) -> dict:
     price = getattr(product, "price", None)
     return {
         "product_id": product.product_id, "sku": product.sku, "title": product.title, "price": "" if price is None else f"{price:.2f}",
-        "image_url": product.image_url, "url": product.url, "score": product.score, "reason": product.reason,
+        "image_url": product.image_url, "url": product.url or links.product_url(product.sku), "score": product.score, "reason": product.reason,
     }
 
 

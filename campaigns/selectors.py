@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
 
 from campaigns import stats
+from campaigns.audience import audience_queryset
 from campaigns.models import Campaign, Conversion, Delivery
 from customers.models import Order, OrderLine
 
@@ -142,3 +143,27 @@ def campaign_outcome(*, campaign_id: int) -> dict:
 
 def campaign_progress(*, campaign_id: int) -> dict[str, int]:
     return dict(Delivery.objects.filter(campaign_id=campaign_id).values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+
+
+def campaigns_recent(*, limit: int = 5) -> list[dict]:
+    """The latest campaigns with their ledger counts and uplift against the holdout (dashboard)."""
+    rows = []
+    for campaign in Campaign.objects.order_by("-created_at", "-id")[:limit]:
+        counts = campaign_progress(campaign_id=campaign.pk)
+        uplift = campaign_uplift(campaign=campaign, outcomes=_outcomes(campaign)) if campaign.started_at else {}
+        conversion, revenue = uplift.get("conversion_uplift"), uplift.get("revenue_per_recipient_uplift")
+        rows.append({
+            "id": campaign.pk, "name": campaign.name, "status": campaign.get_status_display(), "started_at": campaign.started_at,
+            "sent": counts.get(Delivery.Status.SENT, 0), "failed": counts.get(Delivery.Status.FAILED, 0),
+            "holdout": counts.get(Delivery.Status.HOLDOUT, 0),
+            "conversion_uplift_pp": conversion["estimate"] * 100 if conversion else None,
+            "revenue_uplift": revenue["estimate"] if revenue else None,
+            "too_small_to_tell": uplift.get("too_small_to_tell", True),
+        })
+    return rows
+
+
+def audience_size(*, rules: list[dict], holdout_share: float) -> dict:
+    """How many customers the rules select now, and about how many get mail after the holdout."""
+    customers = audience_queryset(rules).count()
+    return {"customers": customers, "recipients": round(customers * (1 - holdout_share)), "holdout_share": holdout_share}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 
+from django.conf import settings
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt
@@ -14,6 +15,9 @@ from campaigns import links
 from campaigns.models import Campaign, Delivery
 from campaigns.rendering import landing_render
 from campaigns.services.tracking import delivery_click, delivery_open, delivery_unsubscribe
+from customers.models import Product
+from customers.selectors import product_review_summary
+from mlcore.selectors import feedback as feedback_selectors
 
 _GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
@@ -57,3 +61,15 @@ def unsubscribe(request, token: str):
     done = bool(delivery_id) and delivery_unsubscribe(delivery_id=delivery_id)
     status = 200 if done else 400
     return render(request, "campaigns/unsubscribed.html", {"done": done}, status=status)
+
+
+def product_page(request, sku: str):
+    """The page a product link in mail and landing pages opens: title, price, description,
+    image and the review summary. Fees and unknown SKUs are 404."""
+    product = get_object_or_404(Product.objects.filter(kind=Product.Kind.PRODUCT), sku=sku)
+    context = {
+        "product": product, "currency": settings.SHOP_CURRENCY,
+        "reviews": product_review_summary(product_id=product.pk),
+        "sentiment": feedback_selectors.product_sentiment_summary(product_id=product.pk),
+    }
+    return render(request, "campaigns/product.html", context)

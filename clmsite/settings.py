@@ -29,10 +29,14 @@ SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY)
 DEBUG = env_bool("DEBUG", True)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The address the site is served at (make demo/serve pass HOST and PORT); links in mail and on
+# landing pages start with SITE_URL, which follows them unless set.
+SERVE_HOST = env_str("HOST", "127.0.0.1")
+SERVE_PORT = env_int("PORT", 8000)
+SITE_URL = env_str("SITE_URL", f"http://{SERVE_HOST}:{SERVE_PORT}").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "clmsite.apps.ClmAdminConfig",  # django.contrib.admin with the dashboard site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -42,6 +46,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from static files: /api/docs/ works offline
     "django_celery_beat",
     "django_celery_results",
     "clmsite.apps.ClmsiteConfig",
@@ -227,6 +232,9 @@ SPECTACULAR_SETTINGS = {
         "WebhookDeliveryStatusEnum": "customers.webhooks.models.WebhookDelivery.Status",
         "PrivacyRequestStatusEnum": "customers.privacy.models.PrivacyRequest.Status",
     },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- email --------------------------------------------------------------------------------

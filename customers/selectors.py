@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import pandas as pd
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Min, QuerySet, Sum
+from django.db.models import Avg, Count, DecimalField, ExpressionWrapper, F, Max, Min, QuerySet, Sum
 
 from customers.models import Customer, Order, OrderLine, Product, Review
 
@@ -123,3 +123,32 @@ def customer_data_span(*, customer_id: int) -> CustomerDataSpan:
     orders = Order.objects.filter(customer_id=customer_id).aggregate(first=Min("placed_at"), last=Max("placed_at"))
     reviews = Review.objects.filter(customer_id=customer_id).aggregate(first=Min("created_at"), last=Max("created_at"))
     return CustomerDataSpan(orders["first"], orders["last"], reviews["first"], reviews["last"])
+def shop_totals() -> dict:
+    """The shop's headline figures: customers (and how many may be emailed), orders, net revenue
+    of non-cancelled orders, and the date of the last order."""
+    orders = Order.objects.exclude(status=Order.Status.CANCELLED)
+    agg = orders.aggregate(n=Count("id"), last=Max("placed_at"))
+    revenue = OrderLine.objects.exclude(order__status=Order.Status.CANCELLED).aggregate(total=Sum(_LINE_AMOUNT))["total"]
+    return {
+        "customers": Customer.objects.count(), "emailable": Customer.objects.emailable().count(),
+        "orders": agg["n"] or 0, "revenue": revenue or Decimal("0"), "last_order_at": agg["last"],
+    }
+
+
+def country_choices() -> list[str]:
+    """Countries the shop's customers are in, most customers first (audience form choices)."""
+    rows = Customer.objects.exclude(country="").values("country").annotate(n=Count("id")).order_by("-n", "country")
+    return [row["country"] for row in rows]
+
+
+def category_choices() -> list[str]:
+    """Product categories present in the catalogue, alphabetical."""
+    return list(Product.objects.exclude(category="").order_by("category").values_list("category", flat=True).distinct())
+
+
+def product_review_summary(*, product_id: int) -> dict:
+    """Number of reviews, mean rating and the three latest reviews with text (product page)."""
+    reviews = Review.objects.filter(product_id=product_id)
+    agg = reviews.aggregate(count=Count("id"), rating_mean=Avg("rating"))
+    latest = list(reviews.exclude(text="").order_by("-created_at", "-id").values("rating", "title", "text", "created_at")[:3])
+    return {**agg, "latest": latest}

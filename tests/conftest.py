@@ -22,6 +22,21 @@ def real_data_path(relative: str) -> Path:
     pytest.skip(f"real data file {relative} is absent from {SHARED_DATA} and {BUNDLED_DATA}")
 
 
+# The staff groups and their permissions as the data migrations made them, read right after the
+# test database is set up: a transactional test's flush empties auth_group, and browser tests
+# (tests/browser/conftest.py) put a group back from here.
+MIGRATED_GROUPS: dict[str, list[tuple[str, str]]] = {}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from django.contrib.auth.models import Group
+
+    with django_db_blocker.unblock():
+        for group in Group.objects.prefetch_related("permissions__content_type"):
+            MIGRATED_GROUPS[group.name] = [(p.content_type.app_label, p.codename) for p in group.permissions.all()]
+
+
 @pytest.fixture(autouse=True)
 def _model_dir(settings, tmp_path):
     """Each test writes model artefacts under its own temporary folder (Django resets storages)."""

@@ -1,9 +1,12 @@
 """Serializers of the campaigns API."""
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from rest_framework import serializers
 
+from campaigns.audience import audience_rules_validate
 from campaigns.models import Campaign, Variant
+from campaigns.rendering import template_error
 
 
 class VariantSerializer(serializers.ModelSerializer):
@@ -11,6 +14,12 @@ class VariantSerializer(serializers.ModelSerializer):
         model = Variant
         fields = ["id", "name", "share", "subject", "html_body", "text_body"]
         read_only_fields = ["id"]
+
+    def validate(self, attrs):
+        errors = {name: f"template error at {error}" for name in ("subject", "html_body", "text_body") if (error := template_error(attrs.get(name, "")))}
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
 
 
 class CampaignSerializer(serializers.ModelSerializer):
@@ -24,6 +33,13 @@ class CampaignSerializer(serializers.ModelSerializer):
             "recommendations_count", "from_email", "landing_html", "started_at", "finished_at", "next_run_at", "parent", "variants",
         ]
         read_only_fields = ["id", "status", "started_at", "finished_at", "next_run_at", "parent"]
+
+    def validate_audience_rules(self, value):
+        """Unknown criteria and names the shop does not hold are refused, listing the valid ones."""
+        try:
+            return audience_rules_validate(value)
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
 
 
 class ScheduleSerializer(serializers.Serializer):

@@ -21,6 +21,7 @@ from django.utils import timezone
 from campaigns.assignment import assign_arm
 from campaigns.audience import audience_queryset, audience_rules_validate
 from campaigns.models import Campaign, Delivery, Variant
+from campaigns.rendering import variant_templates_check
 from customers.webhooks.services import webhook_event_emit, webhook_event_wanted
 from mlcore.services.bulk_write import frame_insert
 from mlcore.services.jobs import job_create, job_start
@@ -31,7 +32,7 @@ MAX_VARIANTS = 4
 
 def campaign_validate(campaign: Campaign) -> None:
     """Refuse a campaign that cannot be sent, naming the field."""
-    campaign.audience_rules = audience_rules_validate(campaign.audience_rules)
+    campaign.audience_rules = audience_rules_validate(campaign.audience_rules, check_names=False)  # names were checked when written
     variants = list(campaign.variants.all())
     if not variants:
         raise ValidationError(f"campaign {campaign.pk}: variants: at least one variant is required")
@@ -52,6 +53,7 @@ def campaign_create(*, name: str, slug: str, variants: list[dict], audience_rule
     if len(variants) > MAX_VARIANTS:
         raise ValidationError(f"variants: at most {MAX_VARIANTS} variants, got {len(variants)}")
     for spec in variants:
+        variant_templates_check(subject=spec.get("subject", ""), html_body=spec.get("html_body", ""), text_body=spec.get("text_body", ""), label=f"variant {spec.get('name', 'A')}")
         variant = Variant(campaign=campaign, **spec)
         variant.full_clean()
         variant.save()

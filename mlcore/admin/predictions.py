@@ -25,6 +25,13 @@ class ChurnAwareModelVersionAdmin(ModelVersionAdmin):
         fields = list(super().get_readonly_fields(request, obj))
         return fields + ["churn_report"] if obj is not None and obj.kind == services.CHURN else fields
 
+    def get_fieldsets(self, request, obj=None):
+        """A churn version's report (tables and charts) stands in for the generic metric tables."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or obj.kind != services.CHURN:
+            return fieldsets
+        return [(name, {**opts, "fields": ["churn_report"]}) if name == "Metrics" else (name, opts) for name, opts in fieldsets]
+
     @admin.display(description="report")
     def churn_report(self, obj) -> str:
         drift = selectors.latest_drift_report(version_id=obj.pk)
@@ -35,7 +42,7 @@ class ChurnAwareModelVersionAdmin(ModelVersionAdmin):
     def activate(self, request, queryset):
         self._activate(request, queryset, force=False)
 
-    @admin.action(description="Force-activate the selected churn version even if it is worse")
+    @admin.action(description="Force-activate the selected churn version even if it is worse (ML operators)", permissions=["ml_operate"])
     def force_activate(self, request, queryset):
         self._activate(request, queryset, force=True)
 

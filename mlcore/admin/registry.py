@@ -8,8 +8,16 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from customers.marketing_group import ML_OPERATORS_GROUP_NAME
+from mlcore.admin.metrics_display import metrics_tables, raw_json, readable_number
 from mlcore.models import Job, ModelVersion
+from mlcore.selectors.registry import headline_metrics
 from mlcore.services import jobs, registry
+
+
+def is_ml_operator(user) -> bool:
+    """Superusers and members of the "ML operators" group may overrule the registry's gates."""
+    return user.is_active and (user.is_superuser or user.groups.filter(name=ML_OPERATORS_GROUP_NAME).exists())
 
 
 def progress_bar(done: int, total: int | None) -> str:
@@ -26,20 +34,51 @@ def progress_bar(done: int, total: int | None) -> str:
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ["kind", "version", "status", "is_active", "needs_retraining", "headline_metrics", "data_window_end", "trained_at", "code_version"]
+    list_display = ["kind", "version", "status", "is_active", "needs_retraining", "headline", "data_window_end", "trained_at", "code_version"]
     list_filter = ["kind", "status", "is_active", "needs_retraining"]
     search_fields = ["kind", "notes"]
-    readonly_fields = [f.name for f in ModelVersion._meta.fields]
+    readonly_fields = [f.name for f in ModelVersion._meta.fields] + ["metrics_summary", "params_display", "metrics_raw"]
     actions = ["activate", "rollback"]
     date_hierarchy = "created_at"
+    fieldsets = [
+        (None, {"fields": ["kind", "version", "status", "is_active", "trained_at", "activated_at", "data_window_start", "data_window_end", "notes", "error"]}),
+        ("Metrics", {"fields": ["metrics_summary"]}),
+        ("Artefact and parameters", {"classes": ["collapse"], "fields": ["artefact_path", "artefact_sha256", "code_version", "created_at", "params_display"]}),
+        ("Raw metrics (JSON)", {"classes": ["collapse"], "fields": ["metrics_raw"]}),
+    ]
 
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        """Only training or failed versions may go: a ready one may be activated or rolled back to."""
+        if obj is not None and (obj.is_active or obj.status == ModelVersion.Status.READY):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def has_ml_operate_permission(self, request) -> bool:
+        return is_ml_operator(request.user)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # bulk delete would skip the per-version check above
+        return actions
+
     @admin.display(description="metrics")
-    def headline_metrics(self, obj) -> str:
-        shown = [(k, v) for k, v in (obj.metrics or {}).items() if isinstance(v, int | float)][:4]
-        return ", ".join(f"{k}={v:.3g}" for k, v in shown) or "-"
+    def headline(self, obj) -> str:
+        return ", ".join(f"{k} {readable_number(v)}" for k, v in headline_metrics(obj.metrics)) or "-"
+
+    @admin.display(description="metrics")
+    def metrics_summary(self, obj) -> str:
+        return metrics_tables(obj.metrics)
+
+    @admin.display(description="params")
+    def params_display(self, obj) -> str:
+        return raw_json(obj.params)
+
+    @admin.display(description="metrics as stored")
+    def metrics_raw(self, obj) -> str:
+        return raw_json(obj.metrics)
 
     @admin.action(description="Activate the selected version")
     def activate(self, request, queryset):
@@ -50,7 +89,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
             except registry.ActivationRefused as exc:
                 self.message_user(request, str(exc), level=messages.ERROR)
 
-    @admin.action(description="Roll back to the previously active version of this kind")
+    @admin.action(description="Roll back to the previously active version of this kind (ML operators)", permissions=["ml_operate"])
     def rollback(self, request, queryset):
         for kind in sorted(set(queryset.values_list("kind", flat=True))):
             try:

@@ -5,7 +5,7 @@ customer's latest figures); both read the scores of the active churn version onl
 """
 from __future__ import annotations
 
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, QuerySet, Sum
 
 from mlcore.models import CustomerScore, DriftReport, ModelVersion
 
@@ -50,3 +50,19 @@ def latest_drift_report(*, version_id: int) -> DriftReport | None:
 
 def churn_versions() -> QuerySet[ModelVersion]:
     return ModelVersion.objects.filter(kind=CHURN)
+
+
+def at_risk_summary(*, churn_min: float = 0.5, top: int = 5) -> dict:
+    """Customers at or above churn_min on the active churn model, the 12-month value they hold
+    (the value at stake), all scored customers, and the most valuable few of them."""
+    scored = active_churn_scores()
+    risky = scored.filter(churn_probability__gte=churn_min)
+    totals = risky.aggregate(customers=Count("id"), value=Sum("expected_value_12m"))
+    leaders = [
+        {"customer_id": s.customer_id, "name": s.customer.name or s.customer.external_id, "churn_probability": s.churn_probability, "expected_value_12m": s.expected_value_12m}
+        for s in at_risk_customers(churn_min=churn_min)[:top]
+    ]
+    return {
+        "churn_min": churn_min, "customers": totals["customers"], "value_at_stake": totals["value"] or 0.0,
+        "scored": scored.count(), "top": leaders,
+    }

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, FloatField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Mod
 
 from mlcore.models import CustomerFeatures, Segment, SegmentationRun, SegmentMembership, SegmentTransition
@@ -110,4 +110,38 @@ def scatter_sample(*, run_id: int, size: int = 2000) -> list[dict]:
     return [
         {"segment": picked[c], "recency_days": r, "monetary": m}
         for c, r, m in values.values_list("customer_id", "recency_days", "monetary")
+    ]
+
+
+def segment_sizes_over_time(*, runs: int = 12) -> dict:
+    """Members per segment key in the last `runs` ready runs, oldest first (the dashboard chart).
+
+    {"labels": ["2011-09-01", ...], "series": [{"key", "name", "sizes": [int | None per run]}]};
+    a key absent from a run has None there. The name is the key's name in its latest run.
+    """
+    picked = list(SegmentationRun.objects.ready().filter(method=SegmentationRun.Method.KMEANS).latest_first()[:runs])[::-1]
+    position = {run.pk: i for i, run in enumerate(picked)}
+    series: dict[str, dict] = {}
+    rows = Segment.objects.filter(run_id__in=position).order_by("run__snapshot_at", "-size").values_list("run_id", "key", "name", "size")
+    for run_id, key, name, size in rows:
+        entry = series.setdefault(key, {"key": key, "name": name, "sizes": [None] * len(picked)})
+        entry["name"] = name
+        entry["sizes"][position[run_id]] = size
+    return {"labels": [f"{run.snapshot_at:%Y-%m-%d}" for run in picked], "series": list(series.values())}
+
+
+def segment_revenue(*, run_id: int | None = None) -> list[dict]:
+    """Net spend up to the run's snapshot per segment (from the run's feature snapshot), largest first."""
+    run = SegmentationRun.objects.filter(pk=run_id).first() if run_id else latest_run()
+    if run is None:
+        return []
+    members = SegmentMembership.objects.filter(segment_id=OuterRef(OuterRef("pk"))).values("customer_id")
+    spend = (
+        CustomerFeatures.objects.filter(snapshot_id=run.feature_snapshot_id, customer_id__in=Subquery(members))
+        .order_by().values("snapshot_id").annotate(total=Sum("monetary")).values("total")
+    )
+    segments = Segment.objects.filter(run=run).annotate(revenue=Subquery(spend, output_field=FloatField())).order_by("-revenue", "key")
+    return [
+        {"key": s.key, "name": s.name, "customers": s.size, "revenue": s.revenue or 0.0, "revenue_share": s.revenue_share}
+        for s in segments
     ]

@@ -87,7 +87,8 @@ def test_rules_combine_with_and():
 @pytest.mark.parametrize("rules, message", [
     ([{"key": "nope"}], "unknown criterion 'nope'"),
     ([{"key": "country", "params": {}}], "audience_rules[0] (country) params: 'countries' is a required property"),
-    ([{"key": "country", "params": {"countries": ["X"]}}, {"key": "spend", "params": {"min": -1}}], "audience_rules[1] (spend) min"),
+    ([{"key": "order_count", "params": {"min": 1}}, {"key": "spend", "params": {"min": -1}}], "audience_rules[1] (spend) min"),
+        ([{"key": "country", "params": {"countries": ["Atlantis"]}}], "audience_rules[0] (country) countries: unknown 'Atlantis'; valid: "),
     ([{"key": "last_order_after", "params": {"date": "01/02/2024"}}], "audience_rules[0] (last_order_after) date"),
     ({"key": "country"}, "expected a list"),
 ])
@@ -113,3 +114,12 @@ def test_a_new_criterion_plugs_in_with_one_decorated_function():
         assert "name_prefix" in [c.key for c in audience.criteria()]
     finally:
         audience._CRITERIA.pop("name_prefix")
+
+
+def test_a_stored_rule_naming_a_vanished_segment_selects_nobody_instead_of_failing():
+    # given a rule whose segment key no run holds any more, when the audience is selected at send time, then it is empty (writing such a rule is refused)
+    CustomerFactory()
+    rules = [{"key": "segment", "params": {"keys": ["gone-segment"]}}]
+    with pytest.raises(ValidationError, match="unknown 'gone-segment'"):
+        audience_rules_validate(rules)
+    assert audience_rules_validate(rules, check_names=False) == rules and not audience_queryset(rules).exists()

@@ -8,9 +8,10 @@ from django.test import Client
 
 from campaigns import links
 from campaigns.models import DeliveryEvent
+from campaigns.rendering import context_for
 from customers.models import ConsentChange
 from tests.campaigns.factories import DeliveryFactory
-from tests.customers.factories import CustomerFactory, OrderLineFactory, ProductFactory
+from tests.customers.factories import CustomerFactory, OrderLineFactory, ProductFactory, ReviewFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -144,3 +145,22 @@ PURPOSES = ["landing", "unsubscribe", "open", "click"]
 def test_a_token_works_only_for_the_purpose_it_was_signed_for(delivery, made_for, used_as):
     # given a valid token made for one purpose, when presented at each public page, then only the page of that purpose acts on it
     assert _used_as(used_as, _token_for(made_for, delivery.pk), delivery) is (made_for == used_as)
+
+
+def test_product_page_shows_title_price_description_and_reviews(client):
+    # given a product with a review, when its public page opens, then title, price, description and the review summary show
+    product = ProductFactory(sku="85123A", title="Heart T-Light Holder", description="White, hanging.", price="2.95")
+    ReviewFactory(product=product, rating=4, text="Lovely light")
+    page = client.get("/products/85123A/").content.decode()
+    assert "<h1>Heart T-Light Holder</h1>" in page and "GBP 2.95" in page and "White, hanging." in page
+    assert "1 review, average rating 4.0 / 5" in page and "Lovely light" in page
+
+
+def test_product_links_in_mail_open_a_page_that_exists(client, delivery):
+    # given the recommendations of a rendered message, when each product link is followed, then every page answers 200; unknown SKUs and fees 404
+    OrderLineFactory(product__sku="MUG 1")
+    urls = [p["url"] for p in context_for(delivery.campaign, delivery.customer, delivery.pk)["recommendations"]]
+    assert "https://shop.example.com/products/MUG%201/" in urls and all(url.startswith("https://shop.example.com/products/") for url in urls)
+    assert all(client.get(_path(url)).status_code == 200 for url in urls)
+    assert client.get("/products/NOPE/").status_code == 404
+    assert client.get(f"/products/{ProductFactory(kind='fee').sku}/").status_code == 404

@@ -55,3 +55,22 @@ def test_embedded_default_runs_tasks_in_process(settings):
     if os.environ.get("REDIS_URL"):
         pytest.skip("REDIS_URL is set: this run uses the real broker")
     assert settings.CELERY_TASK_ALWAYS_EAGER and settings.CELERY_TASK_EAGER_PROPAGATES
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({"PORT": "8163"}, "http://127.0.0.1:8163"),
+    ({"HOST": "localhost", "PORT": "9000"}, "http://localhost:9000"),
+    ({"PORT": "8163", "SITE_URL": "https://shop.example.com/"}, "https://shop.example.com"),
+])
+def test_site_url_follows_the_served_port_unless_set(env, expected):
+    # given the environment make demo passes (HOST/PORT) or an explicit SITE_URL, when settings load, then links start with that address
+    clean = {k: v for k, v in os.environ.items() if k not in ("HOST", "PORT", "SITE_URL")} | env
+    code = "import django; django.setup(); from django.conf import settings; print(settings.SITE_URL)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean | {"DJANGO_SETTINGS_MODULE": "clmsite.settings"}, capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == expected, result.stderr
+
+
+def test_api_docs_serve_swagger_ui_from_our_own_static_files(client):
+    # given the API docs page, when it is opened, then Swagger UI's script and style come from the site's static files, not a CDN
+    page = client.get("/api/docs/").content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page and "cdn" not in page.lower()

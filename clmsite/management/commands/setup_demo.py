@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 import time
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import BaseCommand, call_command
 
@@ -40,7 +41,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.MIGRATE_HEADING(f"== {name} {' '.join(arguments)}"))
             call_command(name, *arguments, stdout=self.stdout, stderr=self.stderr)
             self.stdout.write(f"   {name} took {time.monotonic() - started:.1f} s")
-        self.stdout.write(self.style.SUCCESS("Demo ready: http://127.0.0.1:8000/admin/  API docs: http://127.0.0.1:8000/api/docs/"))
+        self.stdout.write(self.style.SUCCESS(f"Demo ready: {settings.SITE_URL}/admin/  API docs: {settings.SITE_URL}/api/docs/"))
 
     def ensure_admin(self) -> None:
         User = get_user_model()
