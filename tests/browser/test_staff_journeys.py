@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import time
 from datetime import timedelta
 
@@ -18,18 +17,12 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from customers.models import Customer
+from tests.browser.conftest import BROWSER
 from tests.campaigns.factories import VariantFactory
-from tests.conftest import ROOT
 from tests.embedded import embedded_worker, mail_recipients
 from tests.mlcore.segment_shop import make_shop
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = [
-    pytest.mark.django_db(transaction=True), pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH: install Debian's chromium (apt-get install chromium) to run browser tests"),
-]
-SHOTS = ROOT / "var" / "screenshots"
-PASSWORD = "pw-marketer-123"  # noqa: S105 - a test account
+pytestmark = BROWSER
 
 
 @pytest.fixture
@@ -57,34 +50,6 @@ def _fresh_producer_pool(app) -> None:
     app._pool = None
 
 
-@pytest.fixture
-def page(live_server):
-    """A Chromium page (Playwright) on the live server, logged in as a staff superuser."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (requirements-dev.txt) is not installed")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
-    from django.contrib.auth import get_user_model
-
-    get_user_model().objects.create_superuser(username="marketer", password=PASSWORD, email="marketer@example.com")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(30_000)
-        page.goto(f"{live_server.url}/admin/login/")
-        page.fill("#id_username", "marketer")
-        page.fill("#id_password", PASSWORD)
-        page.click("input[type=submit]")
-        page.wait_for_url(re.compile(r"/admin/$"))
-        yield page
-        browser.close()
-
-
-def shot(page, name: str) -> None:
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
 def _shop_with_consenting_customers() -> None:
     make_shop()
     for customer in Customer.objects.all():
@@ -106,15 +71,16 @@ def _wait_for_text(page, url: str, pattern: str, seconds: float, proc=None, log=
         time.sleep(2)
 
 
-def test_campaign_scheduled_in_the_admin_is_sent_by_the_embedded_worker(page, live_server, tmp_path, queued):
+def test_campaign_scheduled_in_the_admin_is_sent_by_the_embedded_worker(staff_page, live_server, tmp_path, queued, shot):
     # given a two-variant campaign and the embedded worker with beat, when a marketer schedules it a few seconds ahead in the admin, then the worker sends it and the report shows sent counts per variant and no failures
+    page = staff_page
     _shop_with_consenting_customers()
     variant = VariantFactory(campaign__holdout_share=0, campaign__name="Winter picks", name="A", share=50)
     VariantFactory(campaign=variant.campaign, name="B", share=50)
     campaign = variant.campaign
     with embedded_worker(tmp_path, site_url=live_server.url) as proc:
         page.goto(f"{live_server.url}/admin/campaigns/campaign/{campaign.pk}/change/")
-        shot(page, "campaign-01-change")
+        shot(page, "01-change")
         send_at = timezone.localtime(timezone.now() + timedelta(seconds=8))
         page.fill("#id_send_at_0", send_at.strftime("%Y-%m-%d"))
         page.fill("#id_send_at_1", send_at.strftime("%H:%M:%S"))
@@ -123,11 +89,11 @@ def test_campaign_scheduled_in_the_admin_is_sent_by_the_embedded_worker(page, li
         page.check(f"input[name=_selected_action][value='{campaign.pk}']")
         page.select_option("select[name=action]", "schedule_selected")
         page.click("button[name=index]")
-        shot(page, "campaign-02-scheduled")
+        shot(page, "02-scheduled")
         assert "Scheduled" in page.inner_text("#result_list")
         report = f"{live_server.url}/admin/campaigns/campaign/{campaign.pk}/report/"
         text = _wait_for_text(page, report, r"Status: Sent\b", 180, proc, tmp_path / "worker.log")
-    shot(page, "campaign-03-report")
+    shot(page, "03-report")
     rows = {row.split("\t")[0]: row.split("\t") for row in page.inner_text("#funnel").splitlines()[1:]}
     assert set(rows) == {"A", "B"}
     assert sum(int(r[2]) for r in rows.values()) == 32 and all(r[3] == "0" for r in rows.values())  # sent, failed
@@ -136,20 +102,21 @@ def test_campaign_scheduled_in_the_admin_is_sent_by_the_embedded_worker(page, li
     assert len(mail_recipients(tmp_path / "mail")) == 32
 
 
-def test_segmentation_run_from_the_admin_is_queued_and_finishes(page, live_server, tmp_path, queued):
+def test_segmentation_run_from_the_admin_is_queued_and_finishes(staff_page, live_server, tmp_path, queued, shot):
     # given a shop whose last order is years old, when a marketer presses "Run segmentation now", then the request returns at once with a queued job that the worker finishes, as of the day after the last order
+    page = staff_page
     _shop_with_consenting_customers()
     with embedded_worker(tmp_path, site_url=live_server.url) as proc:
         page.goto(f"{live_server.url}/admin/mlcore/segmentationrun/")
-        shot(page, "segments-01-runs")
+        shot(page, "01-runs")
         started = time.monotonic()
         page.click("text=Run segmentation now")
         page.wait_for_url(re.compile(r"/admin/mlcore/job/\d+/change/"))
         assert time.monotonic() - started < 10
-        shot(page, "segments-02-job")
+        shot(page, "02-job")
         job_url = page.url
         text = _wait_for_text(page, job_url, r"Succeeded", 240, proc, tmp_path / "worker.log")
-        shot(page, "segments-03-done")
+        shot(page, "03-done")
     assert "segmentation run" in text
     page.goto(f"{live_server.url}/admin/mlcore/segmentationrun/")
     assert re.search(r"Dec\.? \d+, 2011|\d+ Dec 2011", page.inner_text("#result_list"))
