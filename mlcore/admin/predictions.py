@@ -28,7 +28,8 @@ class ChurnAwareModelVersionAdmin(ModelVersionAdmin):
     @admin.display(description="report")
     def churn_report(self, obj) -> str:
         drift = selectors.latest_drift_report(version_id=obj.pk)
-        context = {"mv": obj, "m": obj.metrics or {}, "drift": drift, "psi_warning": PSI_WARNING, "chart_id": f"mv{obj.pk}"}
+        context = {"mv": obj, "m": obj.metrics or {}, "drift": drift, "psi_warning": PSI_WARNING, "chart_id": f"mv{obj.pk}",
+                   "drift_horizon": (obj.params or {}).get("drift_horizon_days")}
         return mark_safe(render_to_string("admin/mlcore/churn_report.html", context))  # noqa: S308 - autoescaped template
 
     @admin.action(description="Activate the selected version (churn: only if at least as good as the active one)")
