@@ -273,28 +273,28 @@ def churn_model_promote(*, version_id: int, force: bool = False, validation: pd.
 def lifetime_models_train(*, as_of=None) -> tuple[ModelVersion, ModelVersion]:
     """Fit BG/NBD and Gamma-Gamma on every customer's summary in the shop's time unit, and activate both.
 
-    A shop with too little repeat behaviour gets both versions stored but not activated, with the
-    reason in their notes; scoring then leaves P(active), expected purchases and value empty.
+    A shop with too little repeat behaviour gets both versions marked failed with the reason (no
+    fit is attempted; nothing is activated); scoring then leaves P(active), expected purchases and
+    value empty.
     """
     lines = shop_lines()
     end = data_end(lines, as_of)
     horizons = horizons_of(lines)
     unit = horizons.bgnbd_unit_days
-    summary = bgnbd.rfm_summary(lines, snapshot=end, unit_days=unit)
     window = {"data_window_start": lines["placed_at"].min().to_pydatetime(), "data_window_end": end.to_pydatetime()}
+    common = {"unit_days": unit, "horizons": horizons.as_dict()}
+    if not horizons.repeat_enough:
+        reason = f"not trained: the shop gives {too_little_repeat(horizons)}; purchase probability and lifetime value are left empty"
+        return tuple(not_learnable(registry.model_version_create(kind=kind, params=json_safe(common), **window), reason) for kind in (BGNBD, GAMMA_GAMMA))
+    summary = bgnbd.rfm_summary(lines, snapshot=end, unit_days=unit)
     purchase = bgnbd.fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
     spend = gamma_gamma.fit_gamma_gamma(summary["frequency"], summary["monetary"])
-    common = {"customers": int(len(summary)), "unit_days": unit, "horizons": horizons.as_dict()}
+    common |= {"customers": int(len(summary))}
     bg = registry.model_version_create(kind=BGNBD, params=json_safe(purchase.as_dict() | common), **window)
     bg = registry.model_version_save_object(version_id=bg.pk, obj=purchase, metrics=json_safe(common | {"repeat_buyers": int((summary["frequency"] > 0).sum())}))
     gg = registry.model_version_create(kind=GAMMA_GAMMA, params=json_safe(spend.as_dict() | common), **window)
     correlation = gamma_gamma.spend_frequency_correlation(summary["frequency"], summary["monetary"])
     gg = registry.model_version_save_object(version_id=gg.pk, obj=spend, metrics=json_safe(common | {"spend_frequency_correlation": correlation}))
-    if not horizons.repeat_enough:
-        note = f"not activated: the shop gives {too_little_repeat(horizons)}; purchase probability and lifetime value are left empty"
-        ModelVersion.objects.filter(pk__in=[bg.pk, gg.pk]).update(notes=note)
-        log.warning("lifetime models: %s", note)
-        return bg, gg
     registry.model_version_activate(version_id=bg.pk)
     registry.model_version_activate(version_id=gg.pk)
     log.info("lifetime models at %s: %s %s", timezone.now(), purchase, spend)

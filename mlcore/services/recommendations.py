@@ -162,8 +162,8 @@ def recommender_train(*, job_id: int | None = None, fast: bool = False) -> Model
 def buy_again_note(horizons, allowed: int, products: int) -> str:
     """What the version says about re-recommending bought products (shown on the model page)."""
     if not horizons.repeat_enough:
-        return (f"buy-again: {too_little_repeat(horizons)}; bought products are not recommended again "
-                f"({allowed:,} of {products:,} are re-bought often enough); the lists come from popularity, content and ALS")
+        return (f"buy-again: {too_little_repeat(horizons)}; a bought product is recommended again only if it is re-bought "
+                f"often enough ({allowed:,} of {products:,} products); the lists lean on popularity, content and ALS")
     return f"buy-again: {allowed:,} of {products:,} products are re-bought often enough to be recommended again to their buyers"
 
 

@@ -3,8 +3,9 @@
 A shop's catalogue can be mostly dead stock: 90,000 rows of which 71,000 never sold made every one
 a column (dense rows x catalogue blocks, 90,000 texts embedded, a 90,000-row similar table).
 `live_catalogue` keeps the products sold in the last `sold_days` before the end of training plus
-products never sold that were added in that window and have text of their own (a title that is not
-just the SKU, or a description), so a new product can still be recommended by content.
+products never sold that were added in that window (and at most 30 days after the last order: a catalogue
+imported together with years-old orders is not new) and have text of their own (a title that is
+not just the SKU, or a description), so a new product can still be recommended by content.
 
 `rebuy_share` learns how often a product is bought again: per product, shrunk towards its
 category's share and the category's towards the shop's (empirical Bayes with `strength` pseudo-
@@ -19,6 +20,7 @@ import pandas as pd
 from scipy import sparse
 
 PRODUCT_KIND = "product"
+NEW_GRACE_DAYS = 30  # a product created up to this long after the last sale is new; later, the catalogue came with old orders
 
 
 def live_catalogue(products: pd.DataFrame, lines: pd.DataFrame, *, as_of: pd.Timestamp, sold_days: int) -> pd.DataFrame:
@@ -32,7 +34,9 @@ def live_catalogue(products: pd.DataFrame, lines: pd.DataFrame, *, as_of: pd.Tim
     keep = products["product_id"].isin(sold)
     if "created_at" in products.columns:
         ever_sold = products["product_id"].isin(lines["product_id"].unique())
-        new = pd.to_datetime(products["created_at"], utc=True) >= since
+        created = pd.to_datetime(products["created_at"], utc=True)
+        # created long after the last order means an import of history, not a product new to the shop
+        new = (created >= since) & (created <= as_of + pd.Timedelta(days=NEW_GRACE_DAYS))
         keep |= ~ever_sold & new & has_own_text(products)
     return products[keep].reset_index(drop=True)
 
@@ -43,7 +47,7 @@ def has_own_text(products: pd.DataFrame) -> pd.Series:
     return (title.ne("") & title.ne(products["sku"].astype(str))) | description.ne("")
 
 
-def rebuy_share(counts: sparse.csr_matrix, categories: np.ndarray, *, strength: float = 20.0) -> np.ndarray:
+def rebuy_share(counts: sparse.csr_matrix, categories: np.ndarray, *, strength: float = 5.0) -> np.ndarray:
     """Per column: the shrunk share of its buyers who bought it in two or more orders."""
     buyers = np.asarray((counts > 0).sum(axis=0)).ravel().astype(np.float64)
     repeat = np.asarray((counts >= 2).sum(axis=0)).ravel().astype(np.float64)
