@@ -29,13 +29,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clmsite.settings")
 FOLDER = Path(os.environ.get("CLM_SHARED_DATA", ROOT.parent / "shared" / "data")) / "olist"
 MAPPINGS = ROOT / "docs" / "mappings"
 SPLIT_AT = pd.Timestamp("2018-05-01", tz="UTC")
-# Portuguese reference sentences of the zero-shot scorer (the multilingual encoder reads them)
-PT_REFERENCES = {"pt": {
-    "positive": ["Adorei, produto excelente.", "Chegou antes do prazo, muito bom.", "Recomendo, ótima qualidade.",
-                 "Muito satisfeito com a compra.", "Tudo certo, entrega rápida e produto perfeito."],
-    "negative": ["Péssimo, não recomendo.", "O produto não chegou.", "Qualidade horrível, quero devolver.",
-                 "Muito decepcionado com a compra.", "Veio errado e com defeito, atrasou muito."],
-}}
 
 
 def main() -> None:
@@ -126,6 +119,25 @@ def recommender_offline() -> None:
         print(f"  protocol {protocol} ({report['customers'][protocol]} customers):", flush=True)
         for name, m in rows.items():
             print(f"    {name}: NDCG@10 {m['ndcg@10']:.4f} recall@10 {m['recall@10']:.4f} coverage@10 {m['coverage@10']:.4f}", flush=True)
+    print(f"  own share@10 (all items): {json.dumps(report.get('own_share@10'))}", flush=True)
+    cold_start(lines, products)
+
+
+def cold_start(lines: pd.DataFrame, products: pd.DataFrame) -> None:
+    """Customers first seen after the split: what the shop-wide popular list (their fallback) catches."""
+    from mlcore.ml.recommend import metrics
+
+    train, test = lines[lines["placed_at"] < SPLIT_AT], lines[lines["placed_at"] >= SPLIT_AT]
+    new = test[~test["customer_id"].isin(train["customer_id"])]
+    index = pd.Index(products["product_id"])
+    truth = {int(c): set(index.get_indexer(g["product_id"]).tolist()) for c, g in new.groupby("customer_id")}
+    recent = train[train["placed_at"] >= SPLIT_AT - pd.Timedelta(days=90)]
+    popular = index.get_indexer(recent["product_id"].value_counts().index[:20]).tolist()
+    rng = np.random.default_rng(0)
+    for label, lists in (("popular (last 90 days)", {c: popular for c in truth}),
+                         ("random", {c: rng.choice(len(products), 20, replace=False).tolist() for c in truth})):
+        m = metrics.summarise(lists, truth, len(products))
+        print(f"  cold start ({len(truth):,} new customers after the split), {label}: NDCG@10 {m['ndcg@10']:.4f} recall@10 {m['recall@10']:.4f}", flush=True)
 
 
 def sentiment() -> None:
@@ -144,7 +156,7 @@ def sentiment() -> None:
     cut = int(len(texts) * 0.7)
     print(f"sentiment: {len(texts):,} reviews with text and 1-2 or 4-5 stars ({y.mean():.1%} positive); test = the newest {len(texts) - cut:,}", flush=True)
     started = time.perf_counter()
-    zero = ZeroShotSentiment(e5_encoder(os.environ.get("MULTILINGUAL_MODEL_PATH") or None), "pt", references=PT_REFERENCES)
+    zero = ZeroShotSentiment(e5_encoder(os.environ.get("MULTILINGUAL_MODEL_PATH") or None), "pt")
     p_zero = zero.predict_proba(texts[cut:])
     print(f"  zero-shot multilingual E5: ROC AUC {roc_auc_score(y[cut:], p_zero):.4f} {sentiment_metrics(y[cut:], p_zero)} ({time.perf_counter() - started:.0f} s)", flush=True)
     linear = LinearSentiment().fit(texts[:cut], y[:cut])

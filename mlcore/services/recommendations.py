@@ -156,6 +156,7 @@ def recommender_train(*, job_id: int | None = None, fast: bool = False) -> Model
     ModelVersion.objects.filter(pk=version.pk).update(notes=metrics["buy_again"])
     recommendations_prune(keep=2)
     log.info("recommender v%s written: %s", version.version, counts)
+    version.refresh_from_db()
     return version
 
 
