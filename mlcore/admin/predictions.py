@@ -60,14 +60,15 @@ admin.site.register(ModelVersion, ChurnAwareModelVersionAdmin)
 class RiskFilter(admin.SimpleListFilter):
     title = "churn risk"
     parameter_name = "risk"
-    LEVELS = {"high": 0.7, "medium": 0.5}
+    HIGH = 0.7
 
     def lookups(self, request, model_admin):
-        return [("high", "high (>= 0.7)"), ("medium", "at risk (>= 0.5)")]
+        return [("high", f"high (>= {self.HIGH})"), ("medium", f"at risk (>= {selectors.at_risk_threshold():.2f}, the shop's threshold)")]
 
     def queryset(self, request, queryset):
-        if self.value() in self.LEVELS:
-            return queryset.filter(churn_probability__gte=self.LEVELS[self.value()])
+        levels = {"high": self.HIGH, "medium": selectors.at_risk_threshold()}
+        if self.value() in levels:
+            return queryset.filter(churn_probability__gte=levels[self.value()])
         return queryset
 
 
