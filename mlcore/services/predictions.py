@@ -36,6 +36,7 @@ from mlcore.ml.predict.churn import (
     training_frame,
 )
 from mlcore.ml.predict.metrics import calibration_bins, classification_metrics, country_groups, group_table, roc_points
+from mlcore.ml.predict.value_holdout import value_holdout
 from mlcore.models import ModelVersion
 from mlcore.services import jobs, registry
 from mlcore.services.horizons import horizons_of
@@ -270,6 +271,18 @@ def churn_model_promote(*, version_id: int, force: bool = False, validation: pd.
     return replace(decision, activated=True)
 
 
+def value_holdout_or_none(lines: pd.DataFrame, end: pd.Timestamp, horizons) -> dict | None:
+    """BG/NBD x Gamma-Gamma vs past spend on the last churn window (None where it cannot be fitted there)."""
+    cutoff = end - pd.Timedelta(days=horizons.churn_window_days)
+    if (lines["placed_at"] < cutoff).sum() == 0:
+        return None
+    try:
+        return value_holdout(lines, cutoff=cutoff, window_days=horizons.churn_window_days, unit_days=horizons.bgnbd_unit_days)
+    except ValueError as exc:
+        log.warning("lifetime value holdout skipped: %s", exc)
+        return None
+
+
 def lifetime_models_train(*, as_of=None) -> tuple[ModelVersion, ModelVersion]:
     """Fit BG/NBD and Gamma-Gamma on every customer's summary in the shop's time unit, and activate both.
 
@@ -292,9 +305,17 @@ def lifetime_models_train(*, as_of=None) -> tuple[ModelVersion, ModelVersion]:
     common |= {"customers": int(len(summary))}
     bg = registry.model_version_create(kind=BGNBD, params=json_safe(purchase.as_dict() | common), **window)
     bg = registry.model_version_save_object(version_id=bg.pk, obj=purchase, metrics=json_safe(common | {"repeat_buyers": int((summary["frequency"] > 0).sum())}))
-    gg = registry.model_version_create(kind=GAMMA_GAMMA, params=json_safe(spend.as_dict() | common), **window)
+    holdout = value_holdout_or_none(lines, end, horizons)
+    served = (holdout or {}).get("winner", "bgnbd_gamma_gamma")
+    gg = registry.model_version_create(kind=GAMMA_GAMMA, params=json_safe(spend.as_dict() | common | {"served_model": served}), **window)
     correlation = gamma_gamma.spend_frequency_correlation(summary["frequency"], summary["monetary"])
-    gg = registry.model_version_save_object(version_id=gg.pk, obj=spend, metrics=json_safe(common | {"spend_frequency_correlation": correlation}))
+    gg = registry.model_version_save_object(version_id=gg.pk, obj=spend, metrics=json_safe(common | {"spend_frequency_correlation": correlation, "holdout": holdout}))
+    if served == "past_spend":
+        ModelVersion.objects.filter(pk=gg.pk).update(notes=(
+            f"served model: past net spend, which ranked the window from {holdout['cutoff'][:10]} better than BG/NBD x Gamma-Gamma "
+            f"(Spearman {holdout['past_spend']['spearman']:.4f} vs {holdout['bgnbd_gamma_gamma']['spearman']:.4f}); "
+            "the 12-month value shown is each customer's net spend of the last 12 months"))
+        gg.refresh_from_db()
     registry.model_version_activate(version_id=bg.pk)
     registry.model_version_activate(version_id=gg.pk)
     log.info("lifetime models at %s: %s %s", timezone.now(), purchase, spend)

@@ -18,6 +18,7 @@ from mlcore.ml.features import as_utc, build_customer_features
 from mlcore.ml.predict import bgnbd, gamma_gamma
 from mlcore.ml.predict.churn import add_derived
 from mlcore.ml.predict.drift import drift_table
+from mlcore.ml.predict.value_holdout import net_spend
 from mlcore.models import CustomerScore, DriftReport, ModelVersion
 from mlcore.services import jobs, registry
 from mlcore.services.predictions import (
@@ -60,7 +61,10 @@ def lifetime_figures(lines: pd.DataFrame, snapshot: pd.Timestamp, index: pd.Inde
     out.loc[known, "probability_active"] = bgnbd.probability_alive(purchase, s["frequency"], s["recency"], s["T"])
     for days in HORIZONS_DAYS:
         out.loc[known, f"expected_purchases_{days}"] = bgnbd.expected_purchases(purchase, days / unit, s["frequency"], s["recency"], s["T"])
-    if gg_mv is not None:
+    if gg_mv is not None and gg_mv.params.get("served_model") == "past_spend":
+        past = net_spend(lines, snapshot - pd.Timedelta(days=365), snapshot).reindex(s.index).fillna(0.0)
+        out.loc[known, "expected_value_12m"] = past.to_numpy(dtype="float64")
+    elif gg_mv is not None:
         spend = registry.model_version_load_object(version_id=gg_mv.pk)
         out.loc[known, "expected_value_12m"] = gamma_gamma.customer_lifetime_value(
             purchase, spend, s["frequency"], s["recency"], s["T"], s["monetary"], annual_discount_rate=annual_discount_rate, unit_days=unit,

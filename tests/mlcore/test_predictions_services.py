@@ -134,3 +134,30 @@ def test_a_shop_without_repeat_customers_activates_no_churn_or_lifetime_model():
     assert {bg.status, gg.status, churn.status} == {ModelVersion.Status.FAILED} and not (bg.is_active or gg.is_active or churn.is_active)
     assert all("too little repeat behaviour" in text for text in (bg.notes, gg.notes, churn.notes, churn.error))
     assert registry.model_version_active(kind="churn") is None
+
+
+def test_lifetime_value_is_compared_with_past_spend_and_the_winner_is_served(shop):
+    # given a shop, when the lifetime models train, then the Gamma-Gamma version records both rankings on the last
+    # churn window and serves the one with the higher Spearman correlation
+    _, gg = predictions.lifetime_models_train()
+    holdout = gg.metrics["holdout"]
+    better = "past_spend" if holdout["past_spend"]["spearman"] > holdout["bgnbd_gamma_gamma"]["spearman"] else "bgnbd_gamma_gamma"
+    assert holdout["winner"] == gg.params["served_model"] == better and holdout["customers"] > 100
+    assert ("served model: past net spend" in gg.notes) == (better == "past_spend")
+
+
+def test_where_past_spend_is_served_the_12_month_value_is_last_years_net_spend(shop):
+    # given a Gamma-Gamma version serving past spend, when customers are scored, then each value is their net spend of the last 365 days
+    import pandas as pd
+
+    from mlcore.ml.predict.value_holdout import net_spend
+
+    _, gg = predictions.lifetime_models_train()
+    ModelVersion.objects.filter(pk=gg.pk).update(params={**gg.params, "served_model": "past_spend"})
+    predictions.churn_train()
+    customers_score()
+    lines = predictions.shop_lines()
+    end = predictions.data_end(lines)
+    expected = net_spend(lines, end - pd.Timedelta(days=365), end)
+    scored = dict(CustomerScore.objects.values_list("customer_id", "expected_value_12m"))
+    assert all(abs(scored[c] - expected.get(c, 0.0)) < 1e-6 for c in scored) and len(scored) > 100
