@@ -4,8 +4,8 @@ A customer's usual gap is the median of the days between their consecutive order
 cadence is read from the repeat customers' usual gaps:
 
 - churn window: the 75th percentile of the usual gaps, rounded up to whole weeks, 14 to 365 days
-  (three in four repeat customers usually come back within it; Online Retail: 90 days, the
-  window the platform used to hard-code; weekly grocery shoppers: 2-3 weeks);
+  (three in four repeat customers usually come back within it; Online Retail: 98 days, near the
+  90 the platform used to hard-code; weekly grocery shoppers: 2-3 weeks);
 - BG/NBD time unit: days when the median usual gap is under two weeks, weeks otherwise;
 - recommendation exclusion window: half the median usual gap, 1 to 60 days (what a customer just
   bought is not offered again before they would usually order again);
