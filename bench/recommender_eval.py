@@ -26,12 +26,15 @@ sys.path.insert(0, str(ROOT))
 
 from mlcore.ml.datasets import online_retail  # noqa: E402
 from mlcore.ml.recommend import content, ranker  # noqa: E402
+from mlcore.ml.recommend.catalogue import live_catalogue  # noqa: E402
 from mlcore.ml.recommend.evaluation import (  # noqa: E402
     PROTOCOLS,
     candidate_lists,
     choose_weights,
+    own_share,
     placed_first,
     prepare,
+    rebuy_ruled,
     score_protocol,
     subset,
 )
@@ -68,9 +71,15 @@ def main() -> None:
     parser.add_argument("--freeze-layers", type=int, default=3)
     parser.add_argument("--tune-customers", type=int, default=300, help="validation customers held out of training to choose lambda")
     parser.add_argument("--sample", type=int, default=0, help="test customers re-ranked (0: all)")
+    parser.add_argument("--catalogue-days", type=int, default=365, help="columns: products sold in these days before the split (0: every product of the file)")
+    parser.add_argument("--rebuy-min-share", type=float, default=0.05, help="the served re-buy rule's threshold (RECOMMENDER_REBUY_MIN_SHARE)")
     args = parser.parse_args()
     lines, products = online_retail(DATA)
     emb = embeddings_for(products)
+    if args.catalogue_days:  # the served columns: products sold in the days before the split (the file has no creation dates)
+        live = products["product_id"].isin(live_catalogue(products, lines[lines["placed_at"] < SPLIT_AT], as_of=SPLIT_AT, sold_days=args.catalogue_days)["product_id"])
+        products, emb = products[live.to_numpy()].reset_index(drop=True), emb[live.to_numpy()]
+        print(f"live catalogue: {len(products):,} columns", flush=True)
     config = RecommenderConfig()
     train = lines[lines["placed_at"] < SPLIT_AT]
     validation = prepare(train, products, emb, VALIDATION_AT, config)
@@ -85,6 +94,10 @@ def main() -> None:
         rows_out = {name: score_protocol(test, raw[name], protocol) for name in ("pop", "cf", "cb", "ba")}
         hybrids[protocol] = blend(normalised, weights[protocol][0])
         rows_out["hybrid"] = score_protocol(test, hybrids[protocol], protocol)
+        if protocol == "all":  # the served rule: own products re-bought by under --rebuy-min-share of their buyers are masked
+            ruled = rebuy_ruled(test, hybrids[protocol], args.rebuy_min_share)
+            rows_out["hybrid + learned re-buy rule"] = score_protocol(test, ruled, protocol)
+            report["own_share@10"] = {"hybrid": own_share(test, hybrids[protocol]), "hybrid + learned re-buy rule": own_share(test, ruled)}
         report["protocols"][protocol] = rows_out
     if args.ranker_steps:
         report["ranker"] = ranker_section(args, validation, weights, test, hybrids)
@@ -211,6 +224,8 @@ def print_table(report: dict) -> None:
         extra = report.get("ranker", {}).get(protocol, {})
         for name, m in {**rows, **extra}.items():
             print(f"| {name} | {m['recall@10']:.4f} | {m['recall@20']:.4f} | {m['ndcg@10']:.4f} | {m['coverage@10']:.4f} |")
+    if "own_share@10" in report:
+        print("\nshare of top-10 slots the customer already bought (all items): " + json.dumps(report["own_share@10"]))
     if "ranker" in report:
         print("\nranker:", json.dumps({k: v for k, v in report["ranker"].items() if k not in PROTOCOLS}))
 

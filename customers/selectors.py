@@ -93,9 +93,11 @@ def customers_frame() -> pd.DataFrame:
 
 def products_frame(*, recommendable_only: bool = False) -> pd.DataFrame:
     qs = Product.objects.recommendable() if recommendable_only else Product.objects.all()
-    rows = qs.values_list("id", "sku", "title", "description", "category", "price", "kind", "active")
-    frame = pd.DataFrame.from_records(list(rows), columns=["product_id", "sku", "title", "description", "category", "price", "kind", "active"])
+    columns = ["product_id", "sku", "title", "description", "category", "price", "kind", "active", "created_at"]
+    rows = qs.values_list("id", "sku", "title", "description", "category", "price", "kind", "active", "created_at")
+    frame = pd.DataFrame.from_records(list(rows), columns=columns)
     frame["price"] = frame["price"].astype("float64")
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
     return frame
 
 

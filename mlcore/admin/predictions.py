@@ -35,7 +35,8 @@ class ChurnAwareModelVersionAdmin(ModelVersionAdmin):
     @admin.display(description="report")
     def churn_report(self, obj) -> str:
         drift = selectors.latest_drift_report(version_id=obj.pk)
-        context = {"mv": obj, "m": obj.metrics or {}, "drift": drift, "psi_warning": PSI_WARNING, "chart_id": f"mv{obj.pk}"}
+        context = {"mv": obj, "m": obj.metrics or {}, "drift": drift, "psi_warning": PSI_WARNING, "chart_id": f"mv{obj.pk}",
+                   "drift_horizon": (obj.params or {}).get("drift_horizon_days")}
         return mark_safe(render_to_string("admin/mlcore/churn_report.html", context))  # noqa: S308 - autoescaped template
 
     @admin.action(description="Activate the selected version (churn: only if at least as good as the active one)")
@@ -66,14 +67,15 @@ admin.site.register(ModelVersion, ChurnAwareModelVersionAdmin)
 class RiskFilter(admin.SimpleListFilter):
     title = "churn risk"
     parameter_name = "risk"
-    LEVELS = {"high": 0.7, "medium": 0.5}
+    HIGH = 0.7
 
     def lookups(self, request, model_admin):
-        return [("high", "high (>= 0.7)"), ("medium", "at risk (>= 0.5)")]
+        return [("high", f"high (>= {self.HIGH})"), ("medium", f"at risk (>= {selectors.at_risk_threshold():.2f}, the shop's threshold)")]
 
     def queryset(self, request, queryset):
-        if self.value() in self.LEVELS:
-            return queryset.filter(churn_probability__gte=self.LEVELS[self.value()])
+        levels = {"high": self.HIGH, "medium": selectors.at_risk_threshold()}
+        if self.value() in levels:
+            return queryset.filter(churn_probability__gte=levels[self.value()])
         return queryset
 
 

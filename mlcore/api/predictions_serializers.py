@@ -16,6 +16,6 @@ class CustomerScoreSerializer(serializers.ModelSerializer):
 
 
 class AtRiskQuerySerializer(serializers.Serializer):
-    churn_min = serializers.FloatField(required=False, default=0.5, min_value=0.0, max_value=1.0)
+    churn_min = serializers.FloatField(required=False, default=None, allow_null=True, min_value=0.0, max_value=1.0)  # None: the shop's threshold
     min_value = serializers.FloatField(required=False, allow_null=True, default=None)
     segment = serializers.ListField(child=serializers.CharField(max_length=100), required=False, default=list)

@@ -52,7 +52,7 @@ class AtRiskView(generics.ListAPIView):
     pagination_class = ValueOrderPagination
 
     @extend_schema(parameters=[
-        OpenApiParameter("churn_min", float, description="lowest churn probability (default 0.5)"),
+        OpenApiParameter("churn_min", float, description="lowest churn probability (default: the shop's at-risk threshold, AT_RISK_PROBABILITY or the active churn version's)"),
         OpenApiParameter("min_value", float, description="lowest expected 12-month value"),
         OpenApiParameter("segment", str, many=True, description="segment key(s), when segments are installed"),
     ])

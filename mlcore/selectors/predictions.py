@@ -5,6 +5,7 @@ customer's latest figures); both read the scores of the active churn version onl
 """
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Count, F, QuerySet, Sum
 
 from mlcore.models import CustomerScore, DriftReport, ModelVersion
@@ -34,8 +35,17 @@ def customer_scores(*, customer_id: int) -> CustomerScore | None:
     return active_churn_scores().filter(customer_id=customer_id).select_related("model_version").order_by("-scored_at", "-id").first()
 
 
-def at_risk_customers(*, churn_min: float = 0.5, min_value: float | None = None, customer_ids=None) -> QuerySet[CustomerScore]:
-    """Active-model scores at or above churn_min, most valuable first (the at-risk lists)."""
+def at_risk_threshold() -> float:
+    """The at-risk churn probability: AT_RISK_PROBABILITY, else the active churn version's horizon, else 0.5."""
+    if settings.AT_RISK_PROBABILITY is not None:
+        return float(settings.AT_RISK_PROBABILITY)
+    params = ModelVersion.objects.filter(kind=CHURN, is_active=True).values_list("params", flat=True).first() or {}
+    return float((params.get("horizons") or {}).get("at_risk_probability", 0.5))
+
+
+def at_risk_customers(*, churn_min: float | None = None, min_value: float | None = None, customer_ids=None) -> QuerySet[CustomerScore]:
+    """Active-model scores at or above churn_min (None: the shop's at-risk threshold), most valuable first."""
+    churn_min = at_risk_threshold() if churn_min is None else churn_min
     qs = active_churn_scores().filter(churn_probability__gte=churn_min).select_related("customer")
     if min_value is not None:
         qs = qs.filter(expected_value_12m__gte=min_value)

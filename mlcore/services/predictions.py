@@ -16,13 +16,19 @@ import math
 from dataclasses import dataclass, replace
 
 import pandas as pd
+from django.conf import settings
 from django.utils import timezone
 
 from customers import selectors as shop
-from mlcore.ml.features import as_utc
+from mlcore.ml.features import as_utc, build_customer_features
+from mlcore.ml.horizons import at_risk_threshold, too_little_repeat
 from mlcore.ml.predict import bgnbd, gamma_gamma
 from mlcore.ml.predict.churn import (
+    CHURN_FEATURES,
     ChurnConfig,
+    add_derived,
+    baseline_model,
+    baseline_wins,
     feature_importances,
     fit_churn,
     labelled_frame,
@@ -30,15 +36,17 @@ from mlcore.ml.predict.churn import (
     training_frame,
 )
 from mlcore.ml.predict.metrics import calibration_bins, classification_metrics, country_groups, group_table, roc_points
+from mlcore.ml.predict.value_holdout import value_holdout
 from mlcore.models import ModelVersion
 from mlcore.services import jobs, registry
+from mlcore.services.horizons import horizons_of
 from mlcore.services.registry import ActivationRefused
 
 log = logging.getLogger(__name__)
 CHURN = "churn"
 BGNBD = "bgnbd"
 GAMMA_GAMMA = "gamma_gamma"
-UNIT_DAYS = 7.0
+UNIT_DAYS = 7.0  # BG/NBD unit of versions made before the unit came from the shop (params["unit_days"])
 REFERENCE_ROWS = 20_000
 
 
@@ -98,15 +106,22 @@ def validation_report(model, frame: pd.DataFrame) -> dict:
 
 
 def churn_train(*, as_of=None, config: ChurnConfig | None = None, job_id: int | None = None, promote: bool = True) -> ModelVersion:
-    """Train, validate and store a churn version; offer it to the gate when `promote`."""
-    config = config or ChurnConfig()
+    """Train, validate and store a churn version; offer the better of it and its baseline to the gate.
+
+    The window is the shop's horizon (`mlcore.ml.horizons`, settings first) unless `config` sets it.
+    A shop with too little repeat behaviour gets a failed version saying so, and nothing is activated.
+    """
     lines = shop_lines()
+    horizons = horizons_of(lines)
+    config = config or ChurnConfig(window_days=horizons.churn_window_days)
     end = data_end(lines, as_of)
     cutoffs, validation_cutoff = plan_cutoffs(end, config)
-    mv = registry.model_version_create(
-        kind=CHURN, data_window_start=lines["placed_at"].min().to_pydatetime(), data_window_end=end.to_pydatetime(),
-        params={"config": config.as_dict(), "train_cutoffs": [c.isoformat() for c in cutoffs], "validation_cutoff": validation_cutoff.isoformat()},
-    )
+    window = {"data_window_start": lines["placed_at"].min().to_pydatetime(), "data_window_end": end.to_pydatetime()}
+    params = {"config": config.as_dict(), "train_cutoffs": [c.isoformat() for c in cutoffs], "validation_cutoff": validation_cutoff.isoformat(),
+              "horizons": horizons.as_dict(), "served_model": "gradient_boosting"}
+    mv = registry.model_version_create(kind=CHURN, params=params, **window)
+    if not horizons.repeat_enough:
+        return not_learnable(mv, f"not trained: the shop gives {too_little_repeat(horizons)}; no churn model is activated")
     try:
         progress(job_id, 1, "building training sets")
         train = training_frame(lines, cutoffs, window_days=config.window_days, min_customers=config.min_customers_per_cutoff)
@@ -116,16 +131,78 @@ def churn_train(*, as_of=None, config: ChurnConfig | None = None, job_id: int | 
         metrics = validation_report(model, validation) | {
             "train_rows": int(len(train)), "feature_importances": feature_importances(model, validation, seed=config.seed),
         }
-        reference = train[model.features].sample(n=min(REFERENCE_ROWS, len(train)), random_state=config.seed)
-        mv = registry.model_version_save_object(version_id=mv.pk, obj={"model": model, "reference": reference}, metrics=json_safe(metrics))
+        reference = drift_reference(lines, end, config.seed)
+        params |= {"horizons": horizons_with_at_risk(horizons, train), "drift_horizon_days": reference["reference_horizon_days"]}
+        ModelVersion.objects.filter(pk=mv.pk).update(params=json_safe(params))
+        mv = registry.model_version_save_object(version_id=mv.pk, obj={"model": model, **reference}, metrics=json_safe(metrics))
+        served = baseline_version_create(candidate=mv, model=model, reference=reference) if baseline_wins(mv.metrics) else mv
     except Exception as exc:
         registry.model_version_fail(version_id=mv.pk, error=f"{exc.__class__.__name__}: {exc}")
         raise
     progress(job_id, 3, "gating")
     if promote:
-        churn_gate(candidate=mv, validation=validation)
+        churn_gate(candidate=served, validation=validation)
+    served.refresh_from_db()
+    return served
+
+
+def not_learnable(mv: ModelVersion, reason: str) -> ModelVersion:
+    """Mark a version that could not be learned from this shop's data, saying why (the model page shows it)."""
+    registry.model_version_fail(version_id=mv.pk, error=reason)
+    ModelVersion.objects.filter(pk=mv.pk).update(notes=reason)
+    log.warning("%s v%s: %s", mv.kind, mv.version, reason)
     mv.refresh_from_db()
     return mv
+
+
+def horizons_with_at_risk(horizons, train: pd.DataFrame) -> dict:
+    """The horizons, with the at-risk threshold from the latest training cut-off's churn rate unless set."""
+    out = horizons.as_dict()
+    if settings.AT_RISK_PROBABILITY is None:
+        latest = train.loc[train["cutoff"] == train["cutoff"].max(), "churned"]
+        out["at_risk_probability"] = at_risk_threshold(float(latest.mean()))
+        out["derived"] = [*out["derived"], "at_risk_probability"]
+    return out
+
+
+def drift_reference(lines: pd.DataFrame, end: pd.Timestamp, seed: int) -> dict:
+    """Today's population at training time, over a history horizon the next scorings reuse.
+
+    Drift compares like with like: the reference is every customer's features at the end of the
+    training data, from `horizon` days of history (the data's span then); each later scoring
+    compares its features from the same number of days before its snapshot, so tenure and totals
+    are not flagged just because the shop has grown older since training.
+    """
+    horizon = int(math.ceil((end - as_utc(lines["placed_at"].min())) / pd.Timedelta(days=1)))
+    features = horizon_features(lines, end, horizon)
+    sample = features.sample(n=min(REFERENCE_ROWS, len(features)), random_state=seed)
+    return {"reference": sample, "reference_horizon_days": horizon}
+
+
+def horizon_features(lines: pd.DataFrame, snapshot: pd.Timestamp, horizon_days: int | None) -> pd.DataFrame:
+    """Churn features at the snapshot from the last `horizon_days` of lines (all lines when None)."""
+    if horizon_days is not None:
+        lines = lines.loc[lines["placed_at"] >= snapshot - pd.Timedelta(days=horizon_days)]
+    return add_derived(build_customer_features(lines, snapshot=snapshot))[CHURN_FEATURES]
+
+
+def baseline_version_create(*, candidate: ModelVersion, model, reference: dict) -> ModelVersion:
+    """Register the candidate's own logistic baseline as a churn version: it is what the gate is offered."""
+    m = candidate.metrics
+    metrics = {
+        **m["baseline"], "baseline": m["baseline"], "booster": {k: m.get(k) for k in ("roc_auc", "pr_auc", "brier", "top_decile_lift", "n", "churn_rate")},
+        "by_country_group": m.get("baseline_by_country_group", []), "roc_curve": m.get("baseline_roc_curve"),
+        "baseline_roc_curve": m.get("baseline_roc_curve"), "booster_roc_curve": m.get("roc_curve"), "train_rows": m.get("train_rows"),
+        "feature_importances": [],
+    }
+    params = {**candidate.params, "served_model": "logistic_baseline", "baseline_of_version": candidate.version}
+    served = registry.model_version_create(kind=CHURN, params=params, data_window_start=candidate.data_window_start, data_window_end=candidate.data_window_end)
+    served = registry.model_version_save_object(version_id=served.pk, obj={"model": baseline_model(model), **reference}, metrics=json_safe(metrics))
+    note = (f"its own logistic baseline beat it on the validation window from {candidate.params['validation_cutoff'][:10]} "
+            f"(ROC AUC {m['baseline']['roc_auc']:.4f} vs {m['roc_auc']:.4f}): the baseline is served as churn v{served.version}")
+    ModelVersion.objects.filter(pk=candidate.pk).update(notes=note)
+    log.info("churn v%s: %s", candidate.version, note)
+    return served
 
 
 def progress(job_id: int | None, done: int, message: str) -> None:
@@ -169,6 +246,8 @@ def churn_gate(*, candidate: ModelVersion, validation: pd.DataFrame) -> GateDeci
     active = "none" if decision.active_auc is None else f"{decision.active_auc:.4f}"
     outcome = "activated" if decision.activated else "challenger (worse than the active version)"
     note = f"gate on the window from {decision.window}: ROC AUC {decision.candidate_auc:.4f} vs active {active}: {outcome}"
+    if candidate.params.get("served_model") == "logistic_baseline":
+        note = f"served model: the logistic R/F/M baseline of churn v{candidate.params['baseline_of_version']}, which beat the booster; {note}"
     ModelVersion.objects.filter(pk=candidate.pk).update(notes=note)
     log.info("churn v%s: %s", candidate.version, note)
     return decision
@@ -192,20 +271,51 @@ def churn_model_promote(*, version_id: int, force: bool = False, validation: pd.
     return replace(decision, activated=True)
 
 
+def value_holdout_or_none(lines: pd.DataFrame, end: pd.Timestamp, horizons) -> dict | None:
+    """BG/NBD x Gamma-Gamma vs past spend on the last churn window (None where it cannot be fitted there)."""
+    cutoff = end - pd.Timedelta(days=horizons.churn_window_days)
+    if (lines["placed_at"] < cutoff).sum() == 0:
+        return None
+    try:
+        return value_holdout(lines, cutoff=cutoff, window_days=horizons.churn_window_days, unit_days=horizons.bgnbd_unit_days)
+    except ValueError as exc:
+        log.warning("lifetime value holdout skipped: %s", exc)
+        return None
+
+
 def lifetime_models_train(*, as_of=None) -> tuple[ModelVersion, ModelVersion]:
-    """Fit BG/NBD and Gamma-Gamma on every customer's summary and activate both."""
+    """Fit BG/NBD and Gamma-Gamma on every customer's summary in the shop's time unit, and activate both.
+
+    A shop with too little repeat behaviour gets both versions marked failed with the reason (no
+    fit is attempted; nothing is activated); scoring then leaves P(active), expected purchases and
+    value empty.
+    """
     lines = shop_lines()
     end = data_end(lines, as_of)
-    summary = bgnbd.rfm_summary(lines, snapshot=end, unit_days=UNIT_DAYS)
+    horizons = horizons_of(lines)
+    unit = horizons.bgnbd_unit_days
     window = {"data_window_start": lines["placed_at"].min().to_pydatetime(), "data_window_end": end.to_pydatetime()}
+    common = {"unit_days": unit, "horizons": horizons.as_dict()}
+    if not horizons.repeat_enough:
+        reason = f"not trained: the shop gives {too_little_repeat(horizons)}; purchase probability and lifetime value are left empty"
+        return tuple(not_learnable(registry.model_version_create(kind=kind, params=json_safe(common), **window), reason) for kind in (BGNBD, GAMMA_GAMMA))
+    summary = bgnbd.rfm_summary(lines, snapshot=end, unit_days=unit)
     purchase = bgnbd.fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
     spend = gamma_gamma.fit_gamma_gamma(summary["frequency"], summary["monetary"])
-    common = {"customers": int(len(summary)), "unit_days": UNIT_DAYS}
-    bg = registry.model_version_create(kind=BGNBD, params=purchase.as_dict() | common, **window)
-    bg = registry.model_version_save_object(version_id=bg.pk, obj=purchase, metrics=common | {"repeat_buyers": int((summary["frequency"] > 0).sum())})
-    gg = registry.model_version_create(kind=GAMMA_GAMMA, params=spend.as_dict() | common, **window)
+    common |= {"customers": int(len(summary))}
+    bg = registry.model_version_create(kind=BGNBD, params=json_safe(purchase.as_dict() | common), **window)
+    bg = registry.model_version_save_object(version_id=bg.pk, obj=purchase, metrics=json_safe(common | {"repeat_buyers": int((summary["frequency"] > 0).sum())}))
+    holdout = value_holdout_or_none(lines, end, horizons)
+    served = (holdout or {}).get("winner", "bgnbd_gamma_gamma")
+    gg = registry.model_version_create(kind=GAMMA_GAMMA, params=json_safe(spend.as_dict() | common | {"served_model": served}), **window)
     correlation = gamma_gamma.spend_frequency_correlation(summary["frequency"], summary["monetary"])
-    gg = registry.model_version_save_object(version_id=gg.pk, obj=spend, metrics=json_safe(common | {"spend_frequency_correlation": correlation}))
+    gg = registry.model_version_save_object(version_id=gg.pk, obj=spend, metrics=json_safe(common | {"spend_frequency_correlation": correlation, "holdout": holdout}))
+    if served == "past_spend":
+        ModelVersion.objects.filter(pk=gg.pk).update(notes=(
+            f"served model: past net spend, which ranked the window from {holdout['cutoff'][:10]} better than BG/NBD x Gamma-Gamma "
+            f"(Spearman {holdout['past_spend']['spearman']:.4f} vs {holdout['bgnbd_gamma_gamma']['spearman']:.4f}); "
+            "the 12-month value shown is each customer's net spend of the last 12 months"))
+        gg.refresh_from_db()
     registry.model_version_activate(version_id=bg.pk)
     registry.model_version_activate(version_id=gg.pk)
     log.info("lifetime models at %s: %s %s", timezone.now(), purchase, spend)

@@ -22,9 +22,19 @@ from mlcore.ml.features import as_utc, build_customer_features
 from mlcore.ml.predict import bgnbd, gamma_gamma
 from mlcore.ml.predict.churn import add_derived
 from mlcore.ml.predict.drift import drift_table
+from mlcore.ml.predict.value_holdout import net_spend
 from mlcore.models import CustomerScore, DriftReport, ModelVersion
 from mlcore.services import jobs, registry
-from mlcore.services.predictions import BGNBD, CHURN, GAMMA_GAMMA, UNIT_DAYS, data_end, json_safe, shop_lines
+from mlcore.services.predictions import (
+    BGNBD,
+    CHURN,
+    GAMMA_GAMMA,
+    UNIT_DAYS,
+    data_end,
+    horizon_features,
+    json_safe,
+    shop_lines,
+)
 
 log = logging.getLogger(__name__)
 HORIZONS_DAYS = (30, 90, 365)
@@ -47,17 +57,21 @@ def lifetime_figures(lines: pd.DataFrame, snapshot: pd.Timestamp, index: pd.Inde
     out = pd.DataFrame(index=index, columns=["probability_active", "expected_purchases_30", "expected_purchases_90", "expected_purchases_365", "expected_value_12m"], dtype="float64")
     if bg_mv is None:
         return out, {}
-    s = bgnbd.rfm_summary(lines, snapshot=snapshot, unit_days=UNIT_DAYS).reindex(index)
+    unit = float(bg_mv.params.get("unit_days", UNIT_DAYS))
+    s = bgnbd.rfm_summary(lines, snapshot=snapshot, unit_days=unit).reindex(index)
     known = s["frequency"].notna()
     s = s[known]
     purchase = registry.model_version_load_object(version_id=bg_mv.pk)
     out.loc[known, "probability_active"] = bgnbd.probability_alive(purchase, s["frequency"], s["recency"], s["T"])
     for days in HORIZONS_DAYS:
-        out.loc[known, f"expected_purchases_{days}"] = bgnbd.expected_purchases(purchase, days / UNIT_DAYS, s["frequency"], s["recency"], s["T"])
-    if gg_mv is not None:
+        out.loc[known, f"expected_purchases_{days}"] = bgnbd.expected_purchases(purchase, days / unit, s["frequency"], s["recency"], s["T"])
+    if gg_mv is not None and gg_mv.params.get("served_model") == "past_spend":
+        past = net_spend(lines, snapshot - pd.Timedelta(days=365), snapshot).reindex(s.index).fillna(0.0)
+        out.loc[known, "expected_value_12m"] = past.to_numpy(dtype="float64")
+    elif gg_mv is not None:
         spend = registry.model_version_load_object(version_id=gg_mv.pk)
         out.loc[known, "expected_value_12m"] = gamma_gamma.customer_lifetime_value(
-            purchase, spend, s["frequency"], s["recency"], s["T"], s["monetary"], annual_discount_rate=annual_discount_rate, unit_days=UNIT_DAYS,
+            purchase, spend, s["frequency"], s["recency"], s["T"], s["monetary"], annual_discount_rate=annual_discount_rate, unit_days=unit,
         )
     return out, {"bgnbd_version_id": bg_mv.pk, "gamma_gamma_version_id": getattr(gg_mv, "pk", None)}
 
@@ -70,6 +84,7 @@ class ScoredFrame:
     features: pd.DataFrame  # today's features
     reference: pd.DataFrame  # the training sample, for drift
     snapshot: pd.Timestamp
+    drift_current: pd.DataFrame  # today's features over the reference's history horizon
 
 
 def score_frame(*, as_of=None, annual_discount_rate: float = 0.10) -> ScoredFrame:
@@ -84,7 +99,9 @@ def score_frame(*, as_of=None, annual_discount_rate: float = 0.10) -> ScoredFram
     features = add_derived(build_customer_features(lines, snapshot=snapshot))
     scores = model.reasons(features)
     lifetime, versions = lifetime_figures(lines, snapshot, features.index, annual_discount_rate=annual_discount_rate)
-    return ScoredFrame(mv, scores.join(lifetime), versions, features, artefact["reference"], snapshot)
+    horizon = artefact.get("reference_horizon_days")
+    current = features if horizon is None else horizon_features(lines, snapshot, horizon)
+    return ScoredFrame(mv, scores.join(lifetime), versions, features, artefact["reference"], snapshot, current)
 
 
 def score_rows(frame: pd.DataFrame, mv: ModelVersion, versions: dict, scored_at) -> list[CustomerScore]:
@@ -123,7 +140,7 @@ def drift_report_create(*, mv: ModelVersion, reference: pd.DataFrame, current: p
 def customers_score(*, as_of=None, job_id: int | None = None, batch_size: int = 5000, annual_discount_rate: float = 0.10) -> ScoringResult:
     """Score every customer with the active versions and write the set in bulk (see the module doc)."""
     scored_frame = score_frame(as_of=as_of, annual_discount_rate=annual_discount_rate)
-    mv, features, reference = scored_frame.mv, scored_frame.features, scored_frame.reference
+    mv, features, reference = scored_frame.mv, scored_frame.drift_current, scored_frame.reference
     if job_id:
         jobs.job_progress(job_id=job_id, done=0, total=len(scored_frame.frame), message=f"writing scores of churn v{mv.version}")
     was_at_risk = at_risk_ids_latest() if webhook_event_wanted(event="churn_risk.crossed") else None

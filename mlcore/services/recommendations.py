@@ -17,13 +17,16 @@ from django.conf import settings
 from django.db import transaction
 
 from customers.selectors import customers_frame, order_lines_frame, products_frame
-from mlcore.ml.recommend import content
+from mlcore.ml.horizons import too_little_repeat
+from mlcore.ml.recommend import catalogue, content
+from mlcore.ml.recommend.catalogue import live_catalogue
 from mlcore.ml.recommend.cf import AlsConfig
 from mlcore.ml.recommend.evaluation import choose_weights, prepare
 from mlcore.ml.recommend.hybrid import HybridWeights
 from mlcore.ml.recommend.model import RecommenderConfig, RecommenderModel, fit_recommender
 from mlcore.models import ModelVersion, PopularProduct, Recommendation, SimilarProduct
 from mlcore.services import jobs, registry
+from mlcore.services.horizons import horizons_of
 from mlcore.services.ranker_serving import ranker_for_serving
 from mlcore.services.recommendation_store import lists_write
 
@@ -45,7 +48,12 @@ def embedding_model_path() -> str:
 
 
 def recommender_inputs() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Sale lines of recommendable products, and the recommendable catalogue."""
+    """Sale lines of recommendable products, and the live recommendable catalogue (the columns).
+
+    Columns are the products sold in the last RECOMMENDER_CATALOGUE_DAYS plus new products with
+    text (`mlcore.ml.recommend.catalogue.live_catalogue`); lines of other products still count
+    for the shop's horizons but not as interactions.
+    """
     products = products_frame(recommendable_only=True).reset_index(drop=True)
     lines = order_lines_frame()
     if lines.empty or products.empty:
@@ -53,7 +61,10 @@ def recommender_inputs() -> tuple[pd.DataFrame, pd.DataFrame]:
     sales = lines[(lines["status"] == "placed") & (lines["quantity"] > 0) & lines["product_id"].isin(products["product_id"])]
     if sales.empty:
         raise NotEnoughData("no sales of recommendable products to train the recommender on")
-    return _with_customer_country(sales), products
+    live = live_catalogue(products, sales, as_of=sales["placed_at"].max(), sold_days=settings.RECOMMENDER_CATALOGUE_DAYS)
+    log.info("recommender columns: %s of %s catalogue rows (sold in %s days or new with text)", len(live), len(products), settings.RECOMMENDER_CATALOGUE_DAYS)
+    sales = sales[sales["product_id"].isin(live["product_id"])]
+    return _with_customer_country(sales), live
 
 
 def _with_customer_country(sales: pd.DataFrame) -> pd.DataFrame:
@@ -90,11 +101,14 @@ def _cached_embeddings() -> dict[str, np.ndarray]:
     return dict(zip(artefact["texts"], artefact["model"].embeddings, strict=True))
 
 
-def recommender_config(*, fast: bool = False) -> RecommenderConfig:
+def recommender_config(*, fast: bool = False, exclude_recent_days: int | None = None) -> RecommenderConfig:
+    """`exclude_recent_days`: the shop's horizon (None: the setting, else 14)."""
     als = AlsConfig(factors=32, iterations=6) if fast else AlsConfig()
+    if exclude_recent_days is None:
+        exclude_recent_days = int(settings.RECOMMENDER_EXCLUDE_RECENT_DAYS if settings.RECOMMENDER_EXCLUDE_RECENT_DAYS is not None else 14)
     return RecommenderConfig(
-        als=als, exclude_recent_days=settings.RECOMMENDER_EXCLUDE_RECENT_DAYS,
-        max_per_category=settings.RECOMMENDER_MAX_PER_CATEGORY,
+        als=als, exclude_recent_days=exclude_recent_days, max_per_category=settings.RECOMMENDER_MAX_PER_CATEGORY,
+        rebuy_min_share=settings.RECOMMENDER_REBUY_MIN_SHARE,
     )
 
 
@@ -111,21 +125,26 @@ def tuned_weights(lines: pd.DataFrame, products: pd.DataFrame, embeddings: np.nd
 def recommender_train(*, job_id: int | None = None, fast: bool = False) -> ModelVersion:
     """Train, store every list, activate; returns the new ready and active version."""
     lines, products = recommender_inputs()
-    _progress(job_id, "embedding products")
+    horizons = horizons_of(lines)
+    _progress(job_id, f"embedding {len(products):,} product texts (unchanged ones reused)")
     texts, embeddings = product_embeddings(products)
-    config = recommender_config(fast=fast)
+    config = recommender_config(fast=fast, exclude_recent_days=horizons.exclude_recent_days)
     _progress(job_id, "tuning hybrid weights on the validation window")
     weights, validation_ndcg = tuned_weights(lines, products, embeddings, config, fast=fast)
-    _progress(job_id, "fitting the recommender")
-    model = fit_recommender(lines, products, embeddings, config=config, weights=weights)
+    _progress(job_id, f"fitting the recommender: {lines['customer_id'].nunique():,} customers x {len(products):,} products")
+    model = fit_recommender(lines, products, embeddings, config=config, weights=weights, progress=lambda m: _progress(job_id, m))
     serving_ranker = ranker_for_serving(pairs=len(model.data.user_ids) * settings.RANKER_CANDIDATES)
-    params = {"fast": fast, "weights": weights.as_dict(), "config": {"top_n": settings.RECOMMENDER_TOP_N, "exclude_recent_days": config.exclude_recent_days},
+    rebuy_ok = catalogue.rebuy_allowed(model.rebuy, config.rebuy_min_share)
+    params = {"fast": fast, "weights": weights.as_dict(), "horizons": horizons.as_dict(),
+              "config": {"top_n": settings.RECOMMENDER_TOP_N, "exclude_recent_days": config.exclude_recent_days,
+                         "catalogue_days": settings.RECOMMENDER_CATALOGUE_DAYS, "rebuy_min_share": config.rebuy_min_share},
               "ranker": serving_ranker.as_params() if serving_ranker else None}
     version = registry.model_version_create(
         kind=KIND, params=params, data_window_start=lines["placed_at"].min().to_pydatetime(), data_window_end=lines["placed_at"].max().to_pydatetime(),
     )
     metrics = {"validation_ndcg@10": None if np.isnan(validation_ndcg) else validation_ndcg, "customers": len(model.data.user_ids),
-               "products": len(model.data.item_ids), "train_seconds": model.timings}
+               "products": len(model.data.item_ids), "train_seconds": model.timings,
+               "rebuy_allowed_products": int(rebuy_ok.sum()), "buy_again": buy_again_note(horizons, int(rebuy_ok.sum()), len(rebuy_ok))}
     try:
         registry.model_version_save_object(version_id=version.pk, obj={"model": model, "texts": texts}, metrics=metrics)
         counts = lists_write(version_id=version.pk, model=model, top_n=settings.RECOMMENDER_TOP_N, on_block=lambda n: _advance(job_id, n),
@@ -134,12 +153,23 @@ def recommender_train(*, job_id: int | None = None, fast: bool = False) -> Model
         registry.model_version_fail(version_id=version.pk, error=str(exc))
         raise
     registry.model_version_activate(version_id=version.pk)
+    ModelVersion.objects.filter(pk=version.pk).update(notes=metrics["buy_again"])
     recommendations_prune(keep=2)
     log.info("recommender v%s written: %s", version.version, counts)
+    version.refresh_from_db()
     return version
 
 
+def buy_again_note(horizons, allowed: int, products: int) -> str:
+    """What the version says about re-recommending bought products (shown on the model page)."""
+    if not horizons.repeat_enough:
+        return (f"buy-again: {too_little_repeat(horizons)}; a bought product is recommended again only if it is re-bought "
+                f"often enough ({allowed:,} of {products:,} products); the lists lean on popularity, content and ALS")
+    return f"buy-again: {allowed:,} of {products:,} products are re-bought often enough to be recommended again to their buyers"
+
+
 def _progress(job_id: int | None, message: str) -> None:
+    log.info("recommender: %s", message)
     if job_id:
         jobs.job_progress(job_id=job_id, message=message)
 

@@ -21,8 +21,11 @@ def train_churn(*, job_id: int, as_of: str | None = None) -> dict:
     bg, gg = lifetime_models_train(as_of=as_of)
     mv = churn_train(as_of=as_of, job_id=job_id)
     mv.refresh_from_db()
+    state = "not trained" if mv.status == mv.Status.FAILED else ("active" if mv.is_active else "challenger")
     return {"churn_version_id": mv.pk, "active": mv.is_active, "roc_auc": mv.metrics.get("roc_auc"), "bgnbd_version_id": bg.pk,
-            "gamma_gamma_version_id": gg.pk, "message": f"churn v{mv.version} {'active' if mv.is_active else 'challenger'}"}
+            "gamma_gamma_version_id": gg.pk, "served_model": mv.params.get("served_model"), "notes": mv.notes,
+            "lifetime_active": bg.is_active,
+            "message": f"churn v{mv.version} {state}" + (f": {mv.notes}" if mv.status == mv.Status.FAILED else "")}
 
 
 @job_task(name="mlcore.score_customers", kind="score_customers")

@@ -140,3 +140,27 @@ def test_train_models_on_an_empty_shop_is_a_clear_command_error():
     from django.core.management import CommandError, call_command
     with pytest.raises(CommandError, match="import orders"):
         call_command("train_models")
+
+
+def test_the_model_page_says_when_the_baseline_is_served_and_shows_the_horizons(admin_user_client):
+    # given a booster beaten by its own baseline, when staff open the served version's page, then it says the baseline
+    # is served, beside the booster's figures, and lists the shop's horizons
+    from mlcore.ml.predict.churn import ChurnConfig
+
+    shop_create(shop_lines(n_customers=300))
+    served = predictions.churn_train(config=ChurnConfig(window_days=63, min_samples_leaf=10**6))
+    page = admin_user_client.get(f"/admin/mlcore/modelversion/{served.pk}/change/").content.decode()
+    assert "Served model: the logistic R/F/M baseline" in page and "calibrated gradient boosting (not served)" in page
+    assert "Horizons from the shop&#x27;s purchase cadence" in page or "Horizons from the shop's purchase cadence" in page
+    assert "at-risk threshold" in page
+
+
+def test_at_risk_list_defaults_to_the_shops_threshold_and_the_setting_wins(api_client, scored, settings):
+    # given an active version whose shop's at-risk threshold is 0.7, when the list is asked without churn_min, then only
+    # risks of 0.7 and more are listed; AT_RISK_PROBABILITY replaces it
+    from mlcore.models import ModelVersion
+
+    ModelVersion.objects.filter(kind="churn", is_active=True).update(params={"horizons": {"at_risk_probability": 0.7}})
+    assert [r["customer"] for r in api_client.get("/api/v1/at-risk").json()["results"]] == [scored[0].external_id]
+    settings.AT_RISK_PROBABILITY = 0.05
+    assert len(api_client.get("/api/v1/at-risk").json()["results"]) == 3

@@ -87,3 +87,77 @@ def test_lifetime_models_are_fitted_and_active(shop):
     bg, gg = predictions.lifetime_models_train()
     assert registry.model_version_active(kind="bgnbd").pk == bg.pk and registry.model_version_active(kind="gamma_gamma").pk == gg.pk
     assert all(np.isfinite(v) and v > 0 for v in (bg.params["r"], bg.params["alpha"], gg.params["p"]))
+
+
+def test_the_churn_window_comes_from_the_shop_unless_set(shop, settings):
+    # given a shop, when churn trains, then its window is the shop's derived horizon, recorded on the version; a setting replaces it
+    mv = predictions.churn_train()
+    horizons = mv.params["horizons"]
+    assert mv.params["config"]["window_days"] == horizons["churn_window_days"] and "churn_window_days" in horizons["derived"]
+    assert "at_risk_probability" in horizons["derived"] and 0.2 <= horizons["at_risk_probability"] <= 0.8
+    settings.CHURN_WINDOW_DAYS = 60
+    again = predictions.churn_train()
+    assert again.params["config"]["window_days"] == 60 and "churn_window_days" not in again.params["horizons"]["derived"]
+
+
+def test_a_model_checked_against_its_own_training_data_flags_no_drift(shop):
+    # given a trained churn model, when scoring runs on the same data it was trained on, then no feature is flagged
+    predictions.lifetime_models_train()
+    mv = predictions.churn_train()
+    customers_score()
+    report = DriftReport.objects.get(model_version=mv)
+    assert report.max_psi == 0.0 and not any(row["warning"] for row in report.rows)
+    assert {row["feature"] for row in report.rows} >= {"tenure_days", "frequency", "monetary"}
+
+
+def test_a_booster_beaten_by_its_own_baseline_serves_the_baseline(shop):
+    # given a booster that cannot split (a leaf needs more customers than exist), when it trains, then its logistic
+    # baseline wins on the same window, is registered as the churn version, activated and scores customers
+    from mlcore.ml.predict.churn import ChurnConfig
+
+    served = predictions.churn_train(config=ChurnConfig(window_days=63, min_samples_leaf=10**6))
+    booster = ModelVersion.objects.get(kind="churn", version=served.params["baseline_of_version"])
+    assert served.params["served_model"] == "logistic_baseline" and served.is_active and not booster.is_active
+    assert served.metrics["roc_auc"] == served.metrics["baseline"]["roc_auc"] > served.metrics["booster"]["roc_auc"]
+    assert "baseline is served as churn v" in booster.notes and served.notes.startswith("served model: the logistic R/F/M baseline")
+    customers_score()
+    assert CustomerScore.objects.filter(model_version=served).exclude(reason="").count() == CustomerScore.objects.count() > 0
+
+
+def test_a_shop_without_repeat_customers_activates_no_churn_or_lifetime_model():
+    # given 300 customers who each ordered once, when the models train, then none is active and each version says why
+    lines = shop_lines(n_customers=300)
+    first = lines.drop_duplicates("customer_id")[["customer_id", "order_id"]]
+    shop_create(lines[lines["order_id"].isin(first["order_id"])])
+    bg, gg = predictions.lifetime_models_train()
+    churn = predictions.churn_train()
+    assert {bg.status, gg.status, churn.status} == {ModelVersion.Status.FAILED} and not (bg.is_active or gg.is_active or churn.is_active)
+    assert all("too little repeat behaviour" in text for text in (bg.notes, gg.notes, churn.notes, churn.error))
+    assert registry.model_version_active(kind="churn") is None
+
+
+def test_lifetime_value_is_compared_with_past_spend_and_the_winner_is_served(shop):
+    # given a shop, when the lifetime models train, then the Gamma-Gamma version records both rankings on the last
+    # churn window and serves the one with the higher Spearman correlation
+    _, gg = predictions.lifetime_models_train()
+    holdout = gg.metrics["holdout"]
+    better = "past_spend" if holdout["past_spend"]["spearman"] > holdout["bgnbd_gamma_gamma"]["spearman"] else "bgnbd_gamma_gamma"
+    assert holdout["winner"] == gg.params["served_model"] == better and holdout["customers"] > 100
+    assert ("served model: past net spend" in gg.notes) == (better == "past_spend")
+
+
+def test_where_past_spend_is_served_the_12_month_value_is_last_years_net_spend(shop):
+    # given a Gamma-Gamma version serving past spend, when customers are scored, then each value is their net spend of the last 365 days
+    import pandas as pd
+
+    from mlcore.ml.predict.value_holdout import net_spend
+
+    _, gg = predictions.lifetime_models_train()
+    ModelVersion.objects.filter(pk=gg.pk).update(params={**gg.params, "served_model": "past_spend"})
+    predictions.churn_train()
+    customers_score()
+    lines = predictions.shop_lines()
+    end = predictions.data_end(lines)
+    expected = net_spend(lines, end - pd.Timedelta(days=365), end)
+    scored = dict(CustomerScore.objects.values_list("customer_id", "expected_value_12m"))
+    assert all(abs(scored[c] - expected.get(c, 0.0)) < 1e-6 for c in scored) and len(scored) > 100

@@ -123,3 +123,24 @@ def test_batch_selector_reads_a_batch_in_three_queries_and_the_api_path_in_two(s
     external = shop["customers"][0].external_id
     with django_assert_num_queries(2):  # active version, then one joined query
         assert recommendations_for_external_id(external_id=external, k=3)
+
+
+def test_columns_are_the_live_catalogue_and_the_version_records_horizons_and_rebuy(shop, settings):
+    # given a product sold only long ago and no exclusion setting, when the recommender trains, then that product is no
+    # column, the exclusion window is the shop's horizon, and the version says how many products may be re-bought
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.customers.factories import OrderFactory, OrderLineFactory, ProductFactory
+
+    settings.RECOMMENDER_EXCLUDE_RECENT_DAYS = None
+    old = ProductFactory(sku="GONE", title="Old stock", category="Mugs")
+    OrderLineFactory(order=OrderFactory(customer=shop["customers"][1], placed_at=timezone.now() - dt.timedelta(days=500)), line_no=1, product=old)
+    version = recommender_train(fast=True)
+    version.refresh_from_db()
+    assert version.metrics["products"] == 8 and not Recommendation.objects.filter(product=old).exists()
+    horizons = version.params["horizons"]
+    assert version.params["config"]["exclude_recent_days"] == horizons["exclude_recent_days"] == 14  # 12 repeat customers: too few, the default
+    assert not horizons["repeat_enough"] and "too little repeat behaviour" in version.notes
+    assert 0 < version.metrics["rebuy_allowed_products"] <= 8

@@ -25,6 +25,12 @@ REFERENCES: dict[str, dict[str, list[str]]] = {
             "Very disappointed, I am returning it.", "Cheap fabric, unflattering and overpriced.",
         ],
     },
+    "pt": {  # Olist's Brazilian reviews; read by the multilingual E5, whose vocabulary covers Portuguese
+        "positive": ["Adorei, produto excelente.", "Chegou antes do prazo, muito bom.", "Recomendo, ótima qualidade.",
+                     "Muito satisfeito com a compra.", "Tudo certo, entrega rápida e produto perfeito."],
+        "negative": ["Péssimo, não recomendo.", "O produto não chegou.", "Qualidade horrível, quero devolver.",
+                     "Muito decepcionado com a compra.", "Veio errado e com defeito, atrasou muito."],
+    },
     "zh": {
         "positive": ["非常满意，质量很好。", "很好用，推荐购买。", "物流很快，包装完好，好评。", "性价比高，值得购买。", "服务态度好，下次还来。"],
         "negative": ["非常失望，质量很差。", "不好用，不推荐购买。", "物流太慢，包装破损，差评。", "太贵了，不值这个价。", "服务态度差，再也不来了。"],

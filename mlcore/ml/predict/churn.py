@@ -125,6 +125,41 @@ class ChurnModel:
         return self.baseline.predict_proba(rfm_matrix(features))[:, 1]
 
 
+@dataclass
+class BaselineChurnModel:
+    """The logistic R/F/M baseline served on its own, where it beat the booster on validation.
+
+    Same interface as ChurnModel; reasons come from median substitution of the reason groups.
+    """
+
+    features: list[str]
+    baseline: object
+    medians: dict
+    config: dict = field(default_factory=dict)
+    served_model: str = "logistic_baseline"
+
+    def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
+        return self.baseline.predict_proba(rfm_matrix(features))[:, 1]
+
+    def predict_baseline(self, features: pd.DataFrame) -> np.ndarray:
+        return self.predict_proba(features)
+
+    def reasons(self, features: pd.DataFrame) -> pd.DataFrame:
+        return reasons_frame(self.predict_proba, features, self.medians)
+
+
+def baseline_model(model: ChurnModel) -> BaselineChurnModel:
+    return BaselineChurnModel(features=list(model.features), baseline=model.baseline, medians=dict(model.medians), config=dict(model.config))
+
+
+def baseline_wins(metrics: dict) -> bool:
+    """True where the baseline's validation ROC AUC is above the booster's (the gate's metric)."""
+    model, base = metrics.get("roc_auc"), (metrics.get("baseline") or {}).get("roc_auc")
+    if base is None or not np.isfinite(base):
+        return False
+    return model is None or not np.isfinite(model) or base > model + 1e-12
+
+
 def subsample(frame: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
     if len(frame) <= max_rows:
         return frame

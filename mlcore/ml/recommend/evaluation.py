@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mlcore.ml.recommend import metrics, rules
+from mlcore.ml.recommend import catalogue, metrics, rules
 from mlcore.ml.recommend.hybrid import HybridWeights, blend, grid_search, normalise_parts
 from mlcore.ml.recommend.interactions import time_split, truth_sets
 from mlcore.ml.recommend.model import RecommenderConfig, RecommenderModel, Reranker, fit_recommender, score_parts
@@ -77,6 +77,7 @@ def choose_weights(split: Split, protocol: str, grid: dict[str, tuple] | None = 
 def evaluate(
     lines: pd.DataFrame, products: pd.DataFrame, embeddings: np.ndarray, *, split_at: pd.Timestamp,
     validation_days: int = 60, config: RecommenderConfig | None = None, reranker: Reranker | None = None,
+    rebuy_min_share: float = 0.05,
 ) -> dict:
     """Metrics of every part, the hybrid (and the re-ranked hybrid) under both protocols."""
     config = config or RecommenderConfig()
@@ -92,11 +93,29 @@ def evaluate(
         rows_out = {name: score_protocol(test, raw[name], protocol) for name in ("pop", "cf", "cb", "ba")}
         hybrid = blend(normalised, chosen[protocol][0])
         rows_out["hybrid"] = score_protocol(test, hybrid, protocol)
+        if protocol == "all":
+            ruled = rebuy_ruled(test, hybrid, rebuy_min_share)
+            rows_out["hybrid+rebuy_rule"] = score_protocol(test, ruled, protocol)
+            report["own_share@10"] = {"hybrid": own_share(test, hybrid), "hybrid+rebuy_rule": own_share(test, ruled)}
         if reranker is not None:
             rows_out["hybrid+ranker"] = score_protocol(test, rerank_scores(test, hybrid, protocol, reranker), protocol)
         report["protocols"][protocol] = rows_out
     report["customers"] = {"all": len(test.truth["all"]), "new": len(test.truth["new"])}
     return report
+
+
+def rebuy_ruled(split: Split, scores: np.ndarray, min_share: float) -> np.ndarray:
+    """Scores with the served re-buy rule: own products re-bought by too few of their buyers masked."""
+    allowed = catalogue.rebuy_allowed(split.model.rebuy, min_share)
+    return rules.apply_mask(scores, catalogue.own_one_off_mask(split.model.data.counts, split.rows, allowed))
+
+
+def own_share(split: Split, scores: np.ndarray, k: int = 10) -> float:
+    """Share of the top-k slots holding a product the customer bought in training."""
+    top = rules.top_columns(scores, k)
+    valid = top >= 0
+    owned = np.take_along_axis(split.history, np.maximum(top, 0), axis=1) & valid
+    return float(owned.sum() / max(valid.sum(), 1))
 
 
 def rerank_scores(split: Split, hybrid: np.ndarray, protocol: str, reranker: Reranker, candidates: int = 20) -> np.ndarray:

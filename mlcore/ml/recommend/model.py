@@ -7,6 +7,7 @@ memory bounded, so a million customers are scored a few thousand rows at a time.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from mlcore.ml.recommend import buy_again, cf, content, rules
+from mlcore.ml.recommend import buy_again, catalogue, cf, content, rules
 from mlcore.ml.recommend.hybrid import HybridWeights, blend, normalise_parts
 from mlcore.ml.recommend.interactions import Interactions, build_interactions
 from mlcore.ml.recommend.popularity import Popularity, fit_popularity, popularity_scores
@@ -29,6 +30,7 @@ class RecommenderConfig:
     als: cf.AlsConfig = field(default_factory=cf.AlsConfig)
     knn_neighbours: int = 100
     exclude_recent_days: int = 14  # 0 keeps everything the customer bought
+    rebuy_min_share: float = 0.0  # own products re-bought by fewer of their buyers are not listed again (0: all may)
     max_per_category: int = 3
     similar_n: int = 20
 
@@ -48,6 +50,7 @@ class RecommenderModel:
     config: RecommenderConfig
     timings: dict[str, float] = field(default_factory=dict)
     repurchase: np.ndarray | None = None  # buy_again.repurchase_share of `data`; None in artefacts made before it
+    rebuy: np.ndarray | None = None  # catalogue.rebuy_share per column (shrunk to the category); None before it
 
 
 @dataclass(frozen=True)
@@ -66,36 +69,44 @@ def check_products(products: pd.DataFrame) -> None:
 def fit_recommender(
     lines: pd.DataFrame, products: pd.DataFrame, embeddings: np.ndarray, *,
     config: RecommenderConfig | None = None, weights: HybridWeights | None = None, as_of: pd.Timestamp | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> RecommenderModel:
-    """Fit every part on `lines` (already cut at the end of the window) over `products`' catalogue."""
-    import time
+    """Fit every part on `lines` (already cut at the end of the window) over `products`' catalogue.
 
+    `progress` is told each part's name and seconds as it finishes (the job row, the command's log).
+    """
     config = config or RecommenderConfig()
     check_products(products)
     if len(embeddings) != len(products):
         raise ValueError(f"{len(embeddings)} embeddings for {len(products)} products: they must match row for row.")
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
-    data = build_interactions(lines, products["product_id"].to_numpy(), as_of=as_of, half_life_days=config.half_life_days)
-    timings["interactions"] = time.perf_counter() - started
-    started = time.perf_counter()
-    pop = fit_popularity(lines, data, recent_days=config.popularity_days)
-    timings["popularity"] = time.perf_counter() - started
-    started = time.perf_counter()
-    als = cf.fit_als(data, config.als)
-    timings["als"] = time.perf_counter() - started
-    started = time.perf_counter()
-    knn = cf.fit_item_knn(data, neighbours=config.knn_neighbours)
-    timings["item_knn"] = time.perf_counter() - started
-    started = time.perf_counter()
-    profiles = content.customer_profiles(data.decayed, embeddings)
-    timings["content_profiles"] = time.perf_counter() - started
+    step = _Steps(progress)
+    data = step("interactions", lambda: build_interactions(lines, products["product_id"].to_numpy(), as_of=as_of, half_life_days=config.half_life_days))
+    pop = step("popularity", lambda: fit_popularity(lines, data, recent_days=config.popularity_days))
+    als = step("als", lambda: cf.fit_als(data, config.als))
+    knn = step("item_knn", lambda: cf.fit_item_knn(data, neighbours=config.knn_neighbours))
+    profiles = step("content_profiles", lambda: content.customer_profiles(data.decayed, embeddings))
+    categories = products["category"].fillna("").to_numpy(dtype=object)
     return RecommenderModel(
         data=data, skus=products["sku"].to_numpy(dtype=object), titles=products["title"].fillna("").to_numpy(dtype=object),
-        categories=products["category"].fillna("").to_numpy(dtype=object), popularity=pop, als=als, knn=knn,
-        embeddings=embeddings, profiles=profiles, weights=weights or HybridWeights(), config=config, timings=timings,
-        repurchase=buy_again.repurchase_share(data),
+        categories=categories, popularity=pop, als=als, knn=knn,
+        embeddings=embeddings, profiles=profiles, weights=weights or HybridWeights(), config=config, timings=step.timings,
+        repurchase=buy_again.repurchase_share(data), rebuy=catalogue.rebuy_share(data.counts, categories),
     )
+
+
+class _Steps:
+    """Runs named fitting steps, keeping their seconds and telling `progress` after each."""
+
+    def __init__(self, progress: Callable[[str], None] | None):
+        self.progress, self.timings = progress, {}
+
+    def __call__(self, name: str, work: Callable[[], object]):
+        started = time.perf_counter()
+        result = work()
+        self.timings[name] = time.perf_counter() - started
+        if self.progress:
+            self.progress(f"fitted {name} in {self.timings[name]:.1f} s")
+        return result
 
 
 def score_parts(model: RecommenderModel, rows: np.ndarray) -> dict[str, np.ndarray]:
@@ -126,6 +137,9 @@ def recommend_block(
     scores = blend(normalised, model.weights)
     if days > 0:
         scores = rules.apply_mask(scores, rules.recent_purchase_mask(model.data.last_days, rows, days))
+    if model.config.rebuy_min_share > 0 and model.rebuy is not None:
+        allowed = catalogue.rebuy_allowed(model.rebuy, model.config.rebuy_min_share)
+        scores = rules.apply_mask(scores, catalogue.own_one_off_mask(model.data.counts, rows, allowed))
     ranked = rules.top_columns(scores, k * 4 if reranker is None else max(k * 4, rerank_candidates))
     listed = np.take_along_axis(scores, np.maximum(ranked, 0), axis=1).astype(np.float64)
     if reranker is not None:

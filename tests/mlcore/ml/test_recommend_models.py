@@ -133,9 +133,11 @@ def test_evaluate_reports_every_model_under_both_protocols():
         return np.arange(top.shape[1], dtype=np.float64)[None, :].repeat(len(rows), axis=0)  # last candidate first
 
     report = evaluate(shop_lines(), shop_products(), shop_embeddings(), split_at=SPLIT, validation_days=60, config=SMALL, reranker=reverse)
+    extra = {"all": {"hybrid+rebuy_rule"}, "new": set()}  # the served re-buy rule only changes lists that hold own products
     for protocol in ("all", "new"):
-        assert set(report["protocols"][protocol]) == {"pop", "cf", "cb", "ba", "hybrid", "hybrid+ranker"}
+        assert set(report["protocols"][protocol]) == {"pop", "cf", "cb", "ba", "hybrid", "hybrid+ranker"} | extra[protocol]
         assert all(0.0 <= m["ndcg@10"] <= 1.0 for m in report["protocols"][protocol].values())
+    assert 0.0 <= report["own_share@10"]["hybrid+rebuy_rule"] <= report["own_share@10"]["hybrid"] <= 1.0
     assert report["customers"]["all"] > 0 and report["weights"]["all"]["alpha"] == 1.0
 
 
