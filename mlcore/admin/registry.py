@@ -105,9 +105,9 @@ def startable_jobs() -> dict:
 
     return {
         "segment_customers": ("Segmentation", segments.segment_customers),
-        "train_churn": ("Churn and lifetime-value training", predictions.train_churn),
-        "score_customers": ("Scoring of every customer", predictions.score_customers),
-        "train_recommender": ("Recommender training", recommendations.train_recommender),
+        "train_churn": ("Churn and value training", predictions.train_churn),
+        "score_customers": ("Scoring", predictions.score_customers),
+        "train_recommender": ("Recommender", recommendations.train_recommender),
         "score_reviews": ("Review scoring", feedback.score_reviews),
     }
 

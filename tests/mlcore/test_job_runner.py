@@ -108,7 +108,7 @@ def test_progress_inside_a_transaction_is_visible_to_other_connections():
 def test_admin_start_queues_a_job_and_a_second_press_joins_it(admin_user_client, django_capture_on_commit_callbacks):
     # given a staff user on the Jobs page, when "Start: Scoring" is pressed twice, then one job is queued (not run in the request) and the second press lands on it
     page = admin_user_client.get("/admin/mlcore/job/")
-    assert "Start: Scoring of every customer" in page.content.decode()
+    assert "Start: Scoring" in page.content.decode()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         first = admin_user_client.post("/admin/mlcore/job/start/score_customers/")
         second = admin_user_client.post("/admin/mlcore/job/start/score_customers/")
