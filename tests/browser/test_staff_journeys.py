@@ -47,7 +47,7 @@ def _fresh_producer_pool(app) -> None:
     from kombu import pools
 
     pools.reset()
-    app._pool = None
+    app._after_fork()  # Celery's own reset of the app's connection and producer pools
 
 
 def _shop_with_consenting_customers() -> None:
