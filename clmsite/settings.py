@@ -7,6 +7,7 @@ Every variable is listed with its meaning in .env.example.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -127,6 +128,7 @@ CELERY_BEAT_SCHEDULE = {
     "train-sentiment-weekly": {"task": "mlcore.gpu.train_sentiment", "schedule": crontab(hour=6, minute=0, day_of_week=0)},
     "dispatch-due-campaigns": {"task": "campaigns.dispatch_due", "schedule": 60.0},
     "attribute-conversions-hourly": {"task": "campaigns.attribute_conversions", "schedule": crontab(minute=30)},
+    "reap-stale-imports": {"task": "customers.reap_stale_imports", "schedule": 300.0},
 }
 
 # --- i18n / time --------------------------------------------------------------------------
@@ -135,6 +137,13 @@ TIME_ZONE = env_str("TIME_ZONE", "Europe/London")  # the shop's timezone
 USE_I18N = True
 USE_TZ = True
 SHOP_CURRENCY = env_str("SHOP_CURRENCY", "GBP")
+
+# --- imports (docs/data.md) ---------------------------------------------------------------
+# Products that are not merchandise, for files whose mapping has no product_kinds of its own.
+SHOP_PRODUCT_KINDS = json.loads(env_str("SHOP_PRODUCT_KINDS", '{"fee": {"categories": ["FUEL", "DEPOSIT"]}}'))
+IMPORT_MAX_DECOMPRESSED_BYTES = env_int("IMPORT_MAX_DECOMPRESSED_BYTES", 1 << 30)
+IMPORT_MAX_FUTURE_DAYS = env_int("IMPORT_MAX_FUTURE_DAYS", 2)  # a later date is refused as a keying error
+IMPORT_STALE_AFTER_S = env_int("IMPORT_STALE_AFTER_S", 3600)  # a running batch without progress this long is marked failed
 
 # --- static, media, model artefacts -------------------------------------------------------
 STATIC_URL = "static/"
@@ -200,6 +209,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # The import batch list and detail serializers share these choice sets.
+    "ENUM_NAME_OVERRIDES": {"ImportBatchKindEnum": "customers.models.ImportBatch.Kind",
+                            "ImportBatchStatusEnum": "customers.models.ImportBatch.Status"},
 }
 
 # --- email --------------------------------------------------------------------------------

@@ -1,6 +1,28 @@
 from rest_framework import serializers
 
-from customers.models import Customer, Order, OrderLine, Product, Review
+from customers.models import (
+    AMOUNT_DIGITS,
+    AMOUNT_PLACES,
+    PRICE_DIGITS,
+    PRICE_PLACES,
+    Customer,
+    Order,
+    OrderLine,
+    Product,
+    Review,
+)
+from customers.money import decimal_text
+
+
+class StoredDecimalField(serializers.DecimalField):
+    """A price or amount as stored, without the padding zeros of its column (1.85, 0.002859375)."""
+
+    def to_representation(self, value):
+        return decimal_text(value)
+
+
+def _price(**kwargs) -> StoredDecimalField:
+    return StoredDecimalField(max_digits=PRICE_DIGITS, decimal_places=PRICE_PLACES, read_only=True, **kwargs)
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -16,13 +38,16 @@ class CustomerSerializer(serializers.ModelSerializer):
 
 
 class ProductSerializer(serializers.ModelSerializer):
+    price = _price(allow_null=True)
+
     class Meta:
         model = Product
-        fields = ["id", "sku", "title", "description", "category", "price", "kind", "active", "image_url", "url"]
+        fields = ["id", "sku", "title", "description", "category", "price", "kind", "active", "image_url", "url", "attributes"]
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="product.sku", read_only=True)
+    unit_price = _price()
 
     class Meta:
         model = OrderLine
@@ -32,6 +57,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
 class OrderSerializer(serializers.ModelSerializer):
     customer = serializers.SlugRelatedField(slug_field="external_id", read_only=True)
     lines = OrderLineSerializer(many=True, read_only=True)
+    total = StoredDecimalField(max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, read_only=True)
 
     class Meta:
         model = Order
@@ -44,4 +70,4 @@ class ReviewSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Review
-        fields = ["id", "external_id", "product", "customer", "rating", "title", "text", "language", "created_at"]
+        fields = ["id", "external_id", "product", "customer", "rating", "label", "title", "text", "language", "created_at"]
