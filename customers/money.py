@@ -26,6 +26,14 @@ def money_format(amount, currency: str, *, places: int = 2) -> str:
     return f"{sign}{currency_symbol(currency)}{abs(value):,.{places}f}"
 
 
+def price_format(price: Decimal | None, currency: str) -> str:
+    """A unit price at its stored precision with its currency: '$0.002859375', '£2.55'."""
+    text = decimal_text(price)
+    if text is None:
+        return "-"
+    return f"-{currency_symbol(currency)}{text[1:]}" if text.startswith("-") else f"{currency_symbol(currency)}{text}"
+
+
 def decimal_text(value: Decimal | None, *, min_places: int = 2) -> str | None:
     """A stored decimal without its padding zeros, keeping at least min_places decimals."""
     if value is None:

@@ -21,7 +21,7 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.imports.readers import FIELDS, ImportFileError, quoted
+from customers.imports.readers import FIELDS, GZIP_MAGIC, ImportFileError, quoted
 from customers.imports.services import import_bytes
 from customers.models import ImportBatch
 
@@ -141,7 +141,7 @@ class ImportCreate(APIView):
         if not preset and not mapping:  # canonical field names as column names
             mapping = {"columns": {f: f for f in FIELDS[kind][0] + FIELDS[kind][1]}}
         if isinstance(request.data, bytes):
-            return request.data, f"api-{kind}.csv", preset, mapping
+            return request.data, f"api-{kind}.csv" + (".gz" if request.data[:2] == GZIP_MAGIC else ""), preset, mapping
         if "file" in request.FILES:
             upload = request.FILES["file"]
             if upload.size > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:

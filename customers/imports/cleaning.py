@@ -6,6 +6,7 @@ to, and either flag, fix or drop lines; docs/data.md states each rule and its de
 """
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 
@@ -45,10 +46,19 @@ def _fail(frame: pd.DataFrame, bad: pd.Series, source: str, column: str, what: s
 def refuse_json_values(frame: pd.DataFrame, source: str) -> None:
     """A JSON object or list as a field's value (an API record {"sku": {"a": 1}}, a pasted blob): refused."""
     for column in (c for c in frame.columns if not c.startswith("_")):
-        values = frame[column]
-        if values.dtype == object:
-            looks = values.str.match(r"^\s*[\[{]") & values.str.contains(r"[\]}]\s*$", regex=True)
-            _fail(frame, looks.fillna(False).astype(bool), source, column, "a plain value (it is a JSON object or list)")
+        values = frame[column].astype(str)
+        looks = values.str.match(r"^\s*[\[{]") & values.str.contains(r"[\]}]\s*$", regex=True)
+        if looks.any():  # only candidates are parsed: '[SALE] Mug {blue}' is text, '{"a": 1}' is an object
+            bad = pd.Series(False, index=frame.index)
+            bad[looks] = per_value(values[looks], _is_json_container).astype(bool)
+            _fail(frame, bad, source, column, "a plain value (it is a JSON object or list)")
+
+
+def _is_json_container(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict | list)
+    except ValueError:
+        return False
 
 
 def parse_integers(frame: pd.DataFrame, column: str, source: str) -> pd.Series:

@@ -177,7 +177,10 @@ def layout_for(*, kind: str, preset: str | None = None, mapping: dict | None = N
 def mapping_load(path: str | Path) -> dict:
     """A mapping file: JSON or YAML (by extension; YAML is a superset, so it reads both)."""
     text = Path(path).read_text(encoding="utf-8")
-    data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+    try:
+        data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML ({exc})") from exc
     if not isinstance(data, dict):
         raise ValueError(f"{path}: a mapping file holds an object (field: column), not {type(data).__name__}.")
     return data

@@ -56,7 +56,10 @@ class ImportCommand(BaseCommand):
         return {}
 
     def handle(self, *args, **options):
-        mapping = self.mapping_from(options)
+        try:
+            mapping = self.mapping_from(options)
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"--mapping: {exc}") from exc
         preset = options["preset"] or (None if mapping and "columns" in mapping else self.default_preset)
         bar = tqdm(total=None, unit="rows", disable=options["no_progress"], file=self.stderr._out, desc=self.kind)
         try:
