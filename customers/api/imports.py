@@ -177,6 +177,6 @@ def _records_csv(records: list[dict], kind: str) -> bytes:
         for name, value in record.items():
             if not (value is None or isinstance(value, str | int | float | bool)):
                 raise ImportFileError(f"api-{kind}.json", number,
-                                      f"{name} {quoted(value)} is not a plain value (it is a JSON {type(value).__name__})")
+                                      f"{name} {quoted(value)} is not a plain value (it is a JSON {'object' if isinstance(value, dict) else 'array'})")
     frame = pd.DataFrame.from_records(records).fillna("")
     return frame.to_csv(index=False).encode()

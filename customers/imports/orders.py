@@ -93,7 +93,9 @@ def _unit_prices(frame: pd.DataFrame, source: str, report: ImportReport) -> pd.S
                                   required=False)
     rules._fail(frame, derive & (frame["line_total"] == ""), source, "unit_price", "present, and neither is line_total")
     quantity = frame["quantity"].where(frame["quantity"] != 0, np.nan)
-    derived = (totals.abs() / quantity.abs()).fillna(0.0)
+    # Signed: a line total against its quantity's sign (a coupon: 1 unit, -0.50) gives a negative
+    # price, which the non_positive_price rule counts and drops, instead of a silently flipped sale.
+    derived = (totals / quantity).fillna(0.0)
     report.count("unit_price_derived", derive, frame)
     exact = np.isclose(derived.round(rules.PRICE_PLACES), derived, rtol=0, atol=1e-15 * np.maximum(1, derived.abs()))
     report.count("unit_price_rounded", derive & ~exact, frame.assign(unit_price=derived))

@@ -253,8 +253,12 @@ def _refuse_duplicate_header(text: str, source: str, delimiter: str) -> None:
         header = next(csv.reader([first], delimiter=delimiter))
     except (csv.Error, StopIteration):
         return
+    _refuse_repeated([h.strip() for h in header], source)
+
+
+def _refuse_repeated(header: list[str], source: str) -> None:
     seen: set[str] = set()
-    for name in (h.strip() for h in header):
+    for name in header:
         if name in seen and name:
             raise ImportFileError(source, 1, f"the header names column {quoted(name)} twice; rename one of them")
         seen.add(name)
@@ -291,10 +295,17 @@ def _parser_error_line(message: str) -> int | None:
 
 def _read_excel(data: bytes, source: str) -> pd.DataFrame:
     try:
-        frame = pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False, engine="openpyxl")
+        sheet = pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False, engine="openpyxl", header=None)
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
         raise ImportFileError(source, None, f"unreadable Excel workbook ({exc})") from exc
-    return frame.fillna("").astype(str)
+    if sheet.empty:
+        raise ImportFileError(source, 1, "the workbook's first sheet is empty (no header line)")
+    sheet = sheet.fillna("").astype(str)
+    header = [h.strip() for h in sheet.iloc[0]]
+    _refuse_repeated(header, source)
+    frame = sheet.iloc[1:].reset_index(drop=True)
+    frame.columns = header
+    return frame
 
 
 def _select_columns(frame: pd.DataFrame, source: str, layout: Layout) -> pd.DataFrame:

@@ -74,7 +74,7 @@ def test_api_json_record_with_object_value_names_the_record(api_client):
     record = {"order_id": "A1", "sku": "S1", "quantity": 1, "placed_at": "2011-05-01T10:00:00", "unit_price": "1", "customer_id": {"id": 1}}
     response = api_client.post(reverse("import-create", kwargs={"kind": "orders"}), [record], format="json")
     assert response.status_code == 400
-    assert response.json()["detail"] == "api-orders.json, line 2: customer_id {'id': 1} is not a plain value (it is a JSON dict)"
+    assert response.json()["detail"] == "api-orders.json, line 2: customer_id {'id': 1} is not a plain value (it is a JSON object)"
     assert shop_is_empty()
 
 

@@ -9,22 +9,9 @@ from django.core.management import call_command
 from customers.imports.readers import ImportFileError
 from customers.imports.services import import_bytes
 from customers.models import ImportBatch, Order, OrderLine, Product, Review
+from tests.customers.imports.samples import GROCERY, GROCERY_MAPPING
 
 pytestmark = pytest.mark.django_db
-
-GROCERY = (
-    "BASKET_ID,household_key,PRODUCT_ID,QUANTITY,SALES_VALUE,DAY,DEPARTMENT,BRAND,COMMODITY\n"
-    "B1,H1,6534178,30080,86.01,1700000000,FUEL,Private,GASOLINE-REG UNLEADED\n"
-    "B1,H1,1004906,2,2.98,1700000000,PRODUCE,National,POTATOES\n"
-    "B2,H2,1004906,1,1.39,1700086400,PRODUCE,National,POTATOES\n"
-    "B2,H2,7001,3,1.00,1700086400,GROCERY,National,SODA\n"
-)
-GROCERY_MAPPING = {
-    "columns": {"order_id": "BASKET_ID", "customer_id": "household_key", "sku": "PRODUCT_ID", "quantity": "QUANTITY",
-                "line_total": "SALES_VALUE", "placed_at": "DAY", "category": "DEPARTMENT"},
-    "date_format": "epoch", "currency": "USD", "attributes": {"brand": "BRAND", "commodity": "COMMODITY"},
-}
-
 
 def _grocery(backend, text=GROCERY, **extra):
     return import_bytes(data=text.encode(), source_name="grocery.csv", kind="orders", backend=backend, mapping={**GROCERY_MAPPING, **extra})
@@ -168,3 +155,12 @@ def test_clipped_and_rounded_values_are_counted_with_samples(backend):
     assert batch.rule_counts["title_clipped"] == 1 and batch.rule_counts["price_rounded"] == 1
     assert batch.samples["price_rounded"][0]["_line"] == 2
     assert Product.objects.get(sku="P1").price == Decimal("1.1234567890")
+
+
+def test_line_total_against_its_quantity_sign_is_counted_and_dropped(backend):
+    # given a coupon line of 1 unit at -0.50 when imported with line totals then it is dropped as a non-positive price, not flipped to a sale
+    text = "o,s,q,d,t\nA,MILK,1,2011-05-01 10:00,1.10\nA,COUPON,1,2011-05-01 10:00,-0.50\n"
+    batch = ImportBatch.objects.get(pk=import_bytes(data=text.encode(), source_name="c.csv", kind="orders", backend=backend,
+                                                    mapping={"order_id": "o", "sku": "s", "quantity": "q", "placed_at": "d", "line_total": "t"}))
+    assert batch.rule_counts["dropped:non_positive_price"] == 1
+    assert Order.objects.get(external_id="A").total == Decimal("1.10")
