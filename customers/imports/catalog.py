@@ -55,13 +55,14 @@ def rule_duplicate_keys(frame: pd.DataFrame, report: ImportReport, key: str) -> 
 def rule_invalid_emails(frame: pd.DataFrame, report: ImportReport) -> pd.Series:
     """Emails lower-cased; an address that is not valid is left blank (the row is kept)."""
     emails = frame["email"].str.lower()
+    report.count("email_lowercased", emails != frame["email"], frame)
 
     def valid(address: str) -> bool:
         try:
             validate_email(address)
         except ValidationError:
             return False
-        return True
+        return len(address) <= 254  # the column's width
 
     bad = (emails != "") & ~emails.map(valid)
     report.count("invalid_email", bad, frame)
@@ -121,7 +122,7 @@ def clean_reviews(raw: RawTable, layout: Layout, report: ImportReport, *, shop_t
     frame["product_ref"] = frame["product_sku"]
     frame["product_sku"] = (layout.sku_prefix + frame["product_sku"]).where(frame["product_sku"] != "", "")
     frame["customer_id"] = rules.normalise_customer_ids(frame, report)
-    return frame, _review_products(frame)
+    return frame, _review_products(frame, report)
 
 
 def parse_labels(frame: pd.DataFrame, source: str) -> pd.Series:
@@ -157,7 +158,7 @@ def rule_undated_reviews(frame: pd.DataFrame, raw: RawTable, layout: Layout, rep
     return dated.where(~undated, pd.to_datetime(synthetic, utc=True))
 
 
-def _review_products(frame: pd.DataFrame) -> pd.DataFrame:
+def _review_products(frame: pd.DataFrame, report: ImportReport) -> pd.DataFrame:
     named = frame[frame["product_sku"] != ""]
     if named.empty:
         return pd.DataFrame(columns=["sku", "title", "category", "description"])
@@ -168,9 +169,11 @@ def _review_products(frame: pd.DataFrame) -> pd.DataFrame:
 
     products = pd.DataFrame({"sku": sorted(named["product_sku"].unique())})
     class_name, division = most_frequent("class_name"), most_frequent("division")
-    products["category"] = products["sku"].map(most_frequent("category")).fillna("").str.slice(0, 120)
+    products["category"] = rules.rule_clip(products.assign(category=products["sku"].map(most_frequent("category")).fillna("")),
+                                           "category", 120, report)
     refs = named.drop_duplicates("product_sku").set_index("product_sku")["product_ref"]
-    products["title"] = (products["sku"].map(class_name).replace("", "Item").fillna("Item") + " #" + products["sku"].map(refs)).str.slice(0, 300)
+    products["title"] = rules.rule_clip(products.assign(
+        title=products["sku"].map(class_name).replace("", "Item").fillna("Item") + " #" + products["sku"].map(refs)), "title", 300, report)
     products["description"] = ("Division: " + products["sku"].map(division).fillna("") + "; class: " + products["sku"].map(class_name).fillna(""))
     return products
 
