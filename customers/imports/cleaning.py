@@ -44,14 +44,14 @@ def _fail(frame: pd.DataFrame, bad: pd.Series, source: str, column: str, what: s
 
 
 def refuse_json_values(frame: pd.DataFrame, source: str) -> None:
-    """A JSON object or list as a field's value (an API record {"sku": {"a": 1}}, a pasted blob): refused."""
+    """A JSON object or list as a field's value (an API record {"sku": {"a": 1}}, a pasted blob): refused.
+
+    Checked on distinct values only; '[SALE] Mug {blue}' is text, '{"a": 1}' is an object."""
     for column in (c for c in frame.columns if not c.startswith("_")):
-        values = frame[column].astype(str)
-        looks = values.str.match(r"^\s*[\[{]") & values.str.contains(r"[\]}]\s*$", regex=True)
-        if looks.any():  # only candidates are parsed: '[SALE] Mug {blue}' is text, '{"a": 1}' is an object
-            bad = pd.Series(False, index=frame.index)
-            bad[looks] = per_value(values[looks], _is_json_container).astype(bool)
-            _fail(frame, bad, source, column, "a plain value (it is a JSON object or list)")
+        bad = {v for v in pd.unique(frame[column]) if isinstance(v, str) and v.lstrip()[:1] in ("{", "[")
+               and v.rstrip()[-1:] in ("}", "]") and _is_json_container(v)}
+        if bad:
+            _fail(frame, frame[column].isin(bad), source, column, "a plain value (it is a JSON object or list)")
 
 
 def _is_json_container(text: str) -> bool:
@@ -81,8 +81,9 @@ def parse_decimals(frame: pd.DataFrame, column: str, source: str, *, required: b
 
 def rule_decimals_rounded(frame: pd.DataFrame, column: str, report: ImportReport) -> None:
     """A price written with more than PRICE_PLACES decimals is stored rounded to them: counted and sampled."""
-    decimals = frame[column].str.extract(r"\.(\d+)$", expand=False).fillna("").str.rstrip("0").str.len()
-    report.count(f"{column}_rounded", decimals > PRICE_PLACES, frame)
+    rounded = per_value(frame[column], lambda v: len(v.partition(".")[2].rstrip("0")) > PRICE_PLACES
+                        if "e" not in v.lower() else False).astype(bool)
+    report.count(f"{column}_rounded", rounded, frame)
 
 
 def parse_timestamps(frame: pd.DataFrame, column: str, source: str, *, date_format: str | None, dayfirst: bool | None,
@@ -244,9 +245,11 @@ def rule_fee_codes(frame: pd.DataFrame, report: ImportReport, rules: dict | None
     """Lines that are not merchandise (postage, fees, fuel, deposits, vouchers), by the product_kinds
     rules or a `kind` column: their products become Product(kind=fee)."""
     is_fee = fee_matcher(rules)
-    category = frame["category"] if "category" in frame.columns else pd.Series("", index=frame.index)
-    pairs = (frame["sku"] + "\x1f" + category).astype(str)
-    fee = per_value(pairs, lambda p: is_fee(*p.split("\x1f", 1))).astype(bool)
+    if (rules or {}).get("fee", {}).get("categories") and "category" in frame.columns:
+        pairs = (frame["sku"] + "\x1f" + frame["category"]).astype(str)
+        fee = per_value(pairs, lambda p: is_fee(*p.split("\x1f", 1))).astype(bool)
+    else:  # no category rule: one test per distinct SKU
+        fee = per_value(frame["sku"], lambda sku: is_fee(sku, "")).astype(bool)
     if "kind" in frame.columns:
         kind = frame["kind"].str.strip().str.lower()
         _fail(frame, ~kind.isin(["", "product", "fee"]), report.source, "kind", "'product' or 'fee'")

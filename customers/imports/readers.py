@@ -352,7 +352,7 @@ def _attribute_columns(frame: pd.DataFrame, source: str, layout: Layout, chosen:
 def _refuse_long_keys(frame: pd.DataFrame, source: str) -> None:
     """A key longer than its column is refused (PostgreSQL would refuse the whole load; cutting would merge keys)."""
     for column, width in KEY_LENGTHS.items():
-        if column in frame.columns:
+        if column in frame.columns and max(map(len, pd.unique(frame[column])), default=0) > width:
             too_long = frame[column].str.len() > width
             if too_long.any():
                 first = int(too_long.to_numpy().nonzero()[0][0])
