@@ -141,7 +141,7 @@ SHOP_CURRENCY = env_str("SHOP_CURRENCY", "GBP")
 # --- imports (docs/data.md) ---------------------------------------------------------------
 # Products that are not merchandise, for files whose mapping has no product_kinds of its own.
 SHOP_PRODUCT_KINDS = json.loads(env_str("SHOP_PRODUCT_KINDS", '{"fee": {"categories": ["FUEL", "DEPOSIT"]}}'))
-IMPORT_MAX_DECOMPRESSED_BYTES = env_int("IMPORT_MAX_DECOMPRESSED_BYTES", 1 << 30)
+IMPORT_MAX_DECOMPRESSED_BYTES = env_int("IMPORT_MAX_DECOMPRESSED_BYTES", 512 << 20)
 IMPORT_MAX_FUTURE_DAYS = env_int("IMPORT_MAX_FUTURE_DAYS", 2)  # a later date is refused as a keying error
 IMPORT_STALE_AFTER_S = env_int("IMPORT_STALE_AFTER_S", 3600)  # a running batch without progress this long is marked failed
 
