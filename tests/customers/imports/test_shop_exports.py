@@ -164,3 +164,22 @@ def test_line_total_against_its_quantity_sign_is_counted_and_dropped(backend):
                                                     mapping={"order_id": "o", "sku": "s", "quantity": "q", "placed_at": "d", "line_total": "t"}))
     assert batch.rule_counts["dropped:non_positive_price"] == 1
     assert Order.objects.get(external_id="A").total == Decimal("1.10")
+
+
+def test_a_file_mixing_day_and_month_first_is_refused():
+    # given one date that is day/month (25/12) and one month/day (12/25) when imported then the minority line is refused naming dayfirst
+    with pytest.raises(ImportFileError, match=r"line 4: placed_at '12/25/2011 10:00' is not in the day/month order of the rest of the file; set dayfirst"):
+        _orders("o,s,q,d,p\nA,S,1,25/12/2011 10:00,1\nB,S,1,26/12/2011 10:00,1\nC,S,1,12/25/2011 10:00,1\n")
+
+
+def test_epoch_seconds_are_recognised_without_a_date_format():
+    # given a column of 10-digit Unix times and no date_format when imported then they are read as epoch seconds
+    _orders("o,s,q,d,p\nA,S,1,1300000000,1\n")
+    assert Order.objects.get().placed_at.isoformat() == "2011-03-13T07:06:40+00:00"
+
+
+def test_far_future_event_and_customer_dates_are_refused_too(settings):
+    # given IMPORT_MAX_FUTURE_DAYS 2 when a customers file says first_seen 2999-01-01 then it is refused naming the line
+    settings.IMPORT_MAX_FUTURE_DAYS = 2
+    with pytest.raises(ImportFileError, match=r"c\.csv, line 2: first_seen '2999-01-01' is not a date up to"):
+        import_bytes(data=b"id,since\nc1,2999-01-01\n", source_name="c.csv", kind="customers", mapping={"external_id": "id", "first_seen": "since"})
