@@ -69,13 +69,15 @@ def parse_integers(frame: pd.DataFrame, column: str, source: str) -> pd.Series:
     return numbers.astype("int64")
 
 
-def parse_decimals(frame: pd.DataFrame, column: str, source: str, *, required: bool = True) -> pd.Series:
+def parse_decimals(frame: pd.DataFrame, column: str, source: str, *, required: bool = True, amount: bool = False) -> pd.Series:
+    """Numbers of a price column (below MAX_PRICE), or of an amount column (amount=True: below MAX_AMOUNT)."""
     numbers = pd.to_numeric(frame[column], errors="coerce")
     bad = numbers.isna() if required else numbers.isna() & (frame[column] != "")
     _fail(frame, bad, source, column, "a number")
     numbers = numbers.astype("float64")
     _fail(frame, ~np.isfinite(numbers.fillna(0)), source, column, "a finite number")
-    _fail(frame, numbers.abs() >= MAX_PRICE, source, column, f"a price the database can hold (below {MAX_PRICE:,.0f})")
+    limit, what = (MAX_AMOUNT, "an amount") if amount else (MAX_PRICE, "a price")
+    _fail(frame, numbers.abs() >= limit, source, column, f"{what} the database can hold (below {limit:,.0f})")
     return numbers
 
 

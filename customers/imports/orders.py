@@ -70,9 +70,9 @@ def _parse(frame: pd.DataFrame, source: str, layout: Layout, shop_timezone: str,
         rules._fail(frame, frame[column] == "", source, column, "present (it is required)")
     frame["quantity"] = rules.parse_integers(frame, "quantity", source)
     frame["unit_price"] = _unit_prices(frame, source, report)
-    amount = (frame["quantity"] * frame["unit_price"]).abs()
-    rules._fail(frame, amount >= rules.MAX_AMOUNT, source, "line_total", f"an amount the database can hold (below {rules.MAX_AMOUNT:,.0f})",
-                shown="quantity")
+    amount = frame["quantity"] * frame["unit_price"]
+    rules._fail(frame.assign(_amount=amount), amount.abs() >= rules.MAX_AMOUNT, source, "quantity × unit_price",
+                f"an amount the database can hold (below {rules.MAX_AMOUNT:,.0f})", shown="_amount")
     frame["placed_at"] = rules.parse_timestamps(
         frame, "placed_at", source, date_format=layout.date_format, dayfirst=layout.dayfirst, shop_timezone=shop_timezone,
         latest=latest,
@@ -89,13 +89,15 @@ def _unit_prices(frame: pd.DataFrame, source: str, report: ImportReport) -> pd.S
     derive = ~given
     if not derive.any():
         return prices
-    totals = rules.parse_decimals(frame.assign(line_total=frame["line_total"].where(given, frame["line_total"])), "line_total", source,
-                                  required=False)
+    totals = rules.parse_decimals(frame.assign(line_total=frame["line_total"].where(derive, "")), "line_total", source, required=False,
+                                  amount=True)
     rules._fail(frame, derive & (frame["line_total"] == ""), source, "unit_price", "present, and neither is line_total")
     quantity = frame["quantity"].where(frame["quantity"] != 0, np.nan)
     # Signed: a line total against its quantity's sign (a coupon: 1 unit, -0.50) gives a negative
     # price, which the non_positive_price rule counts and drops, instead of a silently flipped sale.
     derived = (totals / quantity).fillna(0.0)
+    rules._fail(frame, derive & (derived.abs() >= rules.MAX_PRICE), source, "line_total",
+                f"a line total whose unit price the database can hold (below {rules.MAX_PRICE:,.0f})")
     report.count("unit_price_derived", derive, frame)
     exact = np.isclose(derived.round(rules.PRICE_PLACES), derived, rtol=0, atol=1e-15 * np.maximum(1, derived.abs()))
     report.count("unit_price_rounded", derive & ~exact, frame.assign(unit_price=derived))

@@ -41,8 +41,8 @@ class ImportFileError(ValueError):
 
 
 def quoted(value) -> str:
-    """A value as an error quotes it: repr, cut to VALUE_CHARS."""
-    text = repr(value)
+    """A value as an error quotes it: repr (of the Python value, for numpy scalars), cut to VALUE_CHARS."""
+    text = repr(value.item() if hasattr(value, "item") else value)
     return text if len(text) <= VALUE_CHARS else text[:VALUE_CHARS] + f"... ({len(str(value)):,} characters)"
 
 

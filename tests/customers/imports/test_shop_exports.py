@@ -183,3 +183,16 @@ def test_far_future_event_and_customer_dates_are_refused_too(settings):
     settings.IMPORT_MAX_FUTURE_DAYS = 2
     with pytest.raises(ImportFileError, match=r"c\.csv, line 2: first_seen '2999-01-01' is not a date up to"):
         import_bytes(data=b"id,since\nc1,2999-01-01\n", source_name="c.csv", kind="customers", mapping={"external_id": "id", "first_seen": "since"})
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("A,S,1,2011-05-01 10:00,1e15", r"line 2: line_total '1e15' is not a line total whose unit price the database can hold"),
+    ("A,S,1000000,2011-05-01 10:00,1e16", r"line 2: line_total '1e16' is not an amount the database can hold"),
+    ("A,S,1,2011-05-01 10:00,inf", r"line 2: line_total 'inf' is not a finite number"),
+])
+def test_hostile_line_totals_are_refused_naming_the_line(line, message):
+    # given a line total the columns cannot hold when imported then the error names the line and field and nothing is written
+    with pytest.raises(ImportFileError, match=message):
+        import_bytes(data=f"o,s,q,d,t\n{line}\n".encode(), source_name="t.csv", kind="orders",
+                     mapping={"order_id": "o", "sku": "s", "quantity": "q", "placed_at": "d", "line_total": "t"})
+    assert not Order.objects.exists()
