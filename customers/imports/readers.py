@@ -122,6 +122,9 @@ def _check_mapping(kind: str, mapping) -> None:
     """A mapping from outside (a file, ?mapping=, the admin form) has the documented shape, or a ValueError says why."""
     if not isinstance(mapping, dict):
         raise ValueError(f"mapping: expected a JSON object such as {{\"columns\": {{\"field\": \"column\"}}}}, not {type(mapping).__name__}.")
+    if "columns" in mapping and set(mapping) - _LAYOUT_KEYS - {"columns"}:
+        raise ValueError(f"mapping: unknown keys {sorted(set(mapping) - _LAYOUT_KEYS - {'columns'})}; "
+                         f"known: columns, {', '.join(sorted(_LAYOUT_KEYS))} (docs/data.md).")
     columns = mapping.get("columns", {k: v for k, v in mapping.items() if k not in _LAYOUT_KEYS})
     if not isinstance(columns, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in columns.items()):
         raise ValueError("mapping: 'columns' maps field names to column names (strings).")

@@ -76,3 +76,17 @@ def test_excel_with_a_repeated_header_is_refused(tmp_path):
     frame.to_excel(tmp_path / "a.xlsx", index=False)
     with pytest.raises(ImportFileError, match=r"a\.xlsx, line 1: the header names column 'Country' twice"):
         read_table((tmp_path / "a.xlsx").read_bytes(), source="a.xlsx", layout=RETAIL)
+
+
+def test_mapping_with_a_misspelt_option_is_refused():
+    # given a mapping with columns and "dayfrist" when built then a ValueError names the unknown key
+    with pytest.raises(ValueError, match=r"unknown keys \['dayfrist'\]"):
+        layout_for(kind="orders", mapping={"columns": {"order_id": "o"}, "dayfrist": True})
+
+
+@pytest.mark.parametrize("mapping", [[1, 2], {"columns": [1, 2]}, {"columns": {"sku": 3}}, {"dayfirst": "yes"},
+                                     {"product_kinds": {"fee": {"skus": "POST"}}}, {"attributes": "brand"}])
+def test_malformed_mappings_are_value_errors(mapping):
+    # given a mapping of the wrong shape when built then a ValueError (a 400, never a 500) says what is wrong
+    with pytest.raises(ValueError, match="mapping"):
+        layout_for(kind="orders", mapping=mapping)
