@@ -175,6 +175,8 @@ def _latest(frame: pd.DataFrame, column: str) -> pd.Series:
 def _attributes(frame: pd.DataFrame, skus: pd.Series) -> list[dict]:
     """Per SKU: {attribute: its latest non-blank value} from the mapping's attribute columns."""
     names = [c for c in frame.columns if c.startswith("attr:")]
+    if not names:
+        return [{} for _ in skus]
     latest = {c.removeprefix("attr:"): _latest(frame, c).to_dict() for c in names}
     return [{name: values[sku] for name, values in latest.items() if sku in values} for sku in skus]
 
