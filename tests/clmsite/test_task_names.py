@@ -9,6 +9,7 @@ DEPLOYED = {
     "campaigns.dispatch_due": "email",
     "campaigns.record_bounce": "email",
     "campaigns.send_batch": "email",
+    "customers.reap_stale_imports": "default",
     "mlcore.gpu.train_ranker": "gpu",
     "mlcore.gpu.train_sentiment": "gpu",
     "mlcore.score_customers": "ml",
