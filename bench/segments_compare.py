@@ -37,6 +37,8 @@ from mlcore.ml.text_segments import (  # noqa: E402
 
 SNAPSHOT = pd.Timestamp("2011-12-10", tz="UTC")
 
+SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "GBP")  # the Online Retail file is in pounds
+
 
 def markdown(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:
     head = "| " + " | ".join([frame.index.name or "", *map(str, frame.columns)]) + " |"
@@ -56,8 +58,8 @@ def segment_table(features: pd.DataFrame, labels: np.ndarray, names: dict[int, s
         "revenue share": (100 * prof["revenue_share"]).round(1).astype(str) + "%",
         "recency d": prof["recency_days"].round(0).astype(int),
         "orders": prof["frequency"].round(1),
-        "net spend £": prof["monetary"].round(0).astype(int),
-        "£/order": prof["avg_order_value"].round(0).astype(int),
+        f"net spend {SHOP_CURRENCY}": prof["monetary"].round(0).astype(int),
+        f"{SHOP_CURRENCY}/order": prof["avg_order_value"].round(0).astype(int),
         "tenure d": prof["tenure_days"].round(0).astype(int),
     })
     table.index = [names[i] for i in range(k)]

@@ -2,7 +2,7 @@
 
 Subject, HTML and text bodies are Django templates, compiled once per variant and process.
 Context: customer (name, first_name, email, country, external_id), recommendations (product_id,
-sku, title, price as "12.50", image_url, url, score, reason), discount_code, offer, landing_url,
+sku, title, price as "£12.50" in SHOP_CURRENCY (customers.money), image_url, url, score, reason), discount_code, offer, landing_url,
 unsubscribe_url. Products and the customer are plain dicts: the template engine resolves a dict
 key at once where an attribute costs it a failed item lookup first.
 """
@@ -24,6 +24,7 @@ from campaigns.mime import CampaignEmail
 from campaigns.models import Campaign, Variant
 from campaigns.recommendations import recommendations_for
 from customers.models import Customer
+from customers.money import money_format
 
 _HREF_RE = re.compile(r'href="(https?://[^"]+)"')
 _TEXT_URL_RE = re.compile(r"https?://[^\s<>\"']+")
@@ -102,7 +103,7 @@ def _customer_context(customer: Customer | None) -> dict:
 def _template_product(product) -> dict:
     price = getattr(product, "price", None)
     return {
-        "product_id": product.product_id, "sku": product.sku, "title": product.title, "price": "" if price is None else f"{price:.2f}",
+        "product_id": product.product_id, "sku": product.sku, "title": product.title, "price": "" if price is None else money_format(price, settings.SHOP_CURRENCY),
         "image_url": product.image_url, "url": product.url or links.product_url(product.sku), "score": product.score, "reason": product.reason,
     }
 

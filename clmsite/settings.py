@@ -7,6 +7,7 @@ Every variable is listed with its meaning in .env.example.
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -152,6 +153,7 @@ CELERY_BEAT_SCHEDULE = {
     "reap-stale-jobs": {"task": "mlcore.jobs_reap_stale", "schedule": 60.0},
     "dispatch-due-campaigns": {"task": "campaigns.dispatch_due", "schedule": float(env_int("CAMPAIGN_DISPATCH_SECONDS", 60))},
     "attribute-conversions-hourly": {"task": "campaigns.attribute_conversions", "schedule": crontab(minute=30)},
+    "reap-stale-imports": {"task": "customers.reap_stale_imports", "schedule": 300.0},
 }
 
 # --- i18n / time --------------------------------------------------------------------------
@@ -162,6 +164,13 @@ USE_TZ = True
 SHOP_CURRENCY = env_str("SHOP_CURRENCY", "GBP")
 # A shop with no order for this many days is read as of the day after its last order (customers/clock.py).
 SHOP_STALE_AFTER_DAYS = env_int("SHOP_STALE_AFTER_DAYS", 30)
+
+# --- imports (docs/data.md) ---------------------------------------------------------------
+# Products that are not merchandise, for files whose mapping has no product_kinds of its own.
+SHOP_PRODUCT_KINDS = json.loads(env_str("SHOP_PRODUCT_KINDS", '{"fee": {"categories": ["FUEL", "DEPOSIT"]}}'))
+IMPORT_MAX_DECOMPRESSED_BYTES = env_int("IMPORT_MAX_DECOMPRESSED_BYTES", 512 << 20)
+IMPORT_MAX_FUTURE_DAYS = env_int("IMPORT_MAX_FUTURE_DAYS", 2)  # a later date is refused as a keying error
+IMPORT_STALE_AFTER_S = env_int("IMPORT_STALE_AFTER_S", 3600)  # a running batch without progress this long is marked failed
 
 # --- static, media, model artefacts -------------------------------------------------------
 STATIC_URL = "static/"
@@ -237,9 +246,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {  # "status" choice sets of several components
+    "ENUM_NAME_OVERRIDES": {  # choice sets several components share
         "WebhookDeliveryStatusEnum": "customers.webhooks.models.WebhookDelivery.Status",
         "PrivacyRequestStatusEnum": "customers.privacy.models.PrivacyRequest.Status",
+        "ImportBatchKindEnum": "customers.models.ImportBatch.Kind",
+        "ImportBatchStatusEnum": "customers.models.ImportBatch.Status",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -8,6 +8,7 @@ from django.utils.safestring import mark_safe
 
 from customers import selectors, services
 from customers.models import ConsentChange, ConsentSource, Customer, Event, Order, OrderLine, Product, Review
+from customers.money import money_format, price_format
 from customers.panels import render_customer_panels
 from customers.privacy.admin import gdpr_erase, gdpr_export
 from customers.privacy.services import pii_read_mark
@@ -23,11 +24,19 @@ class ConsentChangeInline(admin.TabularInline):
         return False
 
 
-class RecentOrderInline(admin.TabularInline):
+class OrderAmount:
+    """The order's total in its own currency ($86.01, £12.50), for the order list and inline."""
+
+    @admin.display(description="total", ordering="total")
+    def amount(self, obj) -> str:
+        return money_format(obj.total, obj.currency)
+
+
+class RecentOrderInline(OrderAmount, admin.TabularInline):
     model = Order
     extra = 0
     can_delete = False
-    fields = ["external_id", "placed_at", "status", "total", "currency"]
+    fields = ["external_id", "placed_at", "status", "amount"]
     readonly_fields = fields
     show_change_link = True
     ordering = ["-placed_at"]
@@ -120,8 +129,8 @@ class OrderLineInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
-    list_display = ["external_id", "customer", "placed_at", "status", "total", "currency", "country"]
+class OrderAdmin(OrderAmount, admin.ModelAdmin):
+    list_display = ["external_id", "customer", "placed_at", "status", "amount", "country"]
     list_filter = ["status", "currency", "country"]
     search_fields = ["external_id", "customer__external_id", "customer__email"]
     date_hierarchy = "placed_at"
@@ -133,11 +142,15 @@ class OrderAdmin(admin.ModelAdmin):
 
 @admin.register(OrderLine)
 class OrderLineAdmin(admin.ModelAdmin):
-    list_display = ["order", "line_no", "product", "quantity", "unit_price", "is_return"]
+    list_display = ["order", "line_no", "product", "quantity", "price", "is_return"]
     search_fields = ["order__external_id", "product__sku"]
     raw_id_fields = ["order", "product", "returned_line"]
     list_select_related = ["order", "product"]
     show_full_result_count = False
+
+    @admin.display(description="unit price", ordering="unit_price")
+    def price(self, obj) -> str:
+        return price_format(obj.unit_price, obj.order.currency)
 
     @admin.display(boolean=True, description="return")
     def is_return(self, obj) -> bool:

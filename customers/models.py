@@ -6,6 +6,11 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import Q
 
+# Prices keep the precision a file gives (a unit price derived from a line total, 86.01 for 30,080
+# units of fuel, is 0.002859375); amounts (order totals) keep 4 decimals and are shown to the cent.
+PRICE_DIGITS, PRICE_PLACES = 24, 10
+AMOUNT_DIGITS, AMOUNT_PLACES = 20, 4
+
 
 class ConsentSource(models.TextChoices):
     IMPORT = "import", "Import"
@@ -78,12 +83,13 @@ class Product(models.Model):
     title = models.CharField(max_length=300)
     description = models.TextField(blank=True)
     category = models.CharField(max_length=120, blank=True, db_index=True)
-    price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    price = models.DecimalField(max_digits=PRICE_DIGITS, decimal_places=PRICE_PLACES, null=True, blank=True)
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.PRODUCT)
     active = models.BooleanField(default=True)
     image_url = models.URLField(blank=True)
     url = models.URLField(blank=True)
     other_titles = models.JSONField(default=list, blank=True, help_text="Other descriptions seen for this SKU.")
+    attributes = models.JSONField(default=dict, blank=True, help_text="Extra columns of the shop's files (brand, department, ...).")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -113,7 +119,7 @@ class Order(models.Model):
     placed_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLACED)
     currency = models.CharField(max_length=3, default="GBP")
-    total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    total = models.DecimalField(max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, default=Decimal("0"))
     country = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -144,7 +150,7 @@ class OrderLine(models.Model):
     line_no = models.PositiveIntegerField()
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines", db_index=False)
     quantity = models.IntegerField()
-    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    unit_price = models.DecimalField(max_digits=PRICE_DIGITS, decimal_places=PRICE_PLACES)
     returned_line = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="returns",
         help_text="For a return: the sale line it undoes, where it could be matched.",
@@ -176,10 +182,16 @@ class OrderLine(models.Model):
 
 
 class Review(models.Model):
+    class Label(models.TextChoices):
+        POSITIVE = "positive", "Positive"
+        NEGATIVE = "negative", "Negative"
+
     external_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
     product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.CASCADE, related_name="reviews")
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews")
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    label = models.CharField(max_length=8, choices=Label.choices, blank=True,
+                             help_text="A file's positive/negative label, for review files without stars.")
     title = models.CharField(max_length=300, blank=True)
     text = models.TextField(blank=True)
     language = models.CharField(max_length=8, blank=True, db_index=True)

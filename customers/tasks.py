@@ -1,8 +1,11 @@
-"""Celery tasks of the shop's core, on the `default` queue: webhook sends and privacy jobs.
+"""Celery tasks of the shop's core, on the `default` queue: webhook sends, privacy jobs, the import reaper.
 
 customers.privacy_run: one GDPR export or erasure request (PrivacyRequest row), run once.
 customers.webhook_deliver: one attempt of one webhook delivery; a failed attempt queues the next
 one with exponential backoff (the delay comes from the service, so the schedule is in one place).
+customers.reap_stale_imports (beat: every 5 minutes) marks failed every running import batch
+without progress for IMPORT_STALE_AFTER_S; the update is conditional on the status, so running
+it twice (or beside a live import that still reports progress) is harmless.
 """
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import logging
 
 from celery import shared_task
 
+from customers.imports.services import import_batches_reap
 from customers.privacy.services import privacy_request_run
 from customers.webhooks.services import webhook_delivery_attempt
 
@@ -28,3 +32,8 @@ def webhook_deliver(delivery_id: int) -> dict:
 def privacy_run(request_id: int) -> dict:
     """One GDPR export or erasure request; a failure marks the request failed with the reason."""
     return {"request_id": request_id, "status": privacy_request_run(request_id=request_id)}
+
+
+@shared_task(name="customers.reap_stale_imports")
+def reap_stale_imports() -> dict:
+    return {"reaped": import_batches_reap()}

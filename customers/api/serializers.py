@@ -1,7 +1,29 @@
 from rest_framework import serializers
 
-from customers.models import Customer, Order, OrderLine, Product, Review
+from customers.models import (
+    AMOUNT_DIGITS,
+    AMOUNT_PLACES,
+    PRICE_DIGITS,
+    PRICE_PLACES,
+    Customer,
+    Order,
+    OrderLine,
+    Product,
+    Review,
+)
+from customers.money import decimal_text
 from customers.privacy.audit import PiiReadSerializerMixin
+
+
+class StoredDecimalField(serializers.DecimalField):
+    """A price or amount as stored, without the padding zeros of its column (1.85, 0.002859375)."""
+
+    def to_representation(self, value):
+        return decimal_text(value)
+
+
+def _price(**kwargs) -> StoredDecimalField:
+    return StoredDecimalField(max_digits=PRICE_DIGITS, decimal_places=PRICE_PLACES, read_only=True, **kwargs)
 
 
 class CustomerSerializer(PiiReadSerializerMixin, serializers.ModelSerializer):
@@ -17,13 +39,16 @@ class CustomerSerializer(PiiReadSerializerMixin, serializers.ModelSerializer):
 
 
 class ProductSerializer(serializers.ModelSerializer):
+    price = _price(allow_null=True)
+
     class Meta:
         model = Product
-        fields = ["id", "sku", "title", "description", "category", "price", "kind", "active", "image_url", "url"]
+        fields = ["id", "sku", "title", "description", "category", "price", "kind", "active", "image_url", "url", "attributes"]
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="product.sku", read_only=True)
+    unit_price = _price()
 
     class Meta:
         model = OrderLine
@@ -33,6 +58,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
 class OrderSerializer(serializers.ModelSerializer):
     customer = serializers.SlugRelatedField(slug_field="external_id", read_only=True)
     lines = OrderLineSerializer(many=True, read_only=True)
+    total = StoredDecimalField(max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, read_only=True)
 
     class Meta:
         model = Order
@@ -45,4 +71,4 @@ class ReviewSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Review
-        fields = ["id", "external_id", "product", "customer", "rating", "title", "text", "language", "created_at"]
+        fields = ["id", "external_id", "product", "customer", "rating", "label", "title", "text", "language", "created_at"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -24,6 +25,13 @@ class ImportUploadForm(forms.Form):
     )
     file = forms.FileField(help_text="CSV or xlsx, plain or gzip.")
     synthetic_emails = forms.BooleanField(required=False, help_text="Demo only: fake customer-<id>@example.com addresses with consent.")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            raise forms.ValidationError(f"The file ({upload.size:,} bytes) is larger than DATA_UPLOAD_MAX_MEMORY_SIZE "
+                                        f"({settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes); import it with the import_* command.")
+        return upload
 
     def clean_mapping(self) -> dict | None:
         text = self.cleaned_data["mapping"].strip()

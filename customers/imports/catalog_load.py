@@ -16,31 +16,32 @@ SYNTHETIC_EMAIL = "customer-{external_id}@example.com"
 
 
 def run(layout: Layout, raw: RawTable, report: ImportReport, *, progress: Progress | None, backend: str | None,
-        total: Callable[[int], None], shop_timezone: str) -> None:
-    """Clean and load one customers / products / reviews / events file."""
+        total: Callable[[int], None], shop_timezone: str, product_kinds: dict | None = None, latest=None) -> None:
+    """Clean and load one customers / products / reviews / events file (product_kinds: the fee rules
+    where the layout has none; latest: the latest date accepted)."""
     def load(spec: TableLoad, table: str) -> None:
         table_load(spec, report.table(table), progress=progress, backend=backend)
 
     if layout.kind == "customers":
-        frame = catalog.clean_customers(raw, layout, report, shop_timezone=shop_timezone)
+        frame = catalog.clean_customers(raw, layout, report, shop_timezone=shop_timezone, latest=latest)
         total(len(frame))
         fields = ("email", "name", "country", "first_seen")
         load(TableLoad(Customer, "external_id", frame, fields, least=("first_seen",), keep_if_missing=fields), "customers")
     elif layout.kind == "products":
-        frame = catalog.clean_products(raw, layout, report)
+        frame = catalog.clean_products(raw, layout, report, product_kinds=product_kinds)
         total(len(frame))
-        fields = ("title", "description", "category", "price", "kind")
+        fields = ("title", "description", "category", "price", "kind", "attributes")
         load(TableLoad(Product, "sku", frame, fields, keep_if_missing=fields), "products")
     elif layout.kind == "reviews":
-        frame, products = catalog.clean_reviews(raw, layout, report, shop_timezone=shop_timezone)
+        frame, products = catalog.clean_reviews(raw, layout, report, shop_timezone=shop_timezone, latest=latest)
         total(len(frame) + len(products))
         fields = ("title", "category", "description")
         load(TableLoad(Product, "sku", products, fields, keep_if_missing=fields), "products")
         frame = _with_ids(frame, report, product_ids=True, customer_ids=True)
-        fields = ("product_id", "customer_id", "rating", "title", "text", "language", "created_at")
+        fields = ("product_id", "customer_id", "rating", "label", "title", "text", "language", "created_at")
         load(TableLoad(Review, "external_id", frame, fields), "reviews")
     elif layout.kind == "events":
-        frame = catalog.clean_events(raw, layout, report, shop_timezone=shop_timezone)
+        frame = catalog.clean_events(raw, layout, report, shop_timezone=shop_timezone, latest=latest)
         frame = _with_ids(frame.rename(columns={"sku": "product_sku"}), report, product_ids=True, customer_ids=True)
         unknown = frame["customer_id"].isna()
         report.drop("unknown_customer", unknown.sum())  # an event without its customer carries nothing

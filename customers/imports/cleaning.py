@@ -6,21 +6,24 @@ to, and either flag, fix or drop lines; docs/data.md states each rule and its de
 """
 from __future__ import annotations
 
+import json
 import re
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
-from customers.imports.readers import ImportFileError
+from customers.imports.readers import ImportFileError, quoted
 from customers.imports.report import ImportReport
 
-# Stock codes that are not products (postage, manual adjustments, bank and marketplace charges,
-# commission, samples, discounts, bad-debt adjustments, cushion pads sold at 0.001).
-FEE_CODES = frozenset({
-    "POST", "DOT", "M", "D", "C2", "S", "B", "BANK CHARGES", "AMAZONFEE", "CRUK", "PADS", "CARRIAGE", "ADJUST",
-})
-FEE_PREFIXES = ("GIFT_",)  # gift vouchers: money, not merchandise
 EXTREME_QUANTITY = 10_000
+INT32_MAX = 2**31 - 1  # OrderLine.quantity is a 32-bit integer column
+# Largest magnitudes the price and amount columns hold (customers.models PRICE_* / AMOUNT_*).
+MAX_PRICE = 10.0**14
+MAX_AMOUNT = 10.0**16
+PRICE_PLACES = 10
+_EPOCH = re.compile(r"^\d{9,10}(?:\.\d+)?$")
+_DAY_MONTH = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}\b")
 
 COUNTRY_NAMES = {
     "EIRE": "Ireland", "RSA": "South Africa", "USA": "United States", "UK": "United Kingdom",
@@ -33,39 +36,105 @@ _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")  # "T-LIGHT" -> "T-Light", "DON'
 
 
 # --- parsers --------------------------------------------------------------------------------
-def _fail(frame: pd.DataFrame, bad: pd.Series, source: str, column: str, what: str) -> None:
+def _fail(frame: pd.DataFrame, bad: pd.Series, source: str, column: str, what: str, shown: str | None = None) -> None:
     if bad.any():
         first = bad.to_numpy().nonzero()[0][0]
-        value = frame[column].iloc[first]
-        raise ImportFileError(source, int(frame["_line"].iloc[first]), f"{column} {value!r} is not {what}")
+        value = frame[shown or column].iloc[first]
+        raise ImportFileError(source, int(frame["_line"].iloc[first]), f"{column} {quoted(value)} is not {what}")
+
+
+def refuse_json_values(frame: pd.DataFrame, source: str) -> None:
+    """A JSON object or list as a field's value (an API record {"sku": {"a": 1}}, a pasted blob): refused.
+
+    Checked on distinct values only; '[SALE] Mug {blue}' is text, '{"a": 1}' is an object."""
+    for column in (c for c in frame.columns if not c.startswith("_")):
+        bad = {v for v in pd.unique(frame[column]) if isinstance(v, str) and v.lstrip()[:1] in ("{", "[")
+               and v.rstrip()[-1:] in ("}", "]") and _is_json_container(v)}
+        if bad:
+            _fail(frame, frame[column].isin(bad), source, column, "a plain value (it is a JSON object or list)")
+
+
+def _is_json_container(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict | list)
+    except ValueError:
+        return False
 
 
 def parse_integers(frame: pd.DataFrame, column: str, source: str) -> pd.Series:
     numbers = pd.to_numeric(frame[column], errors="coerce")
     _fail(frame, numbers.isna() | (numbers % 1 != 0), source, column, "a whole number")
+    numbers = numbers.astype("float64")
+    _fail(frame, numbers.abs() > INT32_MAX, source, column, f"a quantity the database can hold (at most {INT32_MAX:,} either way)")
     return numbers.astype("int64")
 
 
-def parse_decimals(frame: pd.DataFrame, column: str, source: str, *, required: bool = True) -> pd.Series:
+def parse_decimals(frame: pd.DataFrame, column: str, source: str, *, required: bool = True, amount: bool = False) -> pd.Series:
+    """Numbers of a price column (below MAX_PRICE), or of an amount column (amount=True: below MAX_AMOUNT)."""
     numbers = pd.to_numeric(frame[column], errors="coerce")
     bad = numbers.isna() if required else numbers.isna() & (frame[column] != "")
     _fail(frame, bad, source, column, "a number")
-    return numbers.astype("float64")
+    numbers = numbers.astype("float64")
+    _fail(frame, ~np.isfinite(numbers.fillna(0)), source, column, "a finite number")
+    limit, what = (MAX_AMOUNT, "an amount") if amount else (MAX_PRICE, "a price")
+    _fail(frame, numbers.abs() >= limit, source, column, f"{what} the database can hold (below {limit:,.0f})")
+    return numbers
 
 
-def parse_timestamps(frame: pd.DataFrame, column: str, source: str, *, date_format: str | None, dayfirst: bool,
-                     shop_timezone: str, required: bool = True) -> pd.Series:
-    """Parse and make timezone-aware: naive times are the shop's local time; the result is UTC."""
+def rule_decimals_rounded(frame: pd.DataFrame, column: str, report: ImportReport) -> None:
+    """A price written with more than PRICE_PLACES decimals is stored rounded to them: counted and sampled."""
+    rounded = per_value(frame[column], lambda v: len(v.partition(".")[2].rstrip("0")) > PRICE_PLACES
+                        if "e" not in v.lower() else False).astype(bool)
+    report.count(f"{column}_rounded", rounded, frame)
+
+
+def parse_timestamps(frame: pd.DataFrame, column: str, source: str, *, date_format: str | None, dayfirst: bool | None,
+                     shop_timezone: str, required: bool = True, latest: datetime | None = None) -> pd.Series:
+    """Parse and make timezone-aware: naive times are the shop's local time; the result is UTC.
+
+    date_format "epoch" / "epoch_ms" reads Unix seconds / milliseconds (a column of 9-10 digit
+    numbers is read as seconds without it). Day/month order: dayfirst, else what the file shows
+    (a day above 12), else the file is refused. `latest`: a later time is refused (far future)."""
     raw = frame[column]
-    if date_format:
-        stamps = pd.to_datetime(raw, format=date_format, errors="coerce")
+    written = raw[raw != ""]
+    if date_format in ("epoch", "epoch_ms") or (date_format is None and len(written) and written.str.match(_EPOCH).all()):
+        numbers = pd.to_numeric(raw.where(raw != ""), errors="coerce")
+        _fail(frame, numbers.isna() & (raw != ""), source, column, "a Unix time (seconds since 1970)")
+        stamps = pd.to_datetime(numbers, unit="ms" if date_format == "epoch_ms" else "s", utc=True, errors="coerce")
+    elif date_format:
+        stamps = pd.to_datetime(raw, format=date_format, errors="coerce", utc=_has_offsets(raw))
     else:
         stamps = pd.to_datetime(raw, format="ISO8601", errors="coerce", utc=_has_offsets(raw))
         if stamps.isna().any() and (raw != "").any():
-            stamps = pd.to_datetime(raw, format="mixed", dayfirst=dayfirst, errors="coerce")
+            first = day_first(frame, column, source, dayfirst)
+            stamps = pd.to_datetime(raw, format="mixed", dayfirst=first, errors="coerce", utc=_has_offsets(raw))
     bad = stamps.isna() if required else stamps.isna() & (raw != "")
     _fail(frame, bad, source, column, "a date/time")
-    return make_timezone_aware(stamps, shop_timezone)
+    aware = make_timezone_aware(stamps, shop_timezone)
+    if latest is not None:
+        _fail(frame, aware > pd.Timestamp(latest), source, column,
+              f"a date up to {latest:%Y-%m-%d %H:%M} UTC (later is refused as a keying error; IMPORT_MAX_FUTURE_DAYS)")
+    return aware
+
+
+def day_first(frame: pd.DataFrame, column: str, source: str, dayfirst: bool | None) -> bool:
+    """The day/month order of 'NN/NN/YYYY' dates: as the mapping says, checked against the file; or as
+    the file shows it (a first number above 12 is a day); a file where every date reads both ways is refused."""
+    parts = frame[column].str.extract(_DAY_MONTH).astype(float)
+    first_day = (parts[0] > 12) & (parts[1] <= 12)
+    first_month = (parts[1] > 12) & (parts[0] <= 12)
+    if dayfirst is None:
+        if first_day.any() and first_month.any():
+            _fail(frame, first_month if first_day.sum() >= first_month.sum() else first_day, source, column,
+                  "in the day/month order of the rest of the file; set dayfirst in the mapping")
+        if not first_day.any() and not first_month.any() and parts[0].notna().any():
+            _fail(frame, parts[0].notna() & (parts[0] != parts[1]), source, column,
+                  "an unambiguous date: no date of this file has a day above 12, so 01/02 could be 1 February or "
+                  "2 January; set dayfirst: true (day/month) or dayfirst: false (month/day) in the mapping")
+        return bool(first_day.any())
+    _fail(frame, first_month if dayfirst else first_day, source, column,
+          f"a {'day/month' if dayfirst else 'month/day'} date as the mapping's dayfirst: {str(dayfirst).lower()} says")
+    return dayfirst
 
 
 def _has_offsets(raw: pd.Series) -> bool:
@@ -160,9 +229,33 @@ def rule_non_positive_prices(frame: pd.DataFrame, report: ImportReport) -> pd.Se
     return bad
 
 
-def rule_fee_codes(frame: pd.DataFrame, report: ImportReport) -> pd.Series:
-    """Stock codes that are not products (postage, fees, adjustments, vouchers): Product(kind=fee)."""
-    fee = per_value(frame["sku"], lambda sku: sku.upper() in FEE_CODES or sku.upper().startswith(FEE_PREFIXES)).astype(bool)
+def fee_matcher(rules: dict | None):
+    """sku, category -> is a fee, by the mapping's (or settings') product_kinds["fee"] rule:
+    SKUs (exact, case-insensitive), SKU patterns (regular expressions matching the whole SKU) and
+    categories (exact, case-insensitive)."""
+    rule = (rules or {}).get("fee", {})
+    skus = {s.upper() for s in rule.get("skus", [])}
+    patterns = [re.compile(p, re.IGNORECASE) for p in rule.get("sku_patterns", [])]
+    categories = {c.strip().upper() for c in rule.get("categories", [])}
+
+    def is_fee(sku: str, category: str) -> bool:
+        return sku.upper() in skus or category.strip().upper() in categories or any(p.fullmatch(sku) for p in patterns)
+    return is_fee
+
+
+def rule_fee_codes(frame: pd.DataFrame, report: ImportReport, rules: dict | None = None) -> pd.Series:
+    """Lines that are not merchandise (postage, fees, fuel, deposits, vouchers), by the product_kinds
+    rules or a `kind` column: their products become Product(kind=fee)."""
+    is_fee = fee_matcher(rules)
+    if (rules or {}).get("fee", {}).get("categories") and "category" in frame.columns:
+        pairs = (frame["sku"] + "\x1f" + frame["category"]).astype(str)
+        fee = per_value(pairs, lambda p: is_fee(*p.split("\x1f", 1))).astype(bool)
+    else:  # no category rule: one test per distinct SKU
+        fee = per_value(frame["sku"], lambda sku: is_fee(sku, "")).astype(bool)
+    if "kind" in frame.columns:
+        kind = frame["kind"].str.strip().str.lower()
+        _fail(frame, ~kind.isin(["", "product", "fee"]), report.source, "kind", "'product' or 'fee'")
+        fee = (kind == "fee") | (fee & (kind != "product"))
     report.count("fee_lines", fee, frame)
     report.figures["fee_codes"] = int(frame.loc[fee, "sku"].nunique())
     return fee
@@ -181,7 +274,8 @@ def rule_sku_descriptions(frame: pd.DataFrame, report: ImportReport) -> None:
 
 
 def sku_titles(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per SKU: sku, title (its most frequent normalised description), other_titles."""
+    """One row per SKU: sku, title (its most frequent normalised description; "" when no line of the
+    file describes it, so the stored title is kept), other_titles."""
     described = frame[frame["title"] != ""]
     counts = described.groupby(["sku", "title"]).size().reset_index(name="n")
     counts = counts.sort_values(["sku", "n", "title"], ascending=[True, False, True])
@@ -190,9 +284,16 @@ def sku_titles(frame: pd.DataFrame) -> pd.DataFrame:
     others = counts.drop(index=first.index).groupby("sku")["title"].agg(sorted)
     titles = pd.DataFrame({"sku": frame["sku"].unique()})
     best, others = best.to_dict(), others.to_dict()
-    titles["title"] = [best.get(sku, sku) for sku in titles["sku"]]
+    titles["title"] = [best.get(sku, "") for sku in titles["sku"]]
     titles["other_titles"] = [others.get(sku, []) for sku in titles["sku"]]
     return titles
+
+
+def rule_clip(frame: pd.DataFrame, column: str, width: int, report: ImportReport) -> pd.Series:
+    """Free text longer than its column is cut to it: counted (`<column>_clipped`) and sampled."""
+    values = frame[column].astype(str)
+    report.count(f"{column}_clipped", values.str.len() > width, frame)
+    return values.str.slice(0, width)
 
 
 def match_returns(lines: pd.DataFrame, report: ImportReport) -> pd.Series:

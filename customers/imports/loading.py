@@ -130,7 +130,7 @@ def _merged(spec: TableLoad, name: str, old, new):
         return min(old, new)
     if name in spec.keep_existing and old not in (None, ""):
         return old
-    if name in spec.keep_if_missing and new in (None, ""):
+    if name in spec.keep_if_missing and new in (None, "", [], {}):
         return old
     return new
 
@@ -280,7 +280,10 @@ def _merge_sql(spec: TableLoad, name: str, column: str) -> str:
     if name in spec.keep_existing:
         return f"COALESCE(NULLIF({old}, ''), {new})"
     if name in spec.keep_if_missing:
-        blankable = isinstance(spec.field(name), models.CharField | models.TextField)
+        field = spec.field(name)
+        if isinstance(field, models.JSONField):
+            return f"COALESCE(NULLIF(NULLIF({new}, '[]'::jsonb), '{{}}'::jsonb), {old})"
+        blankable = isinstance(field, models.CharField | models.TextField)
         return f"COALESCE(NULLIF({new}, ''), {old})" if blankable else f"COALESCE({new}, {old})"
     return new
 

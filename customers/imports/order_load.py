@@ -22,7 +22,12 @@ def load_orders(frames: OrderFrames, report: ImportReport, *, progress: Progress
 
     customers = frames.customers
     load(TableLoad(Customer, "external_id", customers, ("country", "first_seen"), least=("first_seen",), keep_existing=("country",)), "customers")
-    load(TableLoad(Product, "sku", frames.products, ("title", "other_titles", "kind", "price"), keep_if_missing=("price",)), "products")
+    # An order file never blanks what a catalogue file set: a missing title, category, price or
+    # attributes keeps the stored one, and kind takes the LEAST of old and new ('fee' < 'product'),
+    # so a fee marked by a products file stays a fee under an order file without fee rules.
+    products = _titled(frames.products)
+    load(TableLoad(Product, "sku", products, ("title", "other_titles", "kind", "price", "category", "attributes"), least=("kind",),
+                   keep_if_missing=("title", "other_titles", "price", "category", "attributes")), "products")
     customer_ids = _id_map(Customer, "external_id", list(customers["external_id"]))
     product_ids = _id_map(Product, "sku", list(frames.products["sku"]))
     orders = frames.orders.assign(customer_id=frames.orders["customer_ext"].map(customer_ids))
@@ -39,6 +44,16 @@ def load_orders(frames: OrderFrames, report: ImportReport, *, progress: Progress
     load(TableLoad(OrderLine, "source_key", returns, (*line_fields, "returned_line_id"), insert_only=("line_no",)), "order_lines")
     # Totals are derived from the stored lines, not part of the order comparison above.
     report.figures["order_totals_set"] = order_totals_refresh(order_ids=list(order_ids.values()))
+
+
+def _titled(products: pd.DataFrame) -> pd.DataFrame:
+    """A new product whose file gave no description is titled by its SKU; a stored one keeps its title."""
+    untitled = products["title"] == ""
+    if not untitled.any():
+        return products
+    stored = set(_id_map(Product, "sku", list(products.loc[untitled, "sku"])))
+    new = untitled & ~products["sku"].isin(stored)
+    return products.assign(title=products["title"].where(~new, products["sku"]))
 
 
 def _id_map(model, key: str, values: list) -> dict:
@@ -76,7 +91,7 @@ def order_totals_refresh(*, order_ids: list[int]) -> int:
             chunk = order_ids[start:start + KEY_CHUNK]
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(
-                f"UPDATE {order} SET total = s.t FROM (SELECT order_id, ROUND(SUM(quantity * unit_price), 2) AS t FROM {line} "
+                f"UPDATE {order} SET total = s.t FROM (SELECT order_id, ROUND(SUM(quantity * unit_price), 4) AS t FROM {line} "
                 f"WHERE order_id IN ({marks}) GROUP BY order_id) AS s WHERE {order}.id = s.order_id AND {order}.total <> s.t",
                 chunk,
             )

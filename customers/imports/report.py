@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 SAMPLE_SIZE = 5
+SAMPLE_CHARS = 200  # a sampled value is cut to this (a pasted blob must not fill the batch row)
 
 
 @dataclass
@@ -28,6 +29,7 @@ class TableCounts:
 
 @dataclass
 class ImportReport:
+    source: str = ""  # the file's name, for errors raised by rules
     rows_read: int = 0
     rules: dict[str, int] = field(default_factory=dict)
     dropped: dict[str, int] = field(default_factory=dict)
@@ -73,4 +75,6 @@ def _plain(value):
         return value.isoformat()
     if hasattr(value, "item"):  # numpy scalar
         return value.item()
+    if isinstance(value, str) and len(value) > SAMPLE_CHARS:
+        return value[:SAMPLE_CHARS] + "..."
     return value

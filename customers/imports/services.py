@@ -7,12 +7,14 @@ the same state as an uninterrupted one.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from customers.imports import catalog_load
@@ -25,6 +27,7 @@ from customers.webhooks.services import webhook_event_emit, webhook_event_wanted
 
 Progress = Callable[[int], None]
 PROGRESS_TTL_S = 6 * 3600
+ERROR_CHARS = 4000  # stored error text is bounded (a failed 50 MB header must not become a 50 MB row)
 
 
 def import_file(*, path: str | Path, kind: str, preset: str | None = None, mapping: dict | None = None,
@@ -51,6 +54,7 @@ def import_bytes(*, data: bytes, source_name: str, kind: str, preset: str | None
         kind=kind, source_name=source_name[:300], preset=preset or "", mapping=dict(layout.columns),
         status=ImportBatch.Status.RUNNING, started_at=timezone.now(),
     )
+    cache.set(_beat_key(batch.pk), time.time(), PROGRESS_TTL_S)
     try:
         report = _run(batch, data, layout, synthetic_emails=synthetic_emails, progress=progress, backend=backend, on_total=on_total)
     except ImportFileError as exc:
@@ -58,6 +62,11 @@ def import_bytes(*, data: bytes, source_name: str, kind: str, preset: str | None
         _batch_fail(batch, str(exc))
         import_finished_emit(batch=batch)
         raise
+    except DatabaseError as exc:  # a value the checks above let through: still the user's file, never a 500
+        error = ImportFileError(source_name, None, f"the database refused a value ({type(exc).__name__}: {str(exc).strip()}); nothing was written")
+        error.batch_id = batch.pk
+        _batch_fail(batch, str(error))
+        raise error from exc
     except Exception as exc:
         _batch_fail(batch, f"{source_name}: import interrupted ({type(exc).__name__}: {exc}); nothing was written")
         import_finished_emit(batch=batch)
@@ -79,10 +88,11 @@ def import_finished_emit(*, batch: ImportBatch) -> None:
 
 def _run(batch: ImportBatch, data: bytes, layout: Layout, *, synthetic_emails: bool, progress: Progress | None,
          backend: str | None, on_total: Progress | None) -> ImportReport:
-    raw = read_table(data, source=batch.source_name, layout=layout)
+    raw = read_table(data, source=batch.source_name, layout=layout, max_bytes=settings.IMPORT_MAX_DECOMPRESSED_BYTES)
     batch.sha256 = raw.sha256
     batch.save(update_fields=["sha256"])
     report = ImportReport()
+    latest = timezone.now() + timedelta(days=settings.IMPORT_MAX_FUTURE_DAYS)
     done = _progress_recorder(batch, progress)
 
     def total(rows: int) -> None:
@@ -91,7 +101,8 @@ def _run(batch: ImportBatch, data: bytes, layout: Layout, *, synthetic_emails: b
             on_total(rows)
 
     if layout.kind == "orders":  # cleaning writes nothing: outside the transaction, so rows_total shows while loading
-        frames = clean_orders(raw, layout, report, shop_timezone=settings.TIME_ZONE, currency=settings.SHOP_CURRENCY)
+        frames = clean_orders(raw, layout, report, shop_timezone=settings.TIME_ZONE, currency=settings.SHOP_CURRENCY,
+                              product_kinds=settings.SHOP_PRODUCT_KINDS, latest=latest)
         total(len(frames.customers) + len(frames.products) + len(frames.orders) + len(frames.lines))
     with transaction.atomic():
         if layout.kind == "orders":
@@ -101,7 +112,7 @@ def _run(batch: ImportBatch, data: bytes, layout: Layout, *, synthetic_emails: b
                     external_ids=list(frames.customers["external_id"]))
         else:
             catalog_load.run(layout, raw, report, progress=done, backend=backend, total=total,
-                             shop_timezone=settings.TIME_ZONE)
+                             shop_timezone=settings.TIME_ZONE, product_kinds=settings.SHOP_PRODUCT_KINDS, latest=latest)
     return report
 
 
@@ -110,7 +121,7 @@ def _progress_recorder(batch: ImportBatch, progress: Progress | None) -> Progres
     from other connections until it commits); import_batch_rows_done reads them back."""
     def done(rows: int) -> None:
         batch.rows_done += rows
-        cache.set(_done_key(batch.pk), batch.rows_done, PROGRESS_TTL_S)
+        cache.set_many({_done_key(batch.pk): batch.rows_done, _beat_key(batch.pk): time.time()}, PROGRESS_TTL_S)
         if progress:
             progress(rows)
     return done
@@ -118,6 +129,31 @@ def _progress_recorder(batch: ImportBatch, progress: Progress | None) -> Progres
 
 def _done_key(batch_id: int) -> str:
     return f"customers:import-batch:{batch_id}:rows-done"
+
+
+def _beat_key(batch_id: int) -> str:
+    return f"customers:import-batch:{batch_id}:last-progress"
+
+
+def import_batches_reap(*, stale_after_s: int | None = None) -> list[int]:
+    """Mark failed every running batch without progress for stale_after_s (IMPORT_STALE_AFTER_S):
+    its process was killed (the data transaction rolled back with it). Progress is the cache's
+    last-progress time (a shared cache: Redis), else the batch's start. Returns the ids marked."""
+    stale_after_s = settings.IMPORT_STALE_AFTER_S if stale_after_s is None else stale_after_s
+    now = timezone.now()
+    reaped = []
+    for batch_id, started_at in ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING).values_list("id", "started_at"):
+        beat = cache.get(_beat_key(batch_id))
+        last = datetime.fromtimestamp(beat, tz=UTC) if beat else (started_at or now)
+        if (now - last).total_seconds() < stale_after_s:
+            continue
+        error = (f"no progress since {last:%Y-%m-%d %H:%M:%S} UTC: the import process stopped (killed or lost); "
+                 "nothing was written, import the file again")
+        marked = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.RUNNING).update(
+            status=ImportBatch.Status.FAILED, error=error, finished_at=now, rows_done=0)
+        if marked:
+            reaped.append(batch_id)
+    return reaped
 
 
 def import_batch_rows_done(*, batch: ImportBatch) -> int:
@@ -135,7 +171,7 @@ def _batch_total(batch: ImportBatch, report: ImportReport, total: int) -> None:
 
 def _batch_fail(batch: ImportBatch, error: str) -> None:
     batch.status = ImportBatch.Status.FAILED
-    batch.error = error
+    batch.error = error if len(error) <= ERROR_CHARS else error[:ERROR_CHARS] + " ... (cut)"
     batch.finished_at = timezone.now()
     batch.rows_done = 0
     batch.save(update_fields=["status", "error", "finished_at", "rows_done"])

@@ -29,7 +29,10 @@ class ImportCommand(BaseCommand):
         parser.add_argument("--column", action="append", default=[], metavar="FIELD=COLUMN", help="Map one field to a column (repeatable).")
         parser.add_argument("--delimiter", help="CSV delimiter (default ',').")
         parser.add_argument("--encoding", help="Text encoding (default utf-8).")
-        parser.add_argument("--date-format", help="strptime format of the dates (default: ISO, then guessed).")
+        parser.add_argument("--date-format", help="strptime format of the dates, or epoch / epoch_ms (default: ISO, then day/month as the file shows).")
+        order = parser.add_mutually_exclusive_group()
+        order.add_argument("--dayfirst", action="store_const", const=True, dest="dayfirst", help="Dates are day/month (09/12/2011 = 9 December).")
+        order.add_argument("--monthfirst", action="store_const", const=False, dest="dayfirst", help="Dates are month/day (09/12/2011 = 12 September).")
         parser.add_argument("--backend", choices=["copy", "batched"], help="Force a load path (default: copy on PostgreSQL).")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
@@ -42,16 +45,21 @@ class ImportCommand(BaseCommand):
                 if not sep:
                     raise CommandError(f"--column {pair!r}: expected FIELD=COLUMN")
                 columns[field.strip()] = column.strip()
-        for option, key in (("delimiter", "delimiter"), ("encoding", "encoding"), ("date_format", "date_format")):
+        for option, key in (("delimiter", "delimiter"), ("encoding", "encoding"), ("date_format", "date_format"), ("language", "language")):
             if options.get(option):
                 mapping[key] = options[option].encode().decode("unicode_escape") if option == "delimiter" else options[option]
+        if options.get("dayfirst") is not None:
+            mapping["dayfirst"] = options["dayfirst"]
         return mapping or None
 
     def extra_kwargs(self, options) -> dict:
         return {}
 
     def handle(self, *args, **options):
-        mapping = self.mapping_from(options)
+        try:
+            mapping = self.mapping_from(options)
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"--mapping: {exc}") from exc
         preset = options["preset"] or (None if mapping and "columns" in mapping else self.default_preset)
         bar = tqdm(total=None, unit="rows", disable=options["no_progress"], file=self.stderr._out, desc=self.kind)
         try:

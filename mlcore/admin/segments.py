@@ -2,6 +2,7 @@
 the customer page's segment panel."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
@@ -11,6 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
+from customers.money import money_format
 from customers.panels import register_customer_panel
 from mlcore.models import FeatureSnapshot, Segment, SegmentationRun
 from mlcore.selectors import segments as selectors
@@ -24,7 +26,8 @@ def profile_text(profile: dict) -> str:
         return "-"
     return (
         f"{profile.get('recency_days', 0):.0f} d since last order, {profile.get('frequency', 0):.0f} orders, "
-        f"£{profile.get('monetary', 0):,.0f} net, £{profile.get('avg_order_value', 0):,.0f}/order, "
+        f"{money_format(profile.get('monetary', 0), settings.SHOP_CURRENCY, places=0)} net, "
+        f"{money_format(profile.get('avg_order_value', 0), settings.SHOP_CURRENCY, places=0)}/order, "
         f"{profile.get('tenure_days', 0):.0f} d tenure (medians)"
     )
 

@@ -13,7 +13,9 @@ class SentimentRequestSerializer(serializers.Serializer):
         allow_empty=False, max_length=MAX_TEXTS,
         help_text=f"1 to {MAX_TEXTS} texts of at most {MAX_TEXT_CHARS} characters each.",
     )
-    language = serializers.ChoiceField(choices=["en", "zh"], required=False, help_text="Skip detection: all texts are in this language.")
+    language = serializers.RegexField(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$", max_length=8, required=False,
+                                      help_text="Skip detection: all texts are in this language (en, zh, or any code: "
+                                                "other languages are scored by the multilingual encoder).")
 
 
 class TextSentimentSerializer(serializers.Serializer):
@@ -24,6 +26,7 @@ class TextSentimentSerializer(serializers.Serializer):
     method = serializers.CharField(help_text="model, or fallback (zero-shot, before any model is trained)")
     model_version_id = serializers.IntegerField(allow_null=True)
     model_method = serializers.CharField()
+    multilingual = serializers.BooleanField(help_text="Scored by the multilingual encoder: a language without a model of its own")
 
 
 class SentimentResponseSerializer(serializers.Serializer):
@@ -46,3 +49,4 @@ class ReviewSentimentSerializer(serializers.Serializer):
     model_version_id = serializers.IntegerField(allow_null=True)
     scored_at = serializers.DateTimeField(allow_null=True)
     aspects = AspectSerializer(many=True)
+    multilingual = serializers.BooleanField(help_text="Scored by the multilingual encoder: a language without a model of its own")

@@ -9,6 +9,7 @@ segment's own medians, so they stay true whatever the name.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,19 +101,24 @@ def segment_profiles(features: pd.DataFrame, labels: np.ndarray, k: int) -> pd.D
     return prof
 
 
-def describe(name: str, row: pd.Series, population: int, currency: str) -> str:
+def whole_units(amount: float) -> str:
+    """An amount without a currency (the caller passes one that adds the shop's: customers.money)."""
+    return f"{amount:,.0f}"
+
+
+def describe(name: str, row: pd.Series, population: int, money: Callable[[float], str] = whole_units) -> str:
     share = row["size"] / population if population else 0.0
     return (
         f"{name}: {int(row['size']):,} customers ({share:.0%} of customers, {row['revenue_share']:.0%} of revenue). "
         f"Typically last bought {row['recency_days']:.0f} days ago, {row['frequency']:.0f} order(s) over "
-        f"{row['tenure_days']:.0f} days, {currency}{row['monetary']:,.0f} net spend, "
-        f"{currency}{row['avg_order_value']:,.0f} per order."
+        f"{row['tenure_days']:.0f} days, {money(row['monetary'])} net spend, "
+        f"{money(row['avg_order_value'])} per order."
     )
 
 
 def name_segments(
     features: pd.DataFrame, labels: np.ndarray, k: int, *, inherited: dict[int, tuple[str, str]] | None = None,
-    currency: str = "£",
+    money: Callable[[float], str] = whole_units,
 ) -> list[SegmentInfo]:
     """Segments of one fit. `inherited` (cluster -> (key, name)) keeps matched segments' identity."""
     inherited = inherited or {}
@@ -129,7 +135,7 @@ def name_segments(
         row = prof.loc[i]
         profile = {c: float(row[c]) for c in PROFILE_COLUMNS}
         out.append(SegmentInfo(
-            index=i, key=key, name=name, description=describe(name, row, len(features), currency),
+            index=i, key=key, name=name, description=describe(name, row, len(features), money),
             size=int(row["size"]), revenue_share=float(row["revenue_share"]), profile=profile,
         ))
     return out

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from customers.clock import shop_as_of
+from customers.money import money_format
 from customers.webhooks.services import webhook_customers, webhook_event_emit, webhook_event_wanted
 from mlcore.ml.segment_names import SegmentInfo, name_segments
 from mlcore.ml.segmentation import SegmentationConfig, SegmentationResult, fit_segments, match_previous
@@ -137,7 +138,8 @@ def segmentation_run_store(
 ) -> int:
     """Name the fitted segments (inheriting the previous run's identities) and write the run."""
     previous, inherited = inherited_identity(result, snapshot_at, config)
-    infos = name_segments(features, result.labels, result.k, inherited=inherited)
+    infos = name_segments(features, result.labels, result.k, inherited=inherited,
+                          money=lambda amount: money_format(amount, settings.SHOP_CURRENCY, places=0))
     version_id = save_model_version(result, infos, snapshot_at, config)
     SegmentationRun.objects.filter(method=SegmentationRun.Method.KMEANS, snapshot_at=snapshot_at).exclude(status=SegmentationRun.Status.READY).delete()
     run = SegmentationRun.objects.create(

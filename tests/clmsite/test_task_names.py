@@ -11,6 +11,7 @@ DEPLOYED = {
     "campaigns.dispatch_due": "email",
     "campaigns.record_bounce": "email",
     "campaigns.send_batch": "email",
+    "customers.reap_stale_imports": "default",
     "mlcore.gpu.train_ranker": "gpu",
     "mlcore.jobs_reap_stale": "ml",
     "mlcore.gpu.train_sentiment": "gpu",

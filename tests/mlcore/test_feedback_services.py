@@ -127,3 +127,18 @@ def test_customers_with_recent_negative_review():
         review = ReviewFactory(customer=customer, created_at=now - dt.timedelta(days=days))
         ReviewSentiment.objects.create(review=review, language="en", score=-0.5 if label == "negative" else 0.5, label=label, method="fallback", scored_at=now)
     assert list(customers_with_recent_negative_review(days=30)) == [recent.pk]
+
+
+def test_portuguese_reviews_are_scored_by_the_multilingual_encoder_and_flagged():
+    # given Portuguese reviews (language pt from the import) when scored then the multilingual fallback scores them, flagged, not the English model
+    from mlcore.services.feedback.models import serving_model
+
+    good = ReviewFactory(title="", text="Adorei, produto excelente e chegou rápido.", language="pt")
+    bad = ReviewFactory(title="", text="Péssimo, veio quebrado e não recomendo.", language="pt")
+    reviews_score()
+    stored = {s.review_id: s for s in ReviewSentiment.objects.all()}
+    assert {s.language for s in stored.values()} == {"pt"} and {s.method for s in stored.values()} == {"fallback"}
+    assert stored[good.pk].score > stored[bad.pk].score
+    assert serving_model("pt").model.language == "multilingual"
+    assert sentiment_score_texts(texts=["Muito bom"], languages=["pt"])[0].multilingual
+    assert not sentiment_score_texts(texts=["Very good"], languages=["en"])[0].multilingual

@@ -209,3 +209,12 @@ def test_frame_insert_takes_text_columns_too():
                           "created_at": SNAPSHOT.isoformat(), "updated_at": SNAPSHOT.isoformat()})
     assert frame_insert(model=Customer, frame=frame) == 2
     assert sorted(Customer.objects.values_list("external_id", "name")) == [("T1", "tab\there"), ("T\\2", "line")]
+
+
+def test_segment_descriptions_use_the_shop_currency(settings):
+    # given a USD shop when segments are built then their descriptions show dollars, never pounds
+    settings.SHOP_CURRENCY = "USD"
+    make_shop()
+    run = SegmentationRun.objects.get(pk=segmentation_run_build(snapshot_at=SNAPSHOT))
+    descriptions = [s.description for s in run.segments.all()]
+    assert all("$" in d and "£" not in d for d in descriptions)

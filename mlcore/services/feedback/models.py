@@ -9,11 +9,17 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from mlcore.ml.feedback.fallback import ZeroShotSentiment, e5_encoder, minilm_encoder
+from mlcore.ml.feedback.fallback import (
+    ZeroShotSentiment,
+    e5_encoder,
+    minilm_encoder,
+    reference_set,
+    uses_multilingual_encoder,
+)
 from mlcore.ml.feedback.transformer import TransformerSentiment
 from mlcore.models import ModelVersion
 from mlcore.services import registry
-from mlcore.services.feedback.config import embedding_model_path
+from mlcore.services.feedback.config import LANGUAGES, embedding_model_path
 
 ARTEFACT_PICKLE = "model.pkl"
 ARTEFACT_TRANSFORMER = "model.zip"
@@ -38,10 +44,13 @@ def sentiment_kind(language: str) -> str:
 
 
 def fallback_model(language: str) -> ZeroShotSentiment:
+    """The zero-shot model of a language: MiniLM for English, multilingual E5 for every other one."""
+    language = reference_set(language)  # every language without its own references shares one model
     key = ("fallback", language, settings.EMBEDDING_MODEL_PATH, settings.MULTILINGUAL_MODEL_PATH)
     with _lock:
         if key not in _loaded:
-            encoder = e5_encoder(settings.MULTILINGUAL_MODEL_PATH or None) if language == "zh" else minilm_encoder(embedding_model_path())
+            encoder = (e5_encoder(settings.MULTILINGUAL_MODEL_PATH or None) if uses_multilingual_encoder(language)
+                       else minilm_encoder(embedding_model_path()))
             _loaded[key] = ZeroShotSentiment(encoder, language)
         return _loaded[key]
 
@@ -61,6 +70,10 @@ def model_version_sentiment_load(version: ModelVersion) -> object:
 
 
 def serving_model(language: str) -> ServingModel:
+    """The active model of a trained language (LANGUAGES), else the zero-shot fallback; a language
+    without a model of its own (pt, de, ...) is always the multilingual fallback, never English."""
+    if language not in LANGUAGES:
+        return ServingModel(model=fallback_model(language), language=language, version=None)
     version = registry.model_version_active(kind=sentiment_kind(language))
     if version is None:
         return ServingModel(model=fallback_model(language), language=language, version=None)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from customers.models import Review
 from customers.webhooks.services import webhook_event_emit, webhook_event_wanted
 from mlcore.ml.feedback.labels import label_from_probability, review_texts
-from mlcore.ml.feedback.language import detect_language
+from mlcore.ml.feedback.language import scoring_language
 from mlcore.ml.feedback.topics import aspect_mentions
 from mlcore.models import ReviewAspect, ReviewSentiment
 from mlcore.services import registry
@@ -36,10 +36,11 @@ class TextSentiment:
     method: str  # "model" or "fallback"
     model_version_id: int | None
     model_method: str  # tfidf_linear, char_ngram_linear, snownlp, transformer, fallback
+    multilingual: bool = False  # scored by the multilingual encoder (a language without a model of its own)
 
 
 def _language_of(text: str, given: str | None) -> str:
-    return given if given in LANGUAGES else detect_language(text)
+    return scoring_language(text, given)[:8]
 
 
 def sentiment_score_texts(*, texts: list[str], languages: list[str | None] | None = None) -> list[TextSentiment]:
@@ -58,6 +59,7 @@ def sentiment_score_texts(*, texts: list[str], languages: list[str | None] | Non
             out[i] = TextSentiment(
                 score=round(float(2 * p[j] - 1), 4), p_positive=round(float(p[j]), 4), label=str(labels[j]),
                 language=language, method=method, model_version_id=getattr(serving.version, "pk", None), model_method=model_method,
+                multilingual=language not in LANGUAGES,
             )
     return out  # type: ignore[return-value]
 
@@ -71,11 +73,13 @@ def review_sentiment_detail(*, review_id: int) -> dict | None:
     aspects = list(ReviewAspect.objects.filter(review_id=review_id).values("aspect", "score", "label"))
     if stored is not None:
         return {"review_id": review_id, "stored": True, "score": stored.score, "label": stored.label, "language": stored.language,
-                "method": stored.method, "model_version_id": stored.model_version_id, "scored_at": stored.scored_at, "aspects": aspects}
+                "method": stored.method, "model_version_id": stored.model_version_id, "scored_at": stored.scored_at, "aspects": aspects,
+                "multilingual": stored.language not in LANGUAGES}
     text = review_texts(pd.Series([review["title"]]), pd.Series([review["text"]])).iloc[0]
     now = sentiment_score_texts(texts=[text], languages=[review["language"] or None])[0]
     return {"review_id": review_id, "stored": False, "score": now.score, "label": now.label, "language": now.language,
-            "method": now.method, "model_version_id": now.model_version_id, "scored_at": None, "aspects": aspects}
+            "method": now.method, "model_version_id": now.model_version_id, "scored_at": None, "aspects": aspects,
+            "multilingual": now.multilingual}
 
 
 def reviews_needing_scores():

@@ -30,3 +30,19 @@ def write_retail(path: Path, lines: list[str] | None = None, *, gzipped: bool = 
     data = retail_text(lines).encode()
     path.write_bytes(gzip.compress(data) if gzipped else data)
     return path
+
+
+# A grocery chain's export (the case): households, baskets, line totals in USD, epoch
+# days, a department and brand per line; 30,080 units of fuel for $86.01.
+GROCERY = (
+    "BASKET_ID,household_key,PRODUCT_ID,QUANTITY,SALES_VALUE,DAY,DEPARTMENT,BRAND,COMMODITY\n"
+    "B1,H1,6534178,30080,86.01,1700000000,FUEL,Private,GASOLINE-REG UNLEADED\n"
+    "B1,H1,1004906,2,2.98,1700000000,PRODUCE,National,POTATOES\n"
+    "B2,H2,1004906,1,1.39,1700086400,PRODUCE,National,POTATOES\n"
+    "B2,H2,7001,3,1.00,1700086400,GROCERY,National,SODA\n"
+)
+GROCERY_MAPPING = {
+    "columns": {"order_id": "BASKET_ID", "customer_id": "household_key", "sku": "PRODUCT_ID", "quantity": "QUANTITY",
+                "line_total": "SALES_VALUE", "placed_at": "DAY", "category": "DEPARTMENT"},
+    "date_format": "epoch", "currency": "USD", "attributes": {"brand": "BRAND", "commodity": "COMMODITY"},
+}

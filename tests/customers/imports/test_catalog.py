@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 
 from customers.imports.readers import ImportFileError
@@ -64,12 +66,12 @@ def test_customers_by_mapping_update_without_wiping(backend):
 
 
 def test_products_by_mapping_mark_fees(backend):
-    # given a product file with a postage code when imported then POST is a fee and prices are stored
+    # given a product file with a postage code named by the mapping's fee rule when imported then POST is a fee and prices are stored
     text = "code,name,price\n22633,HAND WARMER UNION JACK,1.85\nPOST,POSTAGE,18\n"
     import_bytes(data=text.encode(), source_name="p.csv", kind="products", backend=backend,
-                 mapping={"sku": "code", "title": "name", "price": "price"})
+                 mapping={"sku": "code", "title": "name", "price": "price", "product_kinds": {"fee": {"skus": ["POST"]}}})
     assert Product.objects.get(sku="POST").kind == "fee"
-    assert str(Product.objects.get(sku="22633").price) == "1.85"
+    assert Product.objects.get(sku="22633").price == Decimal("1.85")
     assert Product.objects.get(sku="22633").title == "Hand Warmer Union Jack"
 
 

@@ -110,3 +110,10 @@ def test_unparseable_date_names_the_line():
     text = retail_text().replace("2010-12-01 08:26:00", "32/13/2010", 1)
     with pytest.raises(ImportFileError, match=r"s\.csv, line 2: placed_at '32/13/2010' is not a date/time"):
         _clean(text)
+
+
+def test_quantity_times_price_past_the_amount_column_is_refused():
+    # given 2 billion units at 9,999,999 each when cleaned then the line's amount is refused naming the line
+    text = retail_text().replace("WHITE METAL  LANTERN,6,2010-12-01 08:26:00,3.39", "WHITE METAL  LANTERN,2000000000,2010-12-01 08:26:00,9999999", 1)
+    with pytest.raises(ImportFileError, match=r"s\.csv, line 3: quantity × unit_price 1\.9999998e\+16 is not an amount the database can hold"):
+        _clean(text)

@@ -67,3 +67,26 @@ def test_mapping_with_unknown_field_is_refused():
     # given a mapping naming a field orders do not have when built then a ValueError lists the known ones
     with pytest.raises(ValueError, match="unknown orders fields"):
         layout_for(kind="orders", mapping={"columns": {"colour": "Colour"}})
+
+
+def test_excel_with_a_repeated_header_is_refused(tmp_path):
+    # given an xlsx whose header names Country twice when read then line 1 names the column
+    frame = pd.DataFrame([["536365", "85123A", "MUG", "6", "2010-12-01 08:26:00", "2.55", "17850", "UK", "France"]],
+                         columns=[*retail_text().splitlines()[0].split(","), "Country "])
+    frame.to_excel(tmp_path / "a.xlsx", index=False)
+    with pytest.raises(ImportFileError, match=r"a\.xlsx, line 1: the header names column 'Country' twice"):
+        read_table((tmp_path / "a.xlsx").read_bytes(), source="a.xlsx", layout=RETAIL)
+
+
+def test_mapping_with_a_misspelt_option_is_refused():
+    # given a mapping with columns and "dayfrist" when built then a ValueError names the unknown key
+    with pytest.raises(ValueError, match=r"unknown keys \['dayfrist'\]"):
+        layout_for(kind="orders", mapping={"columns": {"order_id": "o"}, "dayfrist": True})
+
+
+@pytest.mark.parametrize("mapping", [[1, 2], {"columns": [1, 2]}, {"columns": {"sku": 3}}, {"dayfirst": "yes"},
+                                     {"product_kinds": {"fee": {"skus": "POST"}}}, {"attributes": "brand"}])
+def test_malformed_mappings_are_value_errors(mapping):
+    # given a mapping of the wrong shape when built then a ValueError (a 400, never a 500) says what is wrong
+    with pytest.raises(ValueError, match="mapping"):
+        layout_for(kind="orders", mapping=mapping)

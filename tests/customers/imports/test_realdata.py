@@ -1,4 +1,6 @@
 """The full Online Retail file and the English reviews, imported as the demo does."""
+from decimal import Decimal
+
 import pytest
 
 from customers.imports.services import import_file
@@ -46,6 +48,7 @@ def test_full_online_retail_matches_known_dirt_and_clean_figures():
     assert sales.values("product_id").distinct().count() == 3_665
     assert Order.objects.filter(customer__isnull=False, lines__quantity__gt=0).distinct().count() == 18_532
     assert batch.rows_read == OrderLine.objects.count() + sum(v for k, v in rules.items() if k.startswith("dropped:"))
+    assert set(OrderLine.objects.filter(product__sku="PADS").values_list("unit_price", flat=True)) == {Decimal("0.001")}
 
 
 def test_english_reviews_preset_on_real_file():

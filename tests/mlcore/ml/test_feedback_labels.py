@@ -57,3 +57,13 @@ def test_language_detection_by_cjk_share():
     assert detect_language("iPhone 手机很好用") == "zh"
     assert detect_language("Great phone, 好") == "en"
     assert detect_language("!!! 123") == "en"
+
+
+def test_scoring_language_keeps_the_recorded_code_and_detects_other_scripts():
+    # given recorded codes and texts in other scripts when resolved then codes are kept and non-Latin scripts are undetermined
+    from mlcore.ml.feedback.language import scoring_language
+
+    assert scoring_language("Muito bom", "pt-BR") == "pt"
+    assert scoring_language("Очень хорошо", None) == "und"
+    assert scoring_language("Very good", "") == "en"
+    assert scoring_language("质量很好", None) == "zh"
