@@ -3,6 +3,7 @@
 customers.privacy_run: one GDPR export or erasure request (PrivacyRequest row), run once.
 customers.webhook_deliver: one attempt of one webhook delivery; a failed attempt queues the next
 one with exponential backoff (the delay comes from the service, so the schedule is in one place).
+customers.import_upload: the import of a file uploaded in the admin, into its pending batch.
 customers.reap_stale_imports (beat: every 5 minutes) marks failed every running import batch
 without progress for IMPORT_STALE_AFTER_S; the update is conditional on the status, so running
 it twice (or beside a live import that still reports progress) is harmless.
@@ -13,7 +14,7 @@ import logging
 
 from celery import shared_task
 
-from customers.imports.services import import_batches_reap
+from customers.imports.services import import_batches_reap, import_upload_run
 from customers.privacy.services import privacy_request_run
 from customers.webhooks.services import webhook_delivery_attempt
 
@@ -37,3 +38,10 @@ def privacy_run(request_id: int) -> dict:
 @shared_task(name="customers.reap_stale_imports")
 def reap_stale_imports() -> dict:
     return {"reaped": import_batches_reap()}
+
+
+@shared_task(name="customers.import_upload")
+def import_upload(*, batch_id: int, path: str, source_name: str, kind: str, preset: str | None = None,
+                  mapping: dict | None = None, synthetic_emails: bool = False) -> dict:
+    return import_upload_run(batch_id=batch_id, path=path, source_name=source_name, kind=kind, preset=preset,
+                             mapping=mapping, synthetic_emails=synthetic_emails)

@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from customers.imports.readers import FIELDS, PRESETS, ImportFileError
-from customers.imports.services import import_batch_rows_done, import_bytes
+from customers.imports.services import import_batch_rows_done, import_upload_queue
 from customers.models import ImportBatch
 
 
@@ -63,12 +63,18 @@ class ImportBatchAdmin(admin.ModelAdmin):
     ]
     exclude = ["rule_counts", "samples", "entity_counts"]
     change_list_template = "admin/customers/importbatch/change_list.html"
+    change_form_template = "admin/customers/importbatch/change_form.html"
 
     def has_add_permission(self, request) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        batch = self.get_object(request, object_id)
+        open_ = batch is not None and batch.status in (ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING)
+        return super().change_view(request, object_id, form_url, extra_context={"batch_open": open_, **(extra_context or {})})
 
     def get_urls(self):
         return [path("upload/", self.admin_site.admin_view(self.upload_view), name="customers_importbatch_upload"), *super().get_urls()]
@@ -80,15 +86,12 @@ class ImportBatchAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                batch_id = import_bytes(data=data["file"].read(), source_name=data["file"].name, kind=data["kind"],
-                                        preset=data["preset"] or None, mapping=data["mapping"], synthetic_emails=data["synthetic_emails"])
+                batch_id = import_upload_queue(data=data["file"].read(), source_name=data["file"].name, kind=data["kind"],
+                                               preset=data["preset"] or None, mapping=data["mapping"], synthetic_emails=data["synthetic_emails"])
             except (ImportFileError, ValueError) as exc:
-                self.message_user(request, f"Import failed: {exc}", level=messages.ERROR)
-                batch_id = getattr(exc, "batch_id", None)
-                if batch_id is None:
-                    return TemplateResponse(request, "admin/customers/importbatch/upload.html", self._context(request, form))
-            else:
-                self.message_user(request, ImportBatch.objects.get(pk=batch_id).message)
+                self.message_user(request, f"Import refused: {exc}", level=messages.ERROR)
+                return TemplateResponse(request, "admin/customers/importbatch/upload.html", self._context(request, form))
+            self.message_user(request, f"{data['file'].name} is queued as import batch {batch_id}; this page shows its progress and report.")
             return redirect(reverse("admin:customers_importbatch_change", args=[batch_id]))
         return TemplateResponse(request, "admin/customers/importbatch/upload.html", self._context(request, form))
 

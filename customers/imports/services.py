@@ -8,12 +8,15 @@ the same state as an uninterrupted one.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
@@ -47,13 +50,18 @@ def import_file(*, path: str | Path, kind: str, preset: str | None = None, mappi
 
 def import_bytes(*, data: bytes, source_name: str, kind: str, preset: str | None = None, mapping: dict | None = None,
                  synthetic_emails: bool = False, progress: Progress | None = None, backend: str | None = None,
-                 on_total: Progress | None = None) -> int:
-    """Import raw bytes (a file's content); progress gets rows written, on_total the rows to write."""
+                 on_total: Progress | None = None, batch_id: int | None = None) -> int:
+    """Import raw bytes (a file's content); progress gets rows written, on_total the rows to write.
+
+    `batch_id` adopts a pending batch made by import_upload_queue (the admin's upload) instead of a new one.
+    """
     layout = layout_for(kind=kind, preset=preset, mapping=mapping)
-    batch = ImportBatch.objects.create(
-        kind=kind, source_name=source_name[:300], preset=preset or "", mapping=dict(layout.columns),
-        status=ImportBatch.Status.RUNNING, started_at=timezone.now(),
-    )
+    fields = {"kind": kind, "source_name": source_name[:300], "preset": preset or "", "mapping": dict(layout.columns),
+              "status": ImportBatch.Status.RUNNING, "started_at": timezone.now()}
+    if batch_id is not None and ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(**fields):
+        batch = ImportBatch.objects.get(pk=batch_id)
+    else:
+        batch = ImportBatch.objects.create(**fields)
     cache.set(_beat_key(batch.pk), time.time(), PROGRESS_TTL_S)
     try:
         report = _run(batch, data, layout, synthetic_emails=synthetic_emails, progress=progress, backend=backend, on_total=on_total)
@@ -74,6 +82,48 @@ def import_bytes(*, data: bytes, source_name: str, kind: str, preset: str | None
     _batch_succeed(batch, report)
     import_finished_emit(batch=batch)
     return batch.pk
+
+
+UPLOADS = "imports/uploads"
+
+
+def import_upload_queue(*, data: bytes, source_name: str, kind: str, preset: str | None = None, mapping: dict | None = None,
+                        synthetic_emails: bool = False) -> int:
+    """Keep an uploaded file and queue its import (never inside the request); the pending batch's id.
+
+    The mapping is checked now, so a wrong one is refused on the form; the file's own content is
+    checked by the import, which records any "<file>, line N" error on the batch.
+    """
+    layout_for(kind=kind, preset=preset, mapping=mapping)
+    path = default_storage.save(f"{UPLOADS}/{uuid.uuid4().hex}.bin", ContentFile(data))
+    batch = ImportBatch.objects.create(kind=kind, source_name=source_name[:300], preset=preset or "", status=ImportBatch.Status.PENDING,
+                                       message="queued: waiting for a worker")
+    params = {"batch_id": batch.pk, "path": path, "source_name": source_name, "kind": kind, "preset": preset,
+              "mapping": mapping, "synthetic_emails": synthetic_emails}
+    from customers.tasks import import_upload  # the task module imports this one
+
+    transaction.on_commit(lambda: import_upload.delay(**params))
+    return batch.pk
+
+
+def import_upload_run(*, batch_id: int, path: str, source_name: str, kind: str, preset: str | None, mapping: dict | None,
+                      synthetic_emails: bool) -> dict:
+    """The queued half of an upload: import the kept file into its pending batch, then delete the file."""
+    if not default_storage.exists(path):
+        ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(
+            status=ImportBatch.Status.FAILED, finished_at=timezone.now(), error=f"{source_name}: the uploaded file is gone; upload it again")
+        return {"batch_id": batch_id, "status": "failed"}
+    try:
+        with default_storage.open(path, "rb") as handle:
+            data = handle.read()
+        import_bytes(data=data, source_name=source_name, kind=kind, preset=preset, mapping=mapping,
+                     synthetic_emails=synthetic_emails, batch_id=batch_id)
+    except (ImportFileError, ValueError) as exc:  # the user's file: the batch holds the "<file>, line N" reason
+        ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(
+            status=ImportBatch.Status.FAILED, finished_at=timezone.now(), error=str(exc)[:4000])
+    finally:
+        default_storage.delete(path)
+    return {"batch_id": batch_id, "status": ImportBatch.objects.get(pk=batch_id).status}
 
 
 def import_finished_emit(*, batch: ImportBatch) -> None:

@@ -121,3 +121,25 @@ def test_segmentation_run_from_the_admin_is_queued_and_finishes(staff_page, live
     page.goto(f"{live_server.url}/admin/mlcore/segmentationrun/")
     assert re.search(r"Dec\.? \d+, 2011|\d+ Dec 2011", page.inner_text("#result_list"))
     assert "Figures are as of 2011-12-" in page.inner_text("body")
+
+
+def test_file_upload_is_queued_and_its_page_follows_it_to_the_report(staff_page, live_server, tmp_path, queued, shot):
+    # given the embedded worker, when a marketer uploads an Online Retail file in the admin, then the request returns with a queued batch whose page follows it to the report with its cleaning counts
+    from tests.customers.imports.samples import retail_text
+
+    page = staff_page
+    upload = tmp_path / "shop.csv"
+    upload.write_text(retail_text())
+    with embedded_worker(tmp_path, site_url=live_server.url) as proc:
+        page.goto(f"{live_server.url}/admin/customers/importbatch/upload/")
+        page.select_option("#id_kind", "orders")
+        page.select_option("#id_preset", "online_retail")
+        page.set_input_files("#id_file", str(upload))
+        shot(page, "01-form")
+        page.click("input[type=submit]")
+        page.wait_for_url(re.compile(r"/admin/customers/importbatch/\d+/change/"))
+        assert "is queued as import batch" in page.inner_text("body")
+        shot(page, "02-queued")
+        text = _wait_for_text(page, page.url, r"Succeeded", 180, proc, tmp_path / "worker.log")
+    shot(page, "03-report")
+    assert "exact_duplicates" in text and "refreshes every 3 seconds" not in text

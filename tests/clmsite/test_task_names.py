@@ -12,6 +12,7 @@ DEPLOYED = {
     "campaigns.record_bounce": "email",
     "campaigns.send_batch": "email",
     "customers.reap_stale_imports": "default",
+    "customers.import_upload": "default",
     "mlcore.gpu.train_ranker": "gpu",
     "mlcore.jobs_reap_stale": "ml",
     "mlcore.gpu.train_sentiment": "gpu",

@@ -13,9 +13,10 @@ def _upload(client, text):
     return client.post(reverse("admin:customers_importbatch_upload"), {"kind": "orders", "preset": "online_retail", "file": upload})
 
 
-def test_staff_upload_imports_and_shows_report(admin_user_client):
-    # given a staff user uploading the sample file when done then the batch page shows rule counts and progress
-    response = _upload(admin_user_client, retail_text())
+def test_staff_upload_imports_and_shows_report(admin_user_client, django_capture_on_commit_callbacks):
+    # given a staff user uploading the sample file when its queued import is done then the batch page shows rule counts and progress
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _upload(admin_user_client, retail_text())
     batch = ImportBatch.objects.get()
     assert response.status_code == 302 and response.url.endswith(f"/{batch.pk}/change/")
     page = admin_user_client.get(response.url).content.decode()
@@ -23,13 +24,31 @@ def test_staff_upload_imports_and_shows_report(admin_user_client):
     assert OrderLine.objects.count() == 11
 
 
-def test_upload_of_bad_file_reports_error_and_fails_batch(admin_user_client):
-    # given a file with a bad date when uploaded then the batch is failed and its page shows the line
-    response = _upload(admin_user_client, retail_text().replace("2010-12-01 08:26:00", "soon", 1))
+def test_upload_of_bad_file_reports_error_and_fails_batch(admin_user_client, django_capture_on_commit_callbacks):
+    # given a file with a bad date when uploaded and its queued import has run then the batch is failed and its page shows the line
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _upload(admin_user_client, retail_text().replace("2010-12-01 08:26:00", "soon", 1))
     batch = ImportBatch.objects.get()
     assert batch.status == "failed"
     assert "line 2" in admin_user_client.get(response.url).content.decode()
     assert not OrderLine.objects.exists()
+
+
+def test_upload_is_queued_not_run_in_the_request(admin_user_client, django_capture_on_commit_callbacks):
+    # given a staff user uploading a file, when the request returns, then a pending batch waits for the worker, its page refreshes itself, and the file is kept until the task runs
+    from django.core.files.storage import default_storage
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = _upload(admin_user_client, retail_text())
+    batch = ImportBatch.objects.get()
+    assert batch.status == "pending" and not OrderLine.objects.exists() and len(callbacks) == 1
+    page = admin_user_client.get(response.url).content.decode()
+    assert "refreshes every 3 seconds" in page and 'http-equiv="refresh"' in page
+    callbacks[0]()
+    batch.refresh_from_db()
+    assert batch.status == "succeeded" and OrderLine.objects.count() == 11
+    assert not default_storage.listdir("imports/uploads")[1]  # the kept file is gone
+    assert 'http-equiv="refresh"' not in admin_user_client.get(response.url).content.decode()
 
 
 def test_batch_list_links_to_upload(admin_user_client):
