@@ -11,7 +11,7 @@ _INJECTION = [
     r"(system prompt|developer mode|jailbreak|you are now|pretend (to be|you are)|act as (an? )?(admin|administrator|developer))",
     r"(show|list|give|tell|reveal|print)( me)? .{0,40}(orders?|address|email|details|data) of (customer|user|client|account)",
     r"(customer|user|account) (id |number |no\.? )?#?\d{3,}",
-    r"(all|every|other) (customers?|users?)('s)? (orders?|data|emails?|addresses)",
+    r"(all|every|other) (customers?|users?)('s?)? (orders?|data|emails?|addresses)",
     r"忽略.{0,6}(指令|规则|提示|设定)", r"(系统提示|越狱|开发者模式)", r"(其他|别的|所有)(顾客|客户|用户).{0,6}(订单|地址|信息|数据)",
     r"(客户|顾客|用户).{0,3}\d{3,}.{0,6}(订单|地址|信息)",
 ]

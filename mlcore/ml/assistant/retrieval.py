@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from rank_bm25 import BM25Okapi
+from scipy.stats import rankdata
 
 from mlcore.ml.assistant.text import tokens
 
@@ -68,9 +69,7 @@ class HybridIndex:
 def _rrf(score_lists: list[np.ndarray]) -> np.ndarray:
     fused = np.zeros(len(score_lists[0]))
     for scores in score_lists:
-        ranks = np.empty(len(scores))
-        ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
-        fused += 1.0 / (RRF_K + ranks)
+        fused += 1.0 / (RRF_K + rankdata(-scores, method="min"))  # ties share a rank: an all-zero list favours no one
     return fused
 
 
