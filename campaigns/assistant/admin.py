@@ -41,9 +41,6 @@ class KnowledgeArticleAdmin(admin.ModelAdmin):
         )
         obj.pk, obj.version = saved.pk, saved.version
 
-    def save_related(self, request, form, formsets, change):
-        pass  # versions are written by the service, never through the inline
-
 
 class ChatMessageInline(admin.TabularInline):
     model = ChatMessage
