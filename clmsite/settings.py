@@ -268,8 +268,10 @@ ASSISTANT_RETURN_WINDOW_DAYS = env_int("ASSISTANT_RETURN_WINDOW_DAYS", 30)
 ASSISTANT_MAX_FAILURES = env_int("ASSISTANT_MAX_FAILURES", 3)  # unanswered replies in a row before a ticket opens
 ASSISTANT_PASSAGES = env_int("ASSISTANT_PASSAGES", 3)
 ASSISTANT_MIN_OVERLAP = float(env_str("ASSISTANT_MIN_OVERLAP", "0.3"))  # share of question words the best passage must hold
-ASSISTANT_MIN_DENSE = float(env_str("ASSISTANT_MIN_DENSE", "0.55"))  # or this cosine similarity, to count as in scope
+# or this cosine similarity to count as in scope (per encoder: E5's cosines of unrelated Chinese text sit near 0.85)
+ASSISTANT_MIN_DENSE = {"en": float(env_str("ASSISTANT_MIN_DENSE_EN", "0.35")), "zh": float(env_str("ASSISTANT_MIN_DENSE_ZH", "0.865"))}
 ASSISTANT_MAX_MESSAGE_CHARS = env_int("ASSISTANT_MAX_MESSAGE_CHARS", 2000)
 ASSISTANT_LINK_MAX_AGE_DAYS = env_int("ASSISTANT_LINK_MAX_AGE_DAYS", 30)
+ASSISTANT_SUPPORT_DATA = env_str("ASSISTANT_SUPPORT_DATA", str(BASE_DIR.parent / "shared" / "data" / "support"))  # Bitext, JDDC, product QA
 ASSISTANT_FROM_EMAIL = env_str("ASSISTANT_FROM_EMAIL", "support@example.com")
 CELERY_TASK_ROUTES = {"campaigns.assistant_*": {"queue": "ml"}, **CELERY_TASK_ROUTES}

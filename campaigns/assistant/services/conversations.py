@@ -153,7 +153,7 @@ def _knowledge_reply(text: str, language: str, *, skip: bool = False) -> dict:
     if skip:
         return {"text": "", "method": "out_of_scope"}
     hits = runtime.retrieval_index(language).search(text, k=settings.ASSISTANT_PASSAGES)
-    if not hits or not _in_scope(text, hits):
+    if not hits or not _in_scope(text, hits, language):
         return {"text": phrase("out_of_scope", language), "method": "out_of_scope"}
     passages = [h.passage.text for h in hits]
     composed = compose_answer(text, passages, language, runtime.llm_client())
@@ -161,14 +161,14 @@ def _knowledge_reply(text: str, language: str, *, skip: bool = False) -> dict:
     return {"text": composed.text, "method": composed.method, "citations": _citations(used), "supported_share": composed.supported_share}
 
 
-def _in_scope(text: str, hits) -> bool:
+def _in_scope(text: str, hits, language: str) -> bool:
     """In scope when the best passage shares enough of the question's words, or is close in meaning."""
     asked = terms(text)
     if not asked:
         return False
     overlap = max(len(asked & terms(h.passage.indexed_text)) / len(asked) for h in hits)
     best_dense = max((h.dense for h in hits if h.dense is not None), default=None)
-    return overlap >= settings.ASSISTANT_MIN_OVERLAP or (best_dense is not None and best_dense >= settings.ASSISTANT_MIN_DENSE)
+    return overlap >= settings.ASSISTANT_MIN_OVERLAP or (best_dense is not None and best_dense >= settings.ASSISTANT_MIN_DENSE[language])
 
 
 def _citations(article_ids: list[int]) -> list[dict]:
