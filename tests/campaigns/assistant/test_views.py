@@ -122,3 +122,18 @@ def test_admin_conversation_log_lists_thumbs(admin_user_client, knowledge):
     reply = ChatMessage.objects.get(role="assistant")
     ChatMessage.objects.filter(pk=reply.pk).update(rating=1)
     assert "+1 / -0" in admin_user_client.get("/admin/campaigns/conversation/").content.decode()
+
+
+def test_landing_page_carries_the_support_widget_signed_for_its_customer(client, knowledge):
+    # given a campaign delivery, when its landing page is opened with the token, then the widget posts to /support/ with the
+    # customer's signed chat token, and asking there starts a chat that is the customer's
+    from campaigns import links as campaign_links
+    from tests.campaigns.factories import DeliveryFactory
+
+    delivery = DeliveryFactory()
+    page = client.get(f"/c/{delivery.campaign.slug}/?t={campaign_links.delivery_token(delivery.pk)}").content.decode()
+    assert 'id="support-widget"' in page and 'action="/support/"' in page
+    token = page.split('name="t" value="', 1)[1].split('"', 1)[0]
+    assert customer_from_chat_token(token) == delivery.customer_id
+    client.post("/support/", {"t": token, "text": "Do you deliver to Japan?"})
+    assert Conversation.objects.get().customer_id == delivery.customer_id
