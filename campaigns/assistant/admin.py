@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from campaigns.assistant.models import ChatMessage, Conversation, KnowledgeArticle, KnowledgeArticleVersion, Ticket
-from campaigns.assistant.services.handover import ticket_reply
+from campaigns.assistant.services.handover import ticket_reply, ticket_status_set
 from campaigns.assistant.services.knowledge import knowledge_article_save
 
 
@@ -106,7 +106,7 @@ class TicketAdmin(admin.ModelAdmin):
             note = "emailed and posted in the chat" if ticket.reply_emailed else "posted in the chat (no email address)"
             messages.success(request, f"Reply {note}.")
         elif "status" in form.changed_data:
-            super().save_model(request, obj, form, change)
+            ticket_status_set(ticket_id=obj.pk, status=form.cleaned_data["status"])
 
     def has_add_permission(self, request) -> bool:
         return False

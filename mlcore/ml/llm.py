@@ -27,15 +27,17 @@ def packaged_smollm2() -> Path:
 
 
 class TransformersLLM:
-    def __init__(self, gguf_path: Path | str, *, device: str = "cpu", threads: int | None = None):
+    def __init__(self, model_path: Path | str, *, device: str = "cpu", threads: int | None = None):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         if threads:
             torch.set_num_threads(threads)
-        path = Path(gguf_path)
-        self.tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
-        self.model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=torch.float32).to(device).eval()
+        path = Path(model_path)
+        # a .gguf file is dequantised by transformers; a folder is a plain transformers checkpoint
+        where, extra = (str(path), {}) if path.is_dir() else (str(path.parent), {"gguf_file": path.name})
+        self.tokenizer = AutoTokenizer.from_pretrained(where, **extra)
+        self.model = AutoModelForCausalLM.from_pretrained(where, dtype=torch.float32, **extra).to(device).eval()
         self.device = device
         self._lock = threading.Lock()  # one generation at a time per loaded model
 

@@ -47,3 +47,10 @@ def ticket_reply(*, ticket_id: int, text: str, user_id: int | None) -> Ticket:
             Ticket.objects.filter(pk=ticket.pk).update(reply_emailed=True)
             ticket.reply_emailed = True
     return ticket
+
+
+def ticket_status_set(*, ticket_id: int, status: str) -> bool:
+    """Staff closing or re-opening a ticket from the admin (an unknown status changes nothing)."""
+    if status not in Ticket.Status.values:
+        return False
+    return bool(Ticket.objects.filter(pk=ticket_id).exclude(status=status).update(status=status))

@@ -137,3 +137,11 @@ def test_landing_page_carries_the_support_widget_signed_for_its_customer(client,
     assert customer_from_chat_token(token) == delivery.customer_id
     client.post("/support/", {"t": token, "text": "Do you deliver to Japan?"})
     assert Conversation.objects.get().customer_id == delivery.customer_id
+
+
+def test_admin_closes_a_ticket_without_a_reply(admin_user_client, knowledge, mailoutbox):
+    # given an open ticket, when staff set it closed with no reply text, then it is closed and nothing is emailed
+    admin_user_client.post("/support/", {"text": "I want to talk to a human"})
+    ticket = Ticket.objects.get()
+    admin_user_client.post(f"/admin/campaigns/ticket/{ticket.pk}/change/", {"status": "closed", "reply": ""})
+    assert Ticket.objects.get().status == "closed" and mailoutbox == []
