@@ -27,13 +27,16 @@ from campaigns.assistant.services import runtime
 from campaigns.assistant.services.handover import ticket_open
 from mlcore.ml.assistant.compose import compose_answer
 from mlcore.ml.assistant.guardrails import is_injection, redact
-from mlcore.ml.assistant.text import terms
+from mlcore.ml.assistant.text import terms, tokens
 from mlcore.ml.feedback.language import detect_language
 from mlcore.selectors.recommendations import recommendations_for_customer
 
 log = logging.getLogger(__name__)
-_ORDER_NUMBER = re.compile(r"(?<![\w])([Cc]?\d{5,})(?![\w])")
-_RECOMMEND = re.compile(r"\b(recommend|suggest|what else|might (i )?like|would i like|gift ideas?)\b|推荐|还有什么.{0,4}(喜欢|好)|可能喜欢", re.IGNORECASE)
+# ASCII look-arounds: in Chinese the number sits between ideographs ("订单581002到哪了"), which \w counts as letters
+_ORDER_NUMBER = re.compile(r"(?<![A-Za-z0-9])([Cc]?\d{5,})(?![A-Za-z0-9])")
+_RECOMMEND = re.compile(
+    r"\b((recommend|suggest)( me)? (something|some|a gift|gifts|products?|items?|anything)|what else|might (i )?like|would i like|gift ideas?)\b"
+    r"|推荐.{0,4}(商品|礼物|东西|什么)|还有什么.{0,4}(喜欢|好)|可能喜欢", re.IGNORECASE)
 # words added to the retrieval query when a tool answer is followed by the policy behind it
 TOPIC_HINTS = {"order_status": "tracking dispatched 物流 发货", "return_refund": "returns policy 退货 政策", "cancel": "cancel 取消",
                "change_address": "change delivery address 修改地址"}
@@ -163,12 +166,18 @@ def _knowledge_reply(text: str, language: str, *, skip: bool = False) -> dict:
 
 def _in_scope(text: str, hits, language: str) -> bool:
     """In scope when the best passage shares enough of the question's words, or is close in meaning."""
-    asked = terms(text)
+    asked, asked_tokens = terms(text), set(tokens(text))
     if not asked:
         return False
-    overlap = max(len(asked & terms(h.passage.indexed_text)) / len(asked) for h in hits)
     best_dense = max((h.dense for h in hits if h.dense is not None), default=None)
-    return overlap >= settings.ASSISTANT_MIN_OVERLAP or (best_dense is not None and best_dense >= settings.ASSISTANT_MIN_DENSE[language])
+    if best_dense is not None and best_dense >= settings.ASSISTANT_MIN_DENSE[language]:
+        return True
+    for hit in hits:
+        shared = asked_tokens & set(tokens(hit.passage.indexed_text))
+        # single Chinese characters match almost anything: a shared word (an English word or a Chinese bigram) is required too
+        if len(asked & terms(hit.passage.indexed_text)) / len(asked) >= settings.ASSISTANT_MIN_OVERLAP and any(len(t) > 1 for t in shared):
+            return True
+    return False
 
 
 def _citations(article_ids: list[int]) -> list[dict]:

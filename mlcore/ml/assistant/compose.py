@@ -5,11 +5,13 @@ models err on policy questions, so nothing they write is shown unchecked.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from mlcore.ml.assistant.extractive import extract_answer
 from mlcore.ml.assistant.grounding import check_groundedness
 from mlcore.ml.assistant.guardrails import unsupported_promises
+from mlcore.ml.assistant.text import sentences
 
 SYSTEM_PROMPT = {
     "en": (
@@ -40,6 +42,23 @@ def prompt_messages(question: str, passages: list[str], language: str) -> list[d
     ]
 
 
+_MARKER = re.compile(r"^\s*(\[\d+\]|\d+[.)]|[-*•])\s*")
+_JUNK = re.compile(r"\n\s*\n|\[(question|ques|passage|answer)|the answer is:|question:", re.IGNORECASE)
+
+
+def clean_generation(text: str) -> str:
+    """The model's answer without list markers ("[1]", "2.") and without what follows a blank line
+    or an echoed "Question:"; a last sentence cut off by the token limit is dropped."""
+    text = _JUNK.split(text or "", maxsplit=1)[0]
+    lines = [_MARKER.sub("", line).strip() for line in text.splitlines()]
+    text = " ".join(line for line in lines if line)
+    parts = sentences(text)
+    if parts and not re.search(r"[.!?。！？]$", parts[-1]):
+        parts = parts[:-1]
+    joiner = "" if any("\u3400" <= ch <= "\ufaff" for ch in text) else " "
+    return joiner.join(parts)
+
+
 def compose_answer(question: str, passages: list[str], language: str, llm=None, *, max_tokens: int = 80) -> Composed:
     """The model's answer when it is grounded and promises nothing beyond the passages, else the extract."""
     extract = extract_answer(question, passages)
@@ -47,7 +66,7 @@ def compose_answer(question: str, passages: list[str], language: str, llm=None, 
     if llm is None or not passages:
         return Composed(extract.text, "extractive", extract.passage_indexes, extract_share, "", None)
     try:
-        generated = llm.complete(prompt_messages(question, passages, language), max_tokens=max_tokens).strip()
+        generated = clean_generation(llm.complete(prompt_messages(question, passages, language), max_tokens=max_tokens))
     except Exception:  # the model is a boundary (a remote server may be down): the extract still answers
         generated = ""
     check = check_groundedness(generated, passages)

@@ -1,7 +1,8 @@
 """The groundedness check an answer must pass before a customer sees it: every sentence must be
-supported by one retrieved passage. A sentence is supported by a passage when at least
-`min_overlap` of its content tokens occur in that passage and every number it states (prices,
-days, percentages) appears there too, so an invented "refund within 2 days" or "20% off" fails
+supported by one sentence of a retrieved passage. A sentence is supported when at least
+`min_overlap` of its content tokens (negations included) occur in one passage sentence and every
+number it states (prices, days, percentages) appears in that same sentence, so an invented
+"refund within 2 days", "20% off" or "standard delivery costs £7.95" (the express price) fails
 even when its words look like policy. Lexical, deterministic and cheap: it runs on every reply.
 """
 from __future__ import annotations
@@ -35,19 +36,19 @@ class Groundedness:
         return sorted({s.passage_index for s in self.sentences if s.passage_index is not None})
 
 
-def sentence_support(sentence: str, passages: list[str], *, min_overlap: float = 0.7) -> SentenceSupport:
+def sentence_support(sentence: str, passages: list[str], *, min_overlap: float = 0.8) -> SentenceSupport:
     words = set(tokens(sentence))
     stated = numbers(sentence)
     best, best_overlap = None, 0.0
     for i, passage in enumerate(passages):
-        passage_words = set(tokens(passage))
-        overlap = len(words & passage_words) / len(words) if words else 0.0
-        if stated - numbers(passage):
-            continue
-        if overlap > best_overlap:
-            best, best_overlap = i, overlap
+        for source in sentences(passage):
+            if stated - numbers(source):
+                continue
+            overlap = len(words & set(tokens(source))) / len(words) if words else 0.0
+            if overlap > best_overlap:
+                best, best_overlap = i, overlap
     return SentenceSupport(sentence=sentence, passage_index=best if best_overlap >= min_overlap else None, overlap=best_overlap)
 
 
-def check_groundedness(answer: str, passages: list[str], *, min_overlap: float = 0.7) -> Groundedness:
+def check_groundedness(answer: str, passages: list[str], *, min_overlap: float = 0.8) -> Groundedness:
     return Groundedness(sentences=[sentence_support(s, passages, min_overlap=min_overlap) for s in sentences(answer)])

@@ -11,7 +11,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？；])")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 STOP = frozenset(
     "a an the and or of to in on at for from by with is are was be been it its this that these those i you we my your our me us "
-    "do does did can could will would should have has had not no if as so but what when where which who how why there here "
+    "do does did can could will would should have has had if as so but what when where which who how why there here "
     "please any all am get got just about into than then them they their he she his her".split()
 )
 _CJK_STOP = frozenset("的了吗呢吧啊我你您是在和有就也都要这那个")
@@ -27,7 +27,8 @@ def _stem(word: str) -> str:
 def tokens(text: str) -> list[str]:
     """Content tokens: stemmed English words; Chinese characters and their bigrams."""
     out: list[str] = []
-    for piece in _TOKEN.findall(text or ""):
+    text = re.sub(r"n['’]t\b", " not", text or "", flags=re.IGNORECASE)  # negations count: "can't" must not match "can"
+    for piece in _TOKEN.findall(text):
         if re.match(rf"[{_CJK}]", piece):
             chars = [c for c in piece if c not in _CJK_STOP]
             out.extend(chars)

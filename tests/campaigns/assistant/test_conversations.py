@@ -167,3 +167,27 @@ def test_thumbs_only_on_assistant_replies_of_the_conversation(knowledge):
     assert message_rate(message_id=reply.message_id, conversation_id=conversation_start(customer_id=None).pk, rating=1) is False
     assert message_rate(message_id=reply.message_id, conversation_id=conversation.pk, rating=-1) is True
     assert ChatMessage.objects.get(pk=reply.message_id).rating == -1
+
+
+@pytest.mark.slow
+def test_the_review_sentiment_model_hands_over_an_angry_message(knowledge, alice, settings):
+    # given the real sentiment model (zero-shot fallback on the packaged MiniLM), when alice writes an angry message with no
+    # complaint keyword and a calm question, then only the angry one is handed over, as negative
+    settings.ASSISTANT_SENTIMENT = True
+    conversation = conversation_start(customer_id=alice.pk)
+    calm = _ask(conversation, "How long does delivery take to Germany?")
+    angry = _ask(conversation_start(customer_id=alice.pk), "I hate this shop, the quality is poor and I am very disappointed")
+    assert calm.method != "handover"
+    assert angry.method == "handover" and Ticket.objects.get(pk=angry.ticket_id).reason == "negative"
+
+
+def test_order_number_inside_chinese_text_is_read(knowledge, alice):
+    # given alice's chat in Chinese, when she asks about one order with the number between ideographs, then only that order is named
+    reply = _ask(conversation_start(customer_id=alice.pk, language="zh"), "你好，我的订单570002到哪了？")
+    assert "订单570002" in reply.text and "581001" not in reply.text
+
+
+@pytest.mark.parametrize("text", ["Recommend a good film for tonight", "明天会下雨吗？", "红烧肉怎么做？"])
+def test_unrelated_requests_are_declined(knowledge, text):
+    # given an anonymous chat, when asked for a film, the weather or a recipe, then the assistant declines
+    assert _ask(conversation_start(customer_id=None), text).method == "out_of_scope"

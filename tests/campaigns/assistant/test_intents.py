@@ -18,5 +18,6 @@ def test_trained_intent_models_serve_both_languages(settings):
     summary = intent_model_train()
     assert summary["en_dev_accuracy"] >= 0.9
     assert runtime.intent_of("how can I get my money back for this order", "en") == "return_refund"
-    assert runtime.intent_of("我要开发票", "zh") == "invoice"
+    assert runtime.intent_of("我要开发票", "zh") == "invoice"  # the rules or the trained model, whichever scored higher
+    assert set(summary) >= {"zh_heldout_macro_f1", "zh_rules_heldout_macro_f1"}
     assert not isinstance(runtime.intent_classifier("en"), runtime.RuleIntentClassifier)

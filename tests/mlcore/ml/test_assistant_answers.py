@@ -2,7 +2,7 @@
 language model is a boundary, played here by a class returning a fixed text)."""
 from __future__ import annotations
 
-from mlcore.ml.assistant.compose import compose_answer, prompt_messages
+from mlcore.ml.assistant.compose import clean_generation, compose_answer, prompt_messages
 from mlcore.ml.assistant.extractive import extract_answer
 from mlcore.ml.assistant.grounding import check_groundedness
 
@@ -73,3 +73,23 @@ def test_the_prompt_numbers_the_passages_and_states_the_rules():
     # given two passages, when the prompt is built, then both are numbered and the system message forbids invented facts
     messages = prompt_messages("Q?", PASSAGES, "zh")
     assert "[1]" in messages[1]["content"] and "[2]" in messages[1]["content"] and "不要添加" in messages[0]["content"]
+
+
+def test_a_right_price_with_the_wrong_subject_is_not_supported():
+    # given the express price in one sentence and standard delivery in another, when "standard costs the express price" is checked,
+    # then it is unsupported (support is per passage sentence, numbers included)
+    passages = ["Standard UK delivery takes 3 to 5 working days and costs £3.95.", "Express UK delivery arrives next day. Express delivery costs £7.95."]
+    assert not check_groundedness("Standard delivery costs £7.95.", passages).grounded
+    assert check_groundedness("Express delivery costs £7.95.", passages).grounded
+
+
+def test_a_negated_policy_is_not_supported():
+    # given a policy that allows returns, when an answer says they can't be returned, then the negation makes it unsupported
+    assert not check_groundedness("You can't return unused items within 30 days of delivery.", PASSAGES).grounded
+
+
+def test_clean_generation_drops_markers_echoes_and_a_cut_sentence():
+    # given a small model's numbered answer with an echoed question and a truncated tail, when cleaned, then plain sentences remain
+    raw = "[1] You can return unused items within 30 days of delivery.\n2. Personalised items cannot be returned.\n\n[Question: refund"
+    assert clean_generation(raw) == "You can return unused items within 30 days of delivery. Personalised items cannot be returned."
+    assert clean_generation("Refunds take 5 working days. Your bank may") == "Refunds take 5 working days."
