@@ -14,7 +14,7 @@ class Extract:
     passage_indexes: list[int]
 
 
-def extract_answer(question: str, passages: list[str], *, max_sentences: int = 3, max_passages: int = 2) -> Extract:
+def extract_answer(question: str, passages: list[str], *, language: str = "", max_sentences: int = 3, max_passages: int = 2) -> Extract:
     asked = set(tokens(question))
     scored = []
     for p_index, passage in enumerate(passages[:max_passages]):
@@ -30,5 +30,6 @@ def extract_answer(question: str, passages: list[str], *, max_sentences: int = 3
     scored = [row for row in scored if row[1] == 0 or overlap[(row[1], row[2])] >= max(1, top)]
     best = sorted(scored, reverse=True)[:max_sentences]
     chosen = sorted(best, key=lambda row: (row[1], row[2]))
-    joiner = "" if any("\u3400" <= ch <= "\ufaff" for ch in question) else " "
+    chinese = language == "zh" or (not language and any("\u3400" <= ch <= "\ufaff" for ch in question))
+    joiner = "" if chinese else " "
     return Extract(text=joiner.join(row[3] for row in chosen), passage_indexes=sorted({row[1] for row in chosen}))

@@ -93,3 +93,9 @@ def test_clean_generation_drops_markers_echoes_and_a_cut_sentence():
     raw = "[1] You can return unused items within 30 days of delivery.\n2. Personalised items cannot be returned.\n\n[Question: refund"
     assert clean_generation(raw) == "You can return unused items within 30 days of delivery. Personalised items cannot be returned."
     assert clean_generation("Refunds take 5 working days. Your bank may") == "Refunds take 5 working days."
+
+
+def test_extract_joins_english_sentences_with_spaces_whatever_the_query_holds():
+    # given an English answer asked with Chinese hint words in the query, when extracted in English, then sentences keep their spaces
+    extract = extract_answer("return policy 退货", PASSAGES, language="en")
+    assert ". " in extract.text and ".P" not in extract.text
