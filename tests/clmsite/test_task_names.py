@@ -5,6 +5,7 @@ from clmsite.celery import app
 
 DEPLOYED = {
     "clmsite.ping": "default",
+    "campaigns.assistant_reindex": "ml",
     "campaigns.attribute_conversions": "email",
     "campaigns.dispatch_due": "email",
     "campaigns.record_bounce": "email",
