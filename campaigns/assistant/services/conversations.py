@@ -159,7 +159,7 @@ def _knowledge_reply(text: str, language: str, *, skip: bool = False) -> dict:
     if not hits or not _in_scope(text, hits, language):
         return {"text": phrase("out_of_scope", language), "method": "out_of_scope"}
     passages = [h.passage.text for h in hits]
-    composed = compose_answer(text, passages, language, runtime.llm_client())
+    composed = compose_answer(text, passages, language, runtime.llm_client(), encoder=runtime.encoder_for(language))
     used = [hits[i].passage.article_id for i in composed.passage_indexes]
     return {"text": composed.text, "method": composed.method, "citations": _citations(used), "supported_share": composed.supported_share}
 

@@ -59,9 +59,9 @@ def clean_generation(text: str) -> str:
     return joiner.join(parts)
 
 
-def compose_answer(question: str, passages: list[str], language: str, llm=None, *, max_tokens: int = 80) -> Composed:
+def compose_answer(question: str, passages: list[str], language: str, llm=None, *, max_tokens: int = 80, encoder=None) -> Composed:
     """The model's answer when it is grounded and promises nothing beyond the passages, else the extract."""
-    extract = extract_answer(question, passages, language=language)
+    extract = extract_answer(question, passages, language=language, encoder=encoder)
     extract_share = check_groundedness(extract.text, passages).supported_share
     if llm is None or not passages:
         return Composed(extract.text, "extractive", extract.passage_indexes, extract_share, "", None)

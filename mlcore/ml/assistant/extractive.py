@@ -1,5 +1,7 @@
 """The extractive answer: the sentences of the retrieved passages that best cover the question,
-in passage order, trimmed to a few sentences. Every sentence is copied from a passage, so this
+in passage order, trimmed to a few sentences. Sentences score by the question words they share
+and, when an encoder is given, by their cosine similarity to the question (so "send something
+back" finds the sentence about returns). Every sentence is copied from a passage, so this
 path is grounded by construction and is what the customer sees when a generated answer is not."""
 from __future__ import annotations
 
@@ -14,14 +16,20 @@ class Extract:
     passage_indexes: list[int]
 
 
-def extract_answer(question: str, passages: list[str], *, language: str = "", max_sentences: int = 3, max_passages: int = 2) -> Extract:
+def extract_answer(
+    question: str, passages: list[str], *, language: str = "", max_sentences: int = 3, max_passages: int = 2, encoder=None
+) -> Extract:
     asked = set(tokens(question))
+    rows = [(p, i, sentence) for p, passage in enumerate(passages[:max_passages]) for i, sentence in enumerate(sentences(passage))]
+    similarity = [0.0] * len(rows)
+    if encoder is not None and rows:
+        vectors = encoder([question] + [row[2] for row in rows])
+        similarity = [float(v) for v in vectors[1:] @ vectors[0]]
     scored = []
-    for p_index, passage in enumerate(passages[:max_passages]):
-        for s_index, sentence in enumerate(sentences(passage)):
-            overlap = len(asked & set(tokens(sentence)))
-            # the retrieval order counts: the first passage's sentences win ties
-            scored.append((overlap - 0.5 * p_index - 0.01 * s_index, p_index, s_index, sentence))
+    for (p_index, s_index, sentence), cosine in zip(rows, similarity, strict=True):
+        overlap = len(asked & set(tokens(sentence))) + 3.0 * cosine
+        # the retrieval order counts: the first passage's sentences win ties
+        scored.append((overlap - 0.5 * p_index - 0.01 * s_index, p_index, s_index, sentence))
     if not scored:
         return Extract(text="", passage_indexes=[])
     # later passages contribute only sentences that share as many question words as the best one

@@ -99,3 +99,16 @@ def test_extract_joins_english_sentences_with_spaces_whatever_the_query_holds():
     # given an English answer asked with Chinese hint words in the query, when extracted in English, then sentences keep their spaces
     extract = extract_answer("return policy 退货", PASSAGES, language="en")
     assert ". " in extract.text and ".P" not in extract.text
+
+
+def test_an_encoder_lets_the_extract_find_a_sentence_without_shared_words():
+    # given a question sharing no word with the return sentence, when an encoder relates "back" to returning, then that sentence leads
+    import numpy as np
+
+    def encoder(texts):
+        rows = np.array([[("back" in t) or ("return" in t), "refund" in t, 1.0] for t in texts], dtype=np.float32)
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+    question = "Can it go back to the warehouse?"  # "warehouse" is a word of the refund sentence only
+    assert extract_answer(question, PASSAGES, max_sentences=1).text.startswith("We refund")
+    assert extract_answer(question, PASSAGES, max_sentences=1, encoder=encoder).text.startswith("You can return unused items")
