@@ -363,3 +363,6 @@ def _campaign_panel(customer_id: int) -> str:
         (d.campaign.name, "holdout" if d.is_holdout else d.variant.name, d.status, d.sent_at or "-", d.clicked_at or "-") for d in rows
     ))
     return format_html("<table><tr><th>Campaign</th><th>Arm</th><th>Status</th><th>Sent</th><th>Last click</th></tr>{}</table>", items)
+
+
+from campaigns.assistant import admin as assistant_admin  # noqa: E402,F401  (registers the support assistant admin)

@@ -190,3 +190,14 @@ class Suppression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} ({self.reason})"
+
+
+# The support assistant area keeps its tables in its own module (campaigns/assistant/models.py).
+from campaigns.assistant.models import (  # noqa: E402,F401
+    ChatMessage,
+    Conversation,
+    KnowledgeArticle,
+    KnowledgeArticleVersion,
+    KnowledgeChunk,
+    Ticket,
+)

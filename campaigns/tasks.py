@@ -58,3 +58,11 @@ def attribute_conversions(lookback_days: int = 35) -> dict:
 @shared_task(name="campaigns.record_bounce", base=JobTask)
 def record_bounce(email: str, hard: bool = True, note: str = "") -> bool:
     return bounce_record(email=email, hard=hard, note=note)
+
+
+@shared_task(name="campaigns.assistant_reindex")
+def assistant_reindex(article_id: int) -> dict:
+    """Re-chunk and re-embed one knowledge article (queued on commit by every article save)."""
+    from campaigns.assistant.services.knowledge import knowledge_article_reindex
+
+    return knowledge_article_reindex(article_id=article_id)

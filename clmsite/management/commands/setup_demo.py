@@ -23,6 +23,7 @@ DEMO_STEPS: list[tuple[str, list[str]]] = [
     ("score_customers", []),
     ("train_recommender", ["--fast"]),
     ("create_demo_campaign", []),
+    ("load_support_knowledge", []),  # the support assistant's articles (English and Chinese), indexed on commit
 ]
 
 

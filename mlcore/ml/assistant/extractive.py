@@ -1,0 +1,43 @@
+"""The extractive answer: the sentences of the retrieved passages that best cover the question,
+in passage order, trimmed to a few sentences. Sentences score by the question words they share
+and, when an encoder is given, by their cosine similarity to the question (so "send something
+back" finds the sentence about returns). Every sentence is copied from a passage, so this
+path is grounded by construction and is what the customer sees when a generated answer is not."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mlcore.ml.assistant.text import sentences, tokens
+
+
+@dataclass(frozen=True)
+class Extract:
+    text: str
+    passage_indexes: list[int]
+
+
+def extract_answer(
+    question: str, passages: list[str], *, language: str = "", max_sentences: int = 3, max_passages: int = 2, encoder=None
+) -> Extract:
+    asked = set(tokens(question))
+    rows = [(p, i, sentence) for p, passage in enumerate(passages[:max_passages]) for i, sentence in enumerate(sentences(passage))]
+    similarity = [0.0] * len(rows)
+    if encoder is not None and rows:
+        vectors = encoder([question] + [row[2] for row in rows])
+        similarity = [float(v) for v in vectors[1:] @ vectors[0]]
+    scored = []
+    for (p_index, s_index, sentence), cosine in zip(rows, similarity, strict=True):
+        overlap = len(asked & set(tokens(sentence))) + 3.0 * cosine
+        # the retrieval order counts: the first passage's sentences win ties
+        scored.append((overlap - 0.5 * p_index - 0.01 * s_index, p_index, s_index, sentence))
+    if not scored:
+        return Extract(text="", passage_indexes=[])
+    # later passages contribute only sentences that share as many question words as the best one
+    overlap = {(row[1], row[2]): row[0] + 0.5 * row[1] + 0.01 * row[2] for row in scored}
+    top = max(overlap.values())
+    scored = [row for row in scored if row[1] == 0 or overlap[(row[1], row[2])] >= max(1, top)]
+    best = sorted(scored, reverse=True)[:max_sentences]
+    chosen = sorted(best, key=lambda row: (row[1], row[2]))
+    chinese = language == "zh" or (not language and any("\u3400" <= ch <= "\ufaff" for ch in question))
+    joiner = "" if chinese else " "
+    return Extract(text=joiner.join(row[3] for row in chosen), passage_indexes=sorted({row[1] for row in chosen}))

@@ -1,0 +1,82 @@
+"""Hybrid retrieval over knowledge chunks: BM25 (rank_bm25) on the tokens of text.py plus dense
+cosine similarity of sentence embeddings, fused by reciprocal rank (RRF, k=60), within one
+language. The dense half is optional (an index built without an encoder is BM25 only), and
+embeddings are passed in precomputed so a caller can store them and re-embed only what changed.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from rank_bm25 import BM25Okapi
+from scipy.stats import rankdata
+
+from mlcore.ml.assistant.text import tokens
+
+Encoder = Callable[[list[str]], np.ndarray]  # texts -> L2-normalised rows
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class Passage:
+    chunk_id: int
+    article_id: int
+    text: str
+    indexed_text: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    passage: Passage
+    score: float  # fused score (higher is better)
+    bm25: float
+    dense: float | None
+
+
+class HybridIndex:
+    """The chunks of one language; search returns the best `k` hits, best first."""
+
+    def __init__(self, passages: list[Passage], embeddings: np.ndarray | None = None, encoder: Encoder | None = None):
+        self.passages = passages
+        self._tokens = [tokens(p.indexed_text) for p in passages]
+        self._bm25 = BM25Okapi(self._tokens) if passages else None
+        self.embeddings = embeddings if encoder is not None else None
+        self.encoder = encoder
+
+    def bm25_scores(self, query: str) -> np.ndarray:
+        if not self.passages:
+            return np.zeros(0)
+        q = tokens(query)
+        return np.asarray(self._bm25.get_scores(q)) if q else np.zeros(len(self.passages))
+
+    def dense_scores(self, query: str) -> np.ndarray | None:
+        if self.encoder is None or self.embeddings is None or not self.passages:
+            return None
+        return self.embeddings @ self.encoder([query])[0]
+
+    def search(self, query: str, k: int = 5) -> list[Hit]:
+        lexical = self.bm25_scores(query)
+        dense = self.dense_scores(query)
+        fused = _rrf([lexical] if dense is None else [lexical, dense])
+        order = np.argsort(-fused, kind="stable")[:k]
+        return [
+            Hit(passage=self.passages[i], score=float(fused[i]), bm25=float(lexical[i]), dense=None if dense is None else float(dense[i]))
+            for i in order
+        ]
+
+
+def _rrf(score_lists: list[np.ndarray]) -> np.ndarray:
+    fused = np.zeros(len(score_lists[0]))
+    for scores in score_lists:
+        fused += 1.0 / (RRF_K + rankdata(-scores, method="min"))  # ties share a rank: an all-zero list favours no one
+    return fused
+
+
+def article_ranking(hits: list[Hit]) -> list[int]:
+    """Distinct article ids in the order their best chunk was retrieved (for hit@k and MRR)."""
+    seen: list[int] = []
+    for hit in hits:
+        if hit.passage.article_id not in seen:
+            seen.append(hit.passage.article_id)
+    return seen
