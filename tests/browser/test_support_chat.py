@@ -4,8 +4,6 @@ question, and a hand-over answered by staff in the admin. Skips, saying why, wit
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 
 import pytest
 from django.utils import timezone
@@ -14,34 +12,19 @@ from campaigns.assistant.links import chat_token
 from campaigns.assistant.models import ChatMessage, Ticket
 from campaigns.assistant.services.handover import ticket_reply
 from campaigns.assistant.services.knowledge import knowledge_load_file
+from tests.browser.conftest import BROWSER
 from tests.customers.factories import CustomerFactory, OrderFactory
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = BROWSER
 
 
 @pytest.fixture
-def support_browser(settings):
-    """A live server on the assistant's port range (8150-8159) and a headless Chromium page."""
-    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements-dev.txt)")
-    from pytest_django.live_server_helper import LiveServer
-
+def support_browser(settings, live_server, page):
+    """The live server and a headless Chromium page (the shared browser fixtures), the assistant in its cheapest mode."""
     settings.ASSISTANT_DENSE, settings.ASSISTANT_LLM, settings.ASSISTANT_SENTIMENT = False, "none", False
     settings.DEBUG = False
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop in this thread
-    server = LiveServer("127.0.0.1:8151")
     knowledge_load_file()
-    playwright = sync_api.sync_playwright().start()
-    browser = playwright.chromium.launch(
-        executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-    )
-    page = browser.new_page()
-    yield server.url, page
-    browser.close()
-    playwright.stop()
-    server.stop()
+    return live_server.url, page
 
 
 def _ask(page, text):

@@ -131,7 +131,7 @@ def test_landing_page_carries_the_support_widget_signed_for_its_customer(client,
     from tests.campaigns.factories import DeliveryFactory
 
     delivery = DeliveryFactory()
-    page = client.get(f"/c/{delivery.campaign.slug}/?t={campaign_links.delivery_token(delivery.pk)}").content.decode()
+    page = client.get(f"/c/{delivery.campaign.slug}/?t={campaign_links.delivery_token(delivery.pk, purpose='landing')}").content.decode()
     assert 'id="support-widget"' in page and 'action="/support/"' in page
     token = page.split('name="t" value="', 1)[1].split('"', 1)[0]
     assert customer_from_chat_token(token) == delivery.customer_id
