@@ -7,6 +7,7 @@ Every variable is listed with its meaning in .env.example.
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "django_celery_results",
+    "axes",
     "clmsite.apps.ClmsiteConfig",
     "customers",
     "mlcore",
@@ -50,6 +52,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "customers.api.conventions.ApiConventionsMiddleware",  # first: strips /api/v1/ trailing slashes
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -58,6 +61,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "customers.api.throttling.RateLimitHeadersMiddleware",
+    "customers.api.idempotency.IdempotencyMiddleware",  # after auth: a session is a credential too
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "clmsite.urls"
@@ -178,21 +184,36 @@ RANKER_CPU_MAX_PAIRS = env_int("RANKER_CPU_MAX_PAIRS", 400_000)
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    # Token first: an anonymous request then gets 401 with WWW-Authenticate, never 403.
+    # Keys first: an anonymous request then gets 401 with WWW-Authenticate, never 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "customers.api.keys.ApiKeyAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every view declares `required_scopes` (customers/api/scopes.py, docs/api.md).
+    "DEFAULT_PERMISSION_CLASSES": ["customers.api.scopes.HasRequiredScope"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "customers.api.conventions.KnownQueryParamsFilter",
+        "customers.api.conventions.StrictDjangoFilterBackend",
+        "customers.api.conventions.StrictOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "clmsite.pagination.IdCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"user": env_str("API_RATE_LIMIT", "10000/hour")},
+    "DEFAULT_THROTTLE_CLASSES": [
+        "customers.api.throttling.KeyRateThrottle",
+        "customers.api.throttling.UserRateThrottle",
+        "customers.api.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env_str("API_RATE_LIMIT", "10000/hour"),
+        "key": env_str("API_KEY_RATE_LIMIT", env_str("API_RATE_LIMIT", "10000/hour")),
+        "anon": env_str("API_ANON_RATE_LIMIT", "300/hour"),
+    },
 }
+# The mail provider signs bounce reports with this (campaigns/api/signing.py); empty: all refused.
+BOUNCE_SIGNING_SECRET = env_str("BOUNCE_SIGNING_SECRET", "")
+BOUNCE_SIGNATURE_TOLERANCE = env_int("BOUNCE_SIGNATURE_TOLERANCE", 300)  # seconds a signed call stays valid
 SPECTACULAR_SETTINGS = {
     "TITLE": "Customer Lifecycle Platform API",
     "DESCRIPTION": "Customers, orders, segments, scores, recommendations and campaigns of the shop.",
@@ -238,6 +259,16 @@ CAMPAIGN_SMTP_CONNECTIONS = env_int("CAMPAIGN_SMTP_CONNECTIONS", 2)
 CAMPAIGN_TASK_SECONDS = env_int("CAMPAIGN_TASK_SECONDS", 20)
 
 # --- auth / security ----------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before checking it
+    "django.contrib.auth.backends.ModelBackend",
+]
+# django-axes: after AXES_FAILURE_LIMIT wrong passwords for a user name from one address, the
+# admin login is refused (even with the right password) for AXES_COOLOFF_MINUTES.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

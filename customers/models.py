@@ -260,3 +260,7 @@ class ImportBatch(models.Model):
     @property
     def progress(self) -> float:
         return self.rows_done / self.rows_total if self.rows_total else 0.0
+
+
+# The partner API's tables live beside its code; imported here so Django registers them.
+from customers.api.models import ApiKey, IdempotencyRecord  # noqa: E402, F401

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from customers.models import Customer, Product
 from mlcore.models import ModelVersion, PopularProduct, Recommendation, SimilarProduct
+from mlcore.models.registry import version_label
 
 KIND = "recommender"
 
@@ -31,7 +32,7 @@ class CustomerRecommendations:
     external_id: str
     known_customer: bool
     fallback: bool  # True when the list is the popularity fallback
-    model_version: int | None
+    model_version: str | None  # "recommender:<version>", as ModelVersion.label
     items: list[RecommendedProduct]
 
 
@@ -110,14 +111,15 @@ def recommendations_for_customers(*, customer_ids: list[int], k: int = 10) -> di
 
 def recommendations_for_external_id(*, external_id: str, k: int = 10) -> CustomerRecommendations:
     """What the API serves: the stored list, or the popularity fallback (flagged) for new/unknown ids."""
-    version_id = active_recommender_id()
+    active = ModelVersion.objects.filter(kind=KIND, is_active=True).values_list("pk", "version").first()
+    version_id, label = (active[0], version_label(KIND, active[1])) if active else (None, None)
     items = _stored(version_id, None, k, external_id=external_id) if version_id else []
     if items:
-        return CustomerRecommendations(external_id=external_id, known_customer=True, fallback=False, model_version=version_id, items=items)
+        return CustomerRecommendations(external_id=external_id, known_customer=True, fallback=False, model_version=label, items=items)
     customer = Customer.objects.filter(external_id=external_id).values_list("pk", "country").first()
     if version_id:
         items = popular_products(country=customer[1] if customer else "", k=k, version_id=version_id)
-    return CustomerRecommendations(external_id=external_id, known_customer=customer is not None, fallback=True, model_version=version_id, items=items)
+    return CustomerRecommendations(external_id=external_id, known_customer=customer is not None, fallback=True, model_version=label, items=items)
 
 
 def similar_products(*, sku: str, k: int = 10) -> list[RecommendedProduct] | None:
