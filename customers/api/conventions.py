@@ -6,13 +6,14 @@
 - Query parameters: a list or detail answers 400 for a parameter none of its filter,
   ordering or pagination backends (or the view's `extra_query_params`) declares, and for an
   ordering on a field it does not allow, naming the allowed ones.
-- Dates: an ISO 8601 date-time that cannot be represented (offset beyond +-24 h, a year
-  that overflows in UTC) answers 400, not 500.
+- Dates: an ISO 8601 date-time with a UTC offset outside -14:00..+14:00 (the offsets in use
+  on Earth; PostgreSQL refuses some beyond them with a 500) or a year that overflows in UTC
+  answers 400, not 500.
 """
 from __future__ import annotations
 
 import logging
-from datetime import UTC
+from datetime import UTC, timedelta
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -26,6 +27,7 @@ from rest_framework.filters import BaseFilterBackend, OrderingFilter
 logger = logging.getLogger(__name__)
 API_PREFIX = "/api/v1/"
 ALWAYS_ALLOWED = frozenset({"format"})
+MAX_UTC_OFFSET = timedelta(hours=14)
 
 
 class SafeIsoDateTimeField(IsoDateTimeField):
@@ -34,10 +36,12 @@ class SafeIsoDateTimeField(IsoDateTimeField):
             parsed = super().to_python(value)
             if parsed is not None:
                 parsed.astimezone(UTC)  # overflows for years at the edge of the range
+                if abs(parsed.utcoffset()) > MAX_UTC_OFFSET:
+                    raise ValueError("offset")
             return parsed
         except (ValueError, OverflowError):
             raise DjangoValidationError(
-                "Enter an ISO 8601 date-time within years 1-9999 and a UTC offset within +-23:59.", code="invalid",
+                "Enter an ISO 8601 date-time within years 1-9999 with a UTC offset from -14:00 to +14:00.", code="invalid",
             ) from None
 
 

@@ -70,6 +70,6 @@ class HasRequiredScope(BasePermission):
         if needed is None:
             return False
         if needed not in held:
-            self.message = f"This credential lacks the scope {needed!r} this route requires."
+            self.message = f"This credential lacks the scope '{needed}' this route requires."
             return False
         return True

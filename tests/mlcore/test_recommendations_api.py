@@ -1,5 +1,6 @@
 import pytest
 
+from mlcore.models import ModelVersion
 from mlcore.services.recommendations import recommender_train
 from tests.customers.factories import CustomerFactory
 from tests.mlcore.recommend_shop import make_shop
@@ -22,6 +23,8 @@ def test_customer_recommendations_serve_the_stored_list(api_client, trained):
     assert response.status_code == 200 and body["fallback"] is False and body["known_customer"] is True
     assert len(body["items"]) == 3 and all(item["reason"] for item in body["items"])
     assert body["items"][0]["score"] >= body["items"][1]["score"] or body["items"][0]["reason"]
+    active = ModelVersion.objects.get(kind="recommender", is_active=True)
+    assert body["model_version"] == f"recommender:{active.version}"
 
 
 def test_unknown_customer_gets_popularity_flagged_as_fallback(api_client, trained):
