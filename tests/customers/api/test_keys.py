@@ -64,3 +64,17 @@ def test_admin_shows_the_secret_once_lists_prefix_and_revokes(admin_user_client)
     admin_user_client.post("/admin/customers/apikey/", {"action": "revoke", "_selected_action": [key.pk]})
     assert ApiKey.objects.get(pk=key.pk).revoked_at is not None
     assert _client(f"Bearer {key.prefix}.{full}").get("/api/v1/orders").status_code == 401
+
+
+def test_create_api_key_command_prints_a_working_key_once():
+    # given the command, when a key is made with one scope, then the printed key reads customers and nothing is stored in clear
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("create_api_key", "ops", "--scope", "read:customers", "--quiet", stdout=out)
+    full = out.getvalue().strip()
+    assert _client(f"Bearer {full}").get("/api/v1/customers").status_code == 200
+    assert _client(f"Bearer {full}").get("/api/v1/orders").status_code == 403
+    assert full.split(".", 1)[1] not in str(list(ApiKey.objects.values()))
