@@ -25,7 +25,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = str(ROOT / ".venv" / "bin" / "python")
@@ -38,7 +40,7 @@ def manage(env: dict, *args: str) -> str:
 
 def ensure_demo(env: dict) -> None:
     manage(env, "migrate", "--noinput", "-v", "0")
-    count = manage(env, "shell", "-c", "from customers.models import Customer; print(Customer.objects.count())").splitlines()[-1]
+    count = manage(env, "shell", "-v", "0", "-c", "from customers.models import Customer; print(Customer.objects.count())").splitlines()[-1]
     if int(count) == 0:
         print("empty database: importing the demo data and training the recommender (--fast)", flush=True)
         manage(env, "import_demo_data")
@@ -47,7 +49,7 @@ def ensure_demo(env: dict) -> None:
 
 def customer_ids(env: dict, n: int = 500) -> list[str]:
     code = f"from customers.models import Customer; print('\\n'.join(Customer.objects.order_by('?').values_list('external_id', flat=True)[:{n}]))"
-    return manage(env, "shell", "-c", code).splitlines()
+    return [quote(ext, safe="") for ext in manage(env, "shell", "-v", "0", "-c", code).splitlines() if ext]
 
 
 def start(server: str, port: int, env: dict, gunicorn_args: str) -> subprocess.Popen:
@@ -68,9 +70,9 @@ def start(server: str, port: int, env: dict, gunicorn_args: str) -> subprocess.P
     raise SystemExit(f"{server} did not start on port {port}")
 
 
-def drive(port: int, key: str, ids: list[str], clients: int, total: int, seconds: float) -> tuple[list[float], int, float]:
+def drive(port: int, key: str, ids: list[str], clients: int, total: int, seconds: float) -> tuple[list[float], Counter, float]:
     latencies: list[float] = []
-    errors = [0]
+    errors: Counter = Counter()
     lock = threading.Lock()
     left = [total]
     deadline = time.monotonic() + seconds
@@ -94,13 +96,14 @@ def drive(port: int, key: str, ids: list[str], clients: int, total: int, seconds
                 response = conn.getresponse()
                 response.read()
                 conn.close()
-                ok = response.status == 200
-            except OSError:
-                ok = False
+                outcome = None if response.status == 200 else f"HTTP {response.status}"
+            except (OSError, http.client.HTTPException) as exc:
+                outcome = type(exc).__name__
             elapsed = (time.perf_counter() - began) * 1000
             with lock:
                 latencies.append(elapsed)
-                errors[0] += 0 if ok else 1
+                if outcome:
+                    errors[outcome] += 1
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     began = time.monotonic()
@@ -108,7 +111,7 @@ def drive(port: int, key: str, ids: list[str], clients: int, total: int, seconds
         t.start()
     for t in threads:
         t.join()
-    return latencies, errors[0], time.monotonic() - began
+    return latencies, errors, time.monotonic() - began
 
 
 def pct(values: list[float], q: float) -> float:
@@ -151,7 +154,7 @@ def main() -> None:
             proc.terminate()
             proc.wait(timeout=20)
         results[server] = {
-            "requests": len(latencies), "errors": errors, "seconds": round(wall, 1), "req_per_s": round(len(latencies) / wall, 1),
+            "requests": len(latencies), "errors": sum(errors.values()), "error_kinds": dict(errors), "seconds": round(wall, 1), "req_per_s": round(len(latencies) / wall, 1),
             "p50_ms": round(pct(latencies, 50), 1), "p95_ms": round(pct(latencies, 95), 1), "p99_ms": round(pct(latencies, 99), 1),
             "load_1min_before_after": [round(load_before, 2), round(load_after, 2)],
             "server": "runserver (threaded)" if server == "runserver" else f"gunicorn {args.gunicorn_args}",

@@ -211,6 +211,7 @@ REST_FRAMEWORK = {
         "anon": env_str("API_ANON_RATE_LIMIT", "300/hour"),
     },
 }
+API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 30)  # a checked key is cached this long (0: every request reads it)
 # The mail provider signs bounce reports with this (campaigns/api/signing.py); empty: all refused.
 BOUNCE_SIGNING_SECRET = env_str("BOUNCE_SIGNING_SECRET", "")
 BOUNCE_SIGNATURE_TOLERANCE = env_int("BOUNCE_SIGNATURE_TOLERANCE", 300)  # seconds a signed call stays valid

@@ -78,3 +78,15 @@ def test_create_api_key_command_prints_a_working_key_once():
     assert _client(f"Bearer {full}").get("/api/v1/customers").status_code == 200
     assert _client(f"Bearer {full}").get("/api/v1/orders").status_code == 403
     assert full.split(".", 1)[1] not in str(list(ApiKey.objects.values()))
+
+
+def test_a_cached_key_is_refused_at_once_when_revoked(settings, django_assert_num_queries):
+    # given a key checked once (and so cached), when it is used again and then revoked, then no key query the second time and 401 after
+    settings.API_KEY_CACHE_SECONDS = 30
+    key, full = api_key_create(name="cached", scopes=["read:orders"])
+    client = _client(f"Bearer {full}")
+    assert client.get("/api/v1/orders").status_code == 200
+    with django_assert_num_queries(1):  # the orders page only
+        assert client.get("/api/v1/orders").status_code == 200
+    api_key_revoke(key_ids=[key.pk])
+    assert client.get("/api/v1/orders").status_code == 401
