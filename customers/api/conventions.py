@@ -19,6 +19,7 @@ import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from django_filters import rest_framework as filters_drf
 from django_filters.fields import IsoDateTimeField
 from rest_framework.exceptions import ValidationError
@@ -113,6 +114,7 @@ class StrictDjangoFilterBackend(filters_drf.DjangoFilterBackend):
     filterset_base = StrictFilterSet
 
 
+@csrf_exempt  # a POST to an unknown route is a 404, not a CSRF page
 def api_not_found(request, unmatched: str = ""):
     return JsonResponse({"detail": f"No API route {request.path!r}; see /api/docs/."}, status=404)
 

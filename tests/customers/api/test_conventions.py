@@ -17,9 +17,12 @@ def test_routes_answer_with_and_without_trailing_slash_and_posts_never_500(api_c
         assert api_client.post(path, {"texts": []}, format="json").status_code == 400
 
 
-def test_unknown_route_answers_json_404(api_client):
-    # given the API, when an unknown route is asked for (GET and POST), then a JSON 404, never a debug page
-    for response in (api_client.get("/api/v1/nothing-here"), api_client.post("/api/v1/nothing/here/", {}, format="json")):
+def test_unknown_route_answers_json_404(api_client, admin_user_client):
+    # given the API, when an unknown route is asked for (GET, POST, and POST from a session without a CSRF token), then a JSON 404
+    admin_user_client.handler.enforce_csrf_checks = True
+    responses = [api_client.get("/api/v1/nothing-here"), api_client.post("/api/v1/nothing/here/", {}, format="json"),
+                 admin_user_client.post("/api/v1/imports/\u00b5x", {})]
+    for response in responses:
         assert response.status_code == 404 and response["Content-Type"] == "application/json"
 
 

@@ -50,3 +50,8 @@ def test_events_import_needs_write_events(key_client):
     assert key_client("write:imports").post("/api/v1/imports/events", body, format="json").status_code == 403
     created = key_client("write:events").post("/api/v1/imports/events", body, format="json")
     assert created.status_code == 201 and created.json()["status"] == "succeeded"
+
+
+def test_a_method_the_route_lacks_is_405_not_403(key_client):
+    # given a read-only route, when a key with its scope sends DELETE, then 405
+    assert key_client("read:orders").delete("/api/v1/orders").status_code == 405
