@@ -34,6 +34,7 @@ fi
 KEY=$("$PY" manage.py create_api_key schemathesis --all-scopes --expires-days 1 --quiet)
 
 echo "=== gunicorn on 127.0.0.1:${PORT}"
+: > "$WORK/access.log"  # this run's requests only
 .venv/bin/gunicorn clmsite.wsgi -b "127.0.0.1:${PORT}" -w 2 --timeout 60 --access-logfile "$WORK/access.log" \
   --error-logfile "$WORK/error.log" &
 SERVER=$!

@@ -67,3 +67,12 @@ def test_admin_customer_page_shows_the_list_with_reasons(admin_user_client, trai
     html = admin_user_client.get(f"/admin/customers/customer/{customer.pk}/change/").content.decode()
     assert "Recommendations" in html and "SKU" in html
     assert any(reason in html for reason in ("bought together with", "similar to", "popular in", "bought before"))
+
+
+def test_a_stored_list_is_one_query(trained, django_assert_num_queries):
+    # given a trained recommender, when the selector serves a stored list, then one query fetches version, customer and products
+    from mlcore.selectors.recommendations import recommendations_for_external_id
+
+    with django_assert_num_queries(1):
+        found = recommendations_for_external_id(external_id="EXT1", k=3)
+    assert found.fallback is False and len(found.items) == 3 and found.model_version.startswith("recommender:")
