@@ -92,6 +92,10 @@ if not DATABASE_URL:
 DATABASES = {
     "default": database_from_url(DATABASE_URL) if DATABASE_URL else sqlite_database(VAR_DIR / "clm.sqlite3")
 }
+# Persistent connections suit gunicorn's long-lived workers; runserver starts a thread per request,
+# so there every thread keeps its own connection open (DB_CONN_MAX_AGE=0 closes them at once).
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", DATABASES["default"].get("CONN_MAX_AGE", 0))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", DATABASES["default"].get("CONN_HEALTH_CHECKS", False))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, broker, results ---------------------------------------------------------------
