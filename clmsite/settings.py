@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI and Redoc served from static files: /api/docs/ works offline
     "django_celery_beat",
     "django_celery_results",
+    "axes",
     "clmsite.apps.ClmsiteConfig",
     "customers",
     "mlcore",
@@ -58,6 +60,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "customers.api.conventions.ApiConventionsMiddleware",  # first: strips /api/v1/ trailing slashes
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -66,6 +69,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "customers.api.throttling.RateLimitHeadersMiddleware",
+    "customers.api.idempotency.IdempotencyMiddleware",  # after auth: a session is a credential too
+    "axes.middleware.AxesMiddleware",
     "customers.privacy.audit.PiiAccessMiddleware",  # one audit row per response that showed PII
 ]
 
@@ -99,6 +105,10 @@ DATABASES = {
 if not DATABASE_URL:
     # a file, not memory, so a test's worker subprocess (the embedded broker's) reads the same rows
     DATABASES["default"]["TEST"] = {"NAME": env_str("SQLITE_TEST_PATH", str(VAR_DIR / f"test_clm_{os.getpid()}.sqlite3"))}
+# Persistent connections suit gunicorn's long-lived workers; runserver starts a thread per request,
+# so there every thread keeps its own connection open (DB_CONN_MAX_AGE=0 closes them at once).
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", DATABASES["default"].get("CONN_MAX_AGE", 0))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", DATABASES["default"].get("CONN_HEALTH_CHECKS", False))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, broker, results ---------------------------------------------------------------
@@ -228,21 +238,37 @@ RANKER_CPU_MAX_PAIRS = env_int("RANKER_CPU_MAX_PAIRS", 400_000)
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    # Token first: an anonymous request then gets 401 with WWW-Authenticate, never 403.
+    # Keys first: an anonymous request then gets 401 with WWW-Authenticate, never 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "customers.api.keys.ApiKeyAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every view declares `required_scopes` (customers/api/scopes.py, docs/api.md).
+    "DEFAULT_PERMISSION_CLASSES": ["customers.api.scopes.HasRequiredScope"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "customers.api.conventions.KnownQueryParamsFilter",
+        "customers.api.conventions.StrictDjangoFilterBackend",
+        "customers.api.conventions.StrictOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "clmsite.pagination.IdCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"user": env_str("API_RATE_LIMIT", "10000/hour")},
+    "DEFAULT_THROTTLE_CLASSES": [
+        "customers.api.throttling.KeyRateThrottle",
+        "customers.api.throttling.UserRateThrottle",
+        "customers.api.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env_str("API_RATE_LIMIT", "10000/hour"),
+        "key": env_str("API_KEY_RATE_LIMIT", env_str("API_RATE_LIMIT", "10000/hour")),
+        "anon": env_str("API_ANON_RATE_LIMIT", "300/hour"),
+    },
 }
+API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 30)  # a checked key is cached this long (0: every request reads it)
+# The mail provider signs bounce reports with this (campaigns/api/signing.py); empty: all refused.
+BOUNCE_SIGNING_SECRET = env_str("BOUNCE_SIGNING_SECRET", "")
+BOUNCE_SIGNATURE_TOLERANCE = env_int("BOUNCE_SIGNATURE_TOLERANCE", 300)  # seconds a signed call stays valid
 SPECTACULAR_SETTINGS = {
     "TITLE": "Customer Lifecycle Platform API",
     "DESCRIPTION": "Customers, orders, segments, scores, recommendations and campaigns of the shop.",
@@ -309,6 +335,16 @@ CAMPAIGN_SMTP_CONNECTIONS = env_int("CAMPAIGN_SMTP_CONNECTIONS", 2)
 CAMPAIGN_TASK_SECONDS = env_int("CAMPAIGN_TASK_SECONDS", 20)
 
 # --- auth / security ----------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before checking it
+    "django.contrib.auth.backends.ModelBackend",
+]
+# django-axes: after AXES_FAILURE_LIMIT wrong passwords for a user name from one address, the
+# admin login is refused (even with the right password) for AXES_COOLOFF_MINUTES.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

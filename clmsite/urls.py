@@ -1,9 +1,10 @@
 """URL wiring: admin, API v1 (one include per app), schema and docs, health, campaign pages."""
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from clmsite.health import healthz
+from customers.api.conventions import api_not_found
 
 admin.site.site_header = "Customer Lifecycle Platform"
 admin.site.site_title = "CLM admin"
@@ -13,6 +14,7 @@ api_v1 = [
     path("", include("customers.api.urls")),
     path("", include("mlcore.api.urls")),
     path("", include("campaigns.api.urls")),
+    re_path(r"^(?P<unmatched>.*)$", api_not_found),  # last: an unknown API route answers JSON, not a debug page
 ]
 
 urlpatterns = [

@@ -195,5 +195,6 @@ class ConsentChangeAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # the history is evidence of consent; it is never edited away
 
+from customers.api import admin as api_admin  # noqa: E402, F401 - registers the API key admin
 from customers.imports import admin as _imports_admin  # noqa: E402,F401 - registers ImportBatch and the upload page
 from customers.webhooks import admin as _webhooks_admin  # noqa: E402,F401 - registers webhook subscriptions and deliveries

@@ -279,5 +279,7 @@ class ImportBatch(models.Model):
         return self.rows_done / self.rows_total if self.rows_total else 0.0
 
 
+# The partner API's tables live beside its code; imported here so Django registers them.
+from customers.api.models import ApiKey, IdempotencyRecord  # noqa: E402, F401
 from customers.privacy.models import PiiAccess, PrivacyRequest  # noqa: E402,F401 - models of the privacy area
 from customers.webhooks.models import WebhookDelivery, WebhookEvent, WebhookSubscription  # noqa: E402,F401 - models of the webhooks area

@@ -102,3 +102,26 @@ def emitted(event: str) -> list[dict]:
     from customers.webhooks.models import WebhookDelivery
 
     return list(WebhookDelivery.objects.filter(event=event).order_by("id").values_list("payload", flat=True))
+
+
+@pytest.fixture
+def key_client():
+    """key_client(*scopes) -> an APIClient sending a new API key that holds those scopes."""
+    from customers.api.keys import api_key_create
+
+    def make(*scopes: str) -> APIClient:
+        _, full = api_key_create(name=f"test key {'+'.join(scopes) or 'no scopes'}", scopes=list(scopes))
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {full}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def member_client(django_user_model) -> APIClient:
+    """A logged-in non-staff user's DRF token: it passes no scope."""
+    user = django_user_model.objects.create_user(username="member", password="pw-member-123")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client

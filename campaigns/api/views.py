@@ -12,10 +12,12 @@ from rest_framework.views import APIView
 
 from campaigns import selectors
 from campaigns.api.serializers import BounceSerializer, CampaignSerializer, ScheduleSerializer
+from campaigns.api.signing import BounceSignatureAuthentication, IsMailProvider
 from campaigns.audience import criteria
 from campaigns.models import Campaign
 from campaigns.services import lifecycle
 from campaigns.services.tracking import bounce_record
+from customers.api.scopes import Scope
 
 
 def _validation(exc: ValidationError) -> serializers.ValidationError:
@@ -25,6 +27,7 @@ def _validation(exc: ValidationError) -> serializers.ValidationError:
 class CampaignViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Campaign.objects.prefetch_related("variants")
     serializer_class = CampaignSerializer
+    required_scopes = {"GET": Scope.READ_CAMPAIGNS, "POST": Scope.WRITE_CAMPAIGNS}
     filterset_fields = ["status"]
     ordering_fields = ["id", "send_at"]
     ordering = ["-id"]
@@ -77,12 +80,20 @@ class CampaignViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class AudienceCriteriaView(APIView):
+    required_scopes = {"GET": Scope.READ_CAMPAIGNS}
+
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         return Response([{"key": c.key, "label": c.label, "schema": c.schema} for c in criteria()])
 
 
 class BounceView(APIView):
+    """Only the mail provider's signed call (campaigns/api/signing.py); no token or key."""
+
+    authentication_classes = [BounceSignatureAuthentication]
+    permission_classes = [IsMailProvider]
+    required_scopes = None  # no credential of a user or partner is accepted here
+
     @extend_schema(request=BounceSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request):
         body = BounceSerializer(data=request.data)

@@ -1,19 +1,20 @@
 import django_filters
 
+from customers.api.conventions import SafeIsoDateTimeFilter, StrictFilterSet
 from customers.models import Customer, Order, Product, Review
 
 
-class CustomerFilter(django_filters.FilterSet):
+class CustomerFilter(StrictFilterSet):
     country = django_filters.CharFilter(lookup_expr="iexact")
-    first_seen_after = django_filters.IsoDateTimeFilter(field_name="first_seen", lookup_expr="gte")
-    first_seen_before = django_filters.IsoDateTimeFilter(field_name="first_seen", lookup_expr="lt")
+    first_seen_after = SafeIsoDateTimeFilter(field_name="first_seen", lookup_expr="gte")
+    first_seen_before = SafeIsoDateTimeFilter(field_name="first_seen", lookup_expr="lt")
 
     class Meta:
         model = Customer
         fields = ["country", "email_consent"]
 
 
-class ProductFilter(django_filters.FilterSet):
+class ProductFilter(StrictFilterSet):
     category = django_filters.CharFilter(lookup_expr="iexact")
     title = django_filters.CharFilter(lookup_expr="icontains")
 
@@ -22,17 +23,17 @@ class ProductFilter(django_filters.FilterSet):
         fields = ["category", "kind", "active"]
 
 
-class OrderFilter(django_filters.FilterSet):
+class OrderFilter(StrictFilterSet):
     customer = django_filters.CharFilter(field_name="customer__external_id")
-    placed_after = django_filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="gte")
-    placed_before = django_filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="lt")
+    placed_after = SafeIsoDateTimeFilter(field_name="placed_at", lookup_expr="gte")
+    placed_before = SafeIsoDateTimeFilter(field_name="placed_at", lookup_expr="lt")
 
     class Meta:
         model = Order
         fields = ["status", "currency", "country"]
 
 
-class ReviewFilter(django_filters.FilterSet):
+class ReviewFilter(StrictFilterSet):
     product = django_filters.CharFilter(field_name="product__sku")
     customer = django_filters.CharFilter(field_name="customer__external_id")
     rating_min = django_filters.NumberFilter(field_name="rating", lookup_expr="gte")

@@ -17,10 +17,10 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
-from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.api.scopes import Scope
 from customers.imports.readers import FIELDS, GZIP_MAGIC, ImportFileError, quoted
 from customers.imports.services import import_bytes
 from customers.models import ImportBatch
@@ -98,18 +98,24 @@ class GzipFileParser(RawFileParser):
 class ImportBatchList(ListAPIView):
     queryset = ImportBatch.objects.all()
     serializer_class = ImportBatchListSerializer
-    permission_classes = [IsAdminUser]
+    required_scopes = Scope.WRITE_IMPORTS
     filterset_fields = ["kind", "status"]
 
 
 class ImportBatchDetail(RetrieveAPIView):
     queryset = ImportBatch.objects.all()
     serializer_class = ImportBatchSerializer
-    permission_classes = [IsAdminUser]
+    required_scopes = Scope.WRITE_IMPORTS
 
 
 class ImportCreate(APIView):
-    permission_classes = [IsAdminUser]
+    """POST /imports/<kind>: write:imports, or write:events for browsing events."""
+
+    @property
+    def required_scopes(self) -> dict[str, str]:
+        kind = getattr(self, "kwargs", {}).get("kind")
+        return {"POST": Scope.WRITE_EVENTS if kind == ImportBatch.Kind.EVENTS else Scope.WRITE_IMPORTS}
+
     parser_classes = [LimitedJSONParser, RawFileParser, GzipFileParser, MultiPartParser]
 
     @extend_schema(

@@ -7,11 +7,11 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import RetrieveAPIView
-from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from customers.api.scopes import Scope
 from customers.models import Customer
 from customers.privacy import services
 from customers.privacy.download import export_download
@@ -33,8 +33,7 @@ class PrivacyRequestSerializer(serializers.ModelSerializer):
 
 class _PrivacyJobView(APIView):
     kind = ""
-    required_scopes = "write:privacy"
-    permission_classes = [IsAdminUser]  # scope wiring: merge
+    required_scopes = Scope.WRITE_PRIVACY
 
     @extend_schema(request=None, responses={202: PrivacyRequestSerializer})
     def post(self, request, external_id: str):
@@ -55,13 +54,11 @@ class CustomerEraseView(_PrivacyJobView):
 class PrivacyRequestDetail(RetrieveAPIView):
     queryset = PrivacyRequest.objects.all()
     serializer_class = PrivacyRequestSerializer
-    required_scopes = "write:privacy"
-    permission_classes = [IsAdminUser]  # scope wiring: merge
+    required_scopes = Scope.WRITE_PRIVACY
 
 
 class PrivacyRequestDownload(APIView):
-    required_scopes = "write:privacy"
-    permission_classes = [IsAdminUser]  # scope wiring: merge
+    required_scopes = Scope.WRITE_PRIVACY
 
     @extend_schema(responses={(200, "application/json"): bytes})
     def get(self, request, pk: int):

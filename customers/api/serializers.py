@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from customers.api.scopes import Scope, has_scope
 from customers.models import (
     AMOUNT_DIGITS,
     AMOUNT_PLACES,
@@ -26,7 +27,20 @@ def _price(**kwargs) -> StoredDecimalField:
     return StoredDecimalField(max_digits=PRICE_DIGITS, decimal_places=PRICE_PLACES, read_only=True, **kwargs)
 
 
-class CustomerSerializer(PiiReadSerializerMixin, serializers.ModelSerializer):
+def mask_email(email: str) -> str:
+    """jane.doe@example.com -> j***@example.com: enough to tell addresses apart, not to write to."""
+    local, at, domain = email.partition("@")
+    return f"{local[:1]}***{at}{domain}" if email else ""
+
+
+def mask_name(name: str) -> str:
+    """Jane Doe -> J. D."""
+    return " ".join(f"{part[0]}." for part in name.split()) if name else ""
+
+
+class _MaskedCustomerSerializer(serializers.ModelSerializer):
+    """Emails and names are masked unless the credential holds read:pii."""
+
     order_count = serializers.IntegerField(read_only=True)
     last_order_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
@@ -36,6 +50,17 @@ class CustomerSerializer(PiiReadSerializerMixin, serializers.ModelSerializer):
             "id", "external_id", "email", "name", "country", "first_seen",
             "email_consent", "email_consent_at", "email_consent_source", "order_count", "last_order_at",
         ]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not has_scope(request, Scope.READ_PII):
+            data["email"], data["name"] = mask_email(data["email"]), mask_name(data["name"])
+        return data
+
+
+class CustomerSerializer(PiiReadSerializerMixin, _MaskedCustomerSerializer):
+    """The mixin sees the masked representation, so only PII actually shown is logged as read."""
 
 
 class ProductSerializer(serializers.ModelSerializer):

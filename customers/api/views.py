@@ -4,10 +4,12 @@ from rest_framework import viewsets
 
 from customers import selectors
 from customers.api import filters, serializers
+from customers.api.scopes import Scope
 from customers.models import Order, OrderLine, Product, Review
 
 
 class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
+    required_scopes = Scope.READ_CUSTOMERS
     serializer_class = serializers.CustomerSerializer
     filterset_class = filters.CustomerFilter
     lookup_field = "external_id"
@@ -19,6 +21,7 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class ProductViewSet(viewsets.ReadOnlyModelViewSet):
+    required_scopes = Scope.READ_ORDERS
     queryset = Product.objects.all()
     serializer_class = serializers.ProductSerializer
     filterset_class = filters.ProductFilter
@@ -28,6 +31,7 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class OrderViewSet(viewsets.ReadOnlyModelViewSet):
+    required_scopes = Scope.READ_ORDERS
     serializer_class = serializers.OrderSerializer
     filterset_class = filters.OrderFilter
     lookup_field = "external_id"
@@ -40,6 +44,7 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
+    required_scopes = Scope.READ_REVIEWS
     queryset = Review.objects.select_related("product", "customer")
     serializer_class = serializers.ReviewSerializer
     filterset_class = filters.ReviewFilter

@@ -6,9 +6,9 @@ import django_filters
 from django.core.exceptions import ValidationError
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 
+from customers.api.scopes import Scope
 from customers.webhooks import services
 from customers.webhooks.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 
@@ -49,8 +49,7 @@ def _invalid(exc: ValidationError) -> serializers.ValidationError:
 class WebhookSubscriptionViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = WebhookSubscription.objects.all()
     serializer_class = WebhookSubscriptionSerializer
-    required_scopes = "write:webhooks"
-    permission_classes = [IsAdminUser]  # scope wiring: merge
+    required_scopes = Scope.WRITE_WEBHOOKS
     filterset_fields = ["is_active"]
     ordering_fields = ["id", "name"]
     ordering = ["-id"]

@@ -6,6 +6,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.api.scopes import Scope
 from mlcore.api.feedback_serializers import (
     ReviewSentimentSerializer,
     SentimentRequestSerializer,
@@ -16,6 +17,8 @@ from mlcore.services.feedback import review_sentiment_detail, sentiment_score_te
 
 class SentimentView(APIView):
     """POST up to 100 texts; each gets a score, label, language and the model (or fallback) used."""
+
+    required_scopes = {"POST": Scope.READ_REVIEWS}
 
     @extend_schema(request=SentimentRequestSerializer, responses=SentimentResponseSerializer)
     def post(self, request):
@@ -29,6 +32,8 @@ class SentimentView(APIView):
 
 class ReviewSentimentView(APIView):
     """The stored sentiment and aspects of a review (scored on the fly, unstored, if not yet scored)."""
+
+    required_scopes = Scope.READ_REVIEWS
 
     @extend_schema(responses=ReviewSentimentSerializer)
     def get(self, request, pk: int):

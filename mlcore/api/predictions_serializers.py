@@ -5,7 +5,7 @@ from mlcore.models import CustomerScore
 
 class CustomerScoreSerializer(serializers.ModelSerializer):
     customer = serializers.CharField(source="customer.external_id", read_only=True)
-    model_version = serializers.IntegerField(source="model_version.version", read_only=True)
+    model_version = serializers.CharField(source="model_version.label", read_only=True, help_text='kind:version, e.g. "churn:3".')
 
     class Meta:
         model = CustomerScore

@@ -7,9 +7,11 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import PageNumberPagination
 
+from clmsite.pagination import cursor_pagination
 from customers import selectors as shop
+from customers.api.conventions import KnownQueryParamsFilter
+from customers.api.scopes import Scope
 from mlcore.api.predictions_serializers import AtRiskQuerySerializer, CustomerScoreSerializer
 from mlcore.selectors import predictions as selectors
 
@@ -26,6 +28,7 @@ def segment_selector():
 class CustomerScoresView(generics.RetrieveAPIView):
     """The customer's latest scores from the active churn model (404 when none)."""
 
+    required_scopes = Scope.READ_SCORES
     serializer_class = CustomerScoreSerializer
 
     def get_object(self):
@@ -36,20 +39,15 @@ class CustomerScoresView(generics.RetrieveAPIView):
         return score
 
 
-class ValueOrderPagination(PageNumberPagination):
-    """Page numbers: the list is ordered by value, which id cursors cannot follow."""
-
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-
 class AtRiskView(generics.ListAPIView):
     """Customers at risk (churn >= churn_min), most valuable first; filter by value and segment."""
 
+    required_scopes = Scope.READ_SCORES
     serializer_class = CustomerScoreSerializer
-    filter_backends: list = []
-    pagination_class = ValueOrderPagination
+    filter_backends = [KnownQueryParamsFilter]
+    extra_query_params = ("churn_min", "min_value", "segment")
+    # most valuable first, as the selector orders; the cursor follows the value
+    pagination_class = cursor_pagination("-value_rank", "-churn_probability", "id")
 
     @extend_schema(parameters=[
         OpenApiParameter("churn_min", float, description="lowest churn probability (default: the shop's at-risk threshold, AT_RISK_PROBABILITY or the active churn version's)"),

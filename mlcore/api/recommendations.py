@@ -9,6 +9,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.api.scopes import Scope
 from mlcore.selectors.recommendations import recommendations_for_external_id, similar_products
 
 MAX_K = 100
@@ -30,7 +31,7 @@ class CustomerRecommendationsSerializer(serializers.Serializer):
     external_id = serializers.CharField()
     known_customer = serializers.BooleanField()
     fallback = serializers.BooleanField(help_text="True when the list is the popularity fallback.")
-    model_version = serializers.IntegerField(allow_null=True)
+    model_version = serializers.CharField(allow_null=True, help_text='kind:version of the model that made the list, e.g. "recommender:4".')
     items = RecommendedProductSerializer(many=True)
 
 
@@ -51,6 +52,8 @@ def parse_k(request) -> int:
 
 
 class CustomerRecommendationsView(APIView):
+    required_scopes = Scope.READ_RECOMMENDATIONS
+
     @extend_schema(parameters=[K_PARAM], responses=CustomerRecommendationsSerializer)
     def get(self, request, external_id: str):
         found = recommendations_for_external_id(external_id=external_id, k=parse_k(request))
@@ -58,6 +61,8 @@ class CustomerRecommendationsView(APIView):
 
 
 class SimilarProductsView(APIView):
+    required_scopes = Scope.READ_RECOMMENDATIONS
+
     @extend_schema(parameters=[K_PARAM], responses=SimilarProductsSerializer)
     def get(self, request, sku: str):
         items = similar_products(sku=sku, k=parse_k(request))

@@ -5,13 +5,19 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 
+from clmsite.pagination import cursor_pagination
+from customers.api.conventions import KnownQueryParamsFilter
+from customers.api.scopes import Scope
 from customers.selectors import customer_id_map
 from mlcore.models import Segment, SegmentationRun, SegmentMembership
 from mlcore.selectors import segments as selectors
 
 
 class SegmentationRunSerializer(serializers.ModelSerializer):
+    model_version = serializers.CharField(source="model_version.label", read_only=True, allow_null=True, help_text='kind:version, e.g. "segmentation:2".')
+
     class Meta:
         model = SegmentationRun
         fields = ["id", "method", "snapshot_at", "status", "k", "customer_count", "silhouette", "davies_bouldin", "model_version", "previous_run", "finished_at"]
@@ -45,7 +51,8 @@ class CustomerSegmentSerializer(serializers.ModelSerializer):
 
 
 class SegmentationRunViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = SegmentationRun.objects.all()
+    required_scopes = Scope.READ_SEGMENTS
+    queryset = SegmentationRun.objects.select_related("model_version")
     serializer_class = SegmentationRunSerializer
     filterset_fields = ["status", "method"]
     ordering_fields = ["id", "snapshot_at"]
@@ -55,7 +62,9 @@ class SegmentationRunViewSet(viewsets.ReadOnlyModelViewSet):
 class SegmentViewSet(viewsets.ReadOnlyModelViewSet):
     """Segments of the latest run (or of ?run=ID); /members lists a segment's customers, paginated."""
 
+    required_scopes = Scope.READ_SEGMENTS
     serializer_class = SegmentSerializer
+    extra_query_params = ("run",)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -63,7 +72,9 @@ class SegmentViewSet(viewsets.ReadOnlyModelViewSet):
         if self.action != "list":
             return Segment.objects.select_related("run")
         run = self.request.query_params.get("run")
-        return selectors.segment_list(run_id=int(run) if run and run.isdigit() else None)
+        if run is not None and not run.isdigit():
+            raise ValidationError({"run": f"A run id (an integer), got {run!r}."})
+        return selectors.segment_list(run_id=int(run) if run else None)
 
     @extend_schema(responses=SegmentMemberSerializer(many=True))
     @action(detail=True, methods=["get"], serializer_class=SegmentMemberSerializer)
@@ -76,9 +87,10 @@ class SegmentViewSet(viewsets.ReadOnlyModelViewSet):
 class CustomerSegmentHistoryView(generics.ListAPIView):
     """A customer's segment in every run, newest run first."""
 
+    required_scopes = Scope.READ_SEGMENTS
     serializer_class = CustomerSegmentSerializer
-    filter_backends: list = []
-    pagination_class = None  # a handful of rows: one per run
+    filter_backends = [KnownQueryParamsFilter]
+    pagination_class = cursor_pagination("-run_snapshot", "-run_id")
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

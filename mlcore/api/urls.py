@@ -3,7 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from mlcore.api import feedback_views, predictions_views, recommendations, segments, views
 
-router = SimpleRouter(trailing_slash="/?")
+router = SimpleRouter(trailing_slash="")
 router.register("model-versions", views.ModelVersionViewSet, basename="modelversion")
 router.register("jobs", views.JobViewSet, basename="job")
 router.register("segmentation-runs", segments.SegmentationRunViewSet, basename="segmentationrun")

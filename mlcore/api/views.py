@@ -1,10 +1,12 @@
 from rest_framework import viewsets
 
+from customers.api.scopes import Scope
 from mlcore.api import serializers
 from mlcore.models import Job, ModelVersion
 
 
 class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
+    required_scopes = Scope.READ_SCORES
     queryset = ModelVersion.objects.all()
     serializer_class = serializers.ModelVersionSerializer
     filterset_fields = ["kind", "status", "is_active"]
@@ -12,6 +14,7 @@ class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class JobViewSet(viewsets.ReadOnlyModelViewSet):
+    required_scopes = Scope.READ_SCORES
     queryset = Job.objects.all()
     serializer_class = serializers.JobSerializer
     filterset_fields = ["kind", "status"]

@@ -43,6 +43,15 @@ class ModelVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} v{self.version} ({self.status}{', active' if self.is_active else ''})"
 
+    @property
+    def label(self) -> str:
+        """What the API calls `model_version` everywhere: kind and version, e.g. "churn:3"."""
+        return version_label(self.kind, self.version)
+
+
+def version_label(kind: str, version: int) -> str:
+    return f"{kind}:{version}"
+
 
 class Job(models.Model):
     """Progress of a long piece of work (import, training, scoring, sending) shown in the admin."""

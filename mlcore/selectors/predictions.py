@@ -6,7 +6,8 @@ customer's latest figures); both read the scores of the active churn version onl
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import Count, FloatField, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 
 from mlcore.models import CustomerScore, DriftReport, ModelVersion
 
@@ -51,7 +52,9 @@ def at_risk_customers(*, churn_min: float | None = None, min_value: float | None
         qs = qs.filter(expected_value_12m__gte=min_value)
     if customer_ids is not None:
         qs = qs.filter(customer_id__in=customer_ids)
-    return qs.order_by(F("expected_value_12m").desc(nulls_last=True), "-churn_probability", "id")
+    # value_rank: the value with unknown ones last, a plain column an id-free cursor can follow
+    qs = qs.annotate(value_rank=Coalesce("expected_value_12m", Value(-1.0), output_field=FloatField()))
+    return qs.order_by("-value_rank", "-churn_probability", "id")
 
 
 def latest_drift_report(*, version_id: int) -> DriftReport | None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from customers.models import Customer, Product
 from mlcore.models import ModelVersion, PopularProduct, Recommendation, SimilarProduct
+from mlcore.models.registry import version_label
 
 KIND = "recommender"
 
@@ -31,7 +32,7 @@ class CustomerRecommendations:
     external_id: str
     known_customer: bool
     fallback: bool  # True when the list is the popularity fallback
-    model_version: int | None
+    model_version: str | None  # "recommender:<version>", as ModelVersion.label
     items: list[RecommendedProduct]
 
 
@@ -46,10 +47,8 @@ def _product_of(product: Product, score: float, reason: str) -> RecommendedProdu
     )
 
 
-def _stored(version_id: int, customer_id: int | None, k: int, *, external_id: str | None = None) -> list[RecommendedProduct]:
-    rows = Recommendation.objects.filter(model_version_id=version_id, product__active=True, product__kind=Product.Kind.PRODUCT)
-    # By external id the customer is joined in the same query (the API's hot path: one query).
-    rows = rows.filter(customer__external_id=external_id) if external_id is not None else rows.filter(customer_id=customer_id)
+def _stored(version_id: int, customer_id: int, k: int) -> list[RecommendedProduct]:
+    rows = Recommendation.objects.filter(model_version_id=version_id, customer_id=customer_id, product__active=True, product__kind=Product.Kind.PRODUCT)
     return [_product_of(r.product, r.score, r.reason) for r in rows.select_related("product").order_by("rank")[:k]]
 
 
@@ -111,15 +110,24 @@ def recommendations_for_customers(*, customer_ids: list[int], k: int = 10) -> di
 
 
 def recommendations_for_external_id(*, external_id: str, k: int = 10) -> CustomerRecommendations:
-    """What the API serves: the stored list, or the popularity fallback (flagged) for new/unknown ids."""
-    version_id = active_recommender_id()
-    items = _stored(version_id, None, k, external_id=external_id) if version_id else []
-    if items:
-        return CustomerRecommendations(external_id=external_id, known_customer=True, fallback=False, model_version=version_id, items=items)
+    """What the API serves: the stored list, or the popularity fallback (flagged) for new/unknown ids.
+
+    A stored list is one query: the active version and the customer are joined into it.
+    """
+    rows = list(
+        Recommendation.objects.filter(
+            model_version__kind=KIND, model_version__is_active=True, customer__external_id=external_id,
+            product__active=True, product__kind=Product.Kind.PRODUCT,
+        ).select_related("product", "model_version").order_by("rank")[:k]
+    )
+    if rows:
+        items = [_product_of(r.product, r.score, r.reason) for r in rows]
+        return CustomerRecommendations(external_id=external_id, known_customer=True, fallback=False, model_version=rows[0].model_version.label, items=items)
+    active = ModelVersion.objects.filter(kind=KIND, is_active=True).values_list("pk", "version").first()
     customer = Customer.objects.filter(external_id=external_id).values_list("pk", "country").first()
-    if version_id:
-        items = popular_products(country=customer[1] if customer else "", k=k, version_id=version_id)
-    return CustomerRecommendations(external_id=external_id, known_customer=customer is not None, fallback=True, model_version=version_id, items=items)
+    items = popular_products(country=customer[1] if customer else "", k=k, version_id=active[0]) if active else []
+    label = version_label(KIND, active[1]) if active else None
+    return CustomerRecommendations(external_id=external_id, known_customer=customer is not None, fallback=True, model_version=label, items=items)
 
 
 def similar_products(*, sku: str, k: int = 10) -> list[RecommendedProduct] | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Exists, FloatField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Exists, F, FloatField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Mod
 
 from mlcore.models import CustomerFeatures, Segment, SegmentationRun, SegmentMembership, SegmentTransition
@@ -76,7 +76,8 @@ def customer_segment_history(*, customer_id: int) -> QuerySet[SegmentMembership]
     return (
         SegmentMembership.objects.filter(customer_id=customer_id, run__status=SegmentationRun.Status.READY)
         .select_related("segment", "run")
-        .order_by("-run__snapshot_at", "-run_id")
+        .annotate(run_snapshot=F("run__snapshot_at"))  # a plain name the API's cursor can follow
+        .order_by("-run_snapshot", "-run_id")
     )
 
 

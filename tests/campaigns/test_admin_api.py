@@ -1,8 +1,12 @@
 """Admin pages (editing, preview, test send, actions, ledger, report) and the API."""
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
 
+from campaigns.api.signing import bounce_signature
 from campaigns.models import Campaign
 from tests.campaigns.factories import DeliveryFactory, VariantFactory
 from tests.customers.factories import CustomerFactory
@@ -78,10 +82,32 @@ def test_api_create_schedule_report_and_criteria(api_client):
     assert bad.status_code == 400 and "unknown criterion" in bad.content.decode()
 
 
-def test_api_bounce_report_suppresses_and_anonymous_is_refused(api_client, anon_client):
-    # given a customer, when the provider reports a hard bounce, then the address is suppressed; an anonymous call gets 401
+def _signed(secret: str, body: bytes, at: float | None = None) -> dict:
+    timestamp = str(int(time.time() if at is None else at))
+    return {"HTTP_X_BOUNCE_TIMESTAMP": timestamp, "HTTP_X_BOUNCE_SIGNATURE": bounce_signature(secret=secret, timestamp=timestamp, body=body)}
+
+
+def test_api_bounce_report_suppresses_and_anonymous_is_refused(api_client, anon_client, settings):
+    # given a customer, when the provider reports a signed hard bounce, then the address is suppressed; an anonymous call gets 401
+    settings.BOUNCE_SIGNING_SECRET = "provider-secret"
     customer = CustomerFactory(email="hb@example.com")
-    assert api_client.post("/api/v1/campaign-bounces/", {"email": "hb@example.com"}, format="json").status_code == 202
+    body = json.dumps({"email": "hb@example.com"}).encode()
+    response = anon_client.post("/api/v1/campaign-bounces", body, content_type="application/json", **_signed("provider-secret", body))
+    assert response.status_code == 202
     customer.refresh_from_db()
     assert not customer.email_consent
     assert anon_client.get("/api/v1/campaigns/").status_code == 401
+
+
+def test_api_bounce_refuses_user_tokens_bad_signatures_and_replays(api_client, anon_client, settings):
+    # given a consenting customer, when a staff token, a wrong signature or an old signed call report a bounce, then 401 and consent stays
+    settings.BOUNCE_SIGNING_SECRET = "provider-secret"
+    customer = CustomerFactory(email="keep@example.com", email_consent=True)
+    body = json.dumps({"email": "keep@example.com"}).encode()
+    assert api_client.post("/api/v1/campaign-bounces", body, content_type="application/json").status_code == 401
+    forged = _signed("another-secret", body)
+    assert anon_client.post("/api/v1/campaign-bounces", body, content_type="application/json", **forged).status_code == 401
+    stale = _signed("provider-secret", body, at=time.time() - 3600)
+    assert anon_client.post("/api/v1/campaign-bounces", body, content_type="application/json", **stale).status_code == 401
+    customer.refresh_from_db()
+    assert customer.email_consent

@@ -15,7 +15,7 @@ def test_anonymous_requests_get_401_and_no_data(anon_client, name):
     response = anon_client.get(reverse(name))
     assert response.status_code == 401
     assert "results" not in response.json()
-    assert response.headers.get("WWW-Authenticate", "").startswith("Token")
+    assert response.headers.get("WWW-Authenticate", "").startswith("Bearer")
 
 
 def test_customer_list_is_cursor_paginated(api_client):

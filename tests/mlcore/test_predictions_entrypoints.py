@@ -56,6 +56,7 @@ def test_api_returns_a_customers_scores_and_404_without(api_client, scored):
     # given scores, when a customer's scores are fetched, then the reason and value come back; unknown ids give 404
     body = api_client.get(f"/api/v1/customers/{scored[0].external_id}/scores").json()
     assert body["churn_probability"] == 0.9 and body["reason"] == "churn risk 0.90" and body["expected_value_12m"] == 500.0
+    assert body["model_version"] == f"churn:{registry.model_version_active(kind='churn').version}"
     assert api_client.get("/api/v1/customers/NOPE/scores").status_code == 404
 
 
@@ -65,6 +66,19 @@ def test_api_lists_at_risk_customers_by_value(api_client, scored):
     assert [r["customer"] for r in rows] == [scored[0].external_id, scored[1].external_id]
     assert [r["customer"] for r in api_client.get("/api/v1/at-risk?min_value=100").json()["results"]] == [scored[0].external_id]
     assert api_client.get("/api/v1/at-risk?churn_min=2").status_code == 400
+
+
+def test_at_risk_is_cursor_paginated_by_value(api_client, scored):
+    # given five at-risk customers (one without a value), when read two a page, then the cursor walks them by value, unknown last
+    mv = registry.model_version_active(kind="churn")
+    for value in (300.0, None, 40.0):
+        add_score(mv, CustomerFactory(), 0.7, value)
+    seen, url = [], "/api/v1/at-risk?page_size=2"
+    while url:
+        body = api_client.get(url).json()
+        seen += [row["expected_value_12m"] for row in body["results"]]
+        url = body["next"]
+    assert seen == [500.0, 300.0, 40.0, 20.0, None]
 
 
 def test_api_segment_filter_needs_the_segments_area(api_client, scored, monkeypatch):

@@ -1,5 +1,6 @@
 import pytest
 
+from mlcore.models import ModelVersion
 from mlcore.services.recommendations import recommender_train
 from tests.customers.factories import CustomerFactory
 from tests.mlcore.recommend_shop import make_shop
@@ -22,6 +23,8 @@ def test_customer_recommendations_serve_the_stored_list(api_client, trained):
     assert response.status_code == 200 and body["fallback"] is False and body["known_customer"] is True
     assert len(body["items"]) == 3 and all(item["reason"] for item in body["items"])
     assert body["items"][0]["score"] >= body["items"][1]["score"] or body["items"][0]["reason"]
+    active = ModelVersion.objects.get(kind="recommender", is_active=True)
+    assert body["model_version"] == f"recommender:{active.version}"
 
 
 def test_unknown_customer_gets_popularity_flagged_as_fallback(api_client, trained):
@@ -64,3 +67,12 @@ def test_admin_customer_page_shows_the_list_with_reasons(admin_user_client, trai
     html = admin_user_client.get(f"/admin/customers/customer/{customer.pk}/change/").content.decode()
     assert "Recommendations" in html and "SKU" in html
     assert any(reason in html for reason in ("bought together with", "similar to", "popular in", "bought before"))
+
+
+def test_a_stored_list_is_one_query(trained, django_assert_num_queries):
+    # given a trained recommender, when the selector serves a stored list, then one query fetches version, customer and products
+    from mlcore.selectors.recommendations import recommendations_for_external_id
+
+    with django_assert_num_queries(1):
+        found = recommendations_for_external_id(external_id="EXT1", k=3)
+    assert found.fallback is False and len(found.items) == 3 and found.model_version.startswith("recommender:")

@@ -43,7 +43,7 @@ def test_customer_segment_history(api_client, anon_client, runs):
     # given two runs, when a customer's history is read, then both runs are listed newest first; unknown ids are 404
     _, first, second = runs
     body = api_client.get("/api/v1/customers/best-0/segments").json()
-    assert [(row["run"], row["key"]) for row in body] == [(second, "champions"), (first, "champions")]
+    assert [(row["run"], row["key"]) for row in body["results"]] == [(second, "champions"), (first, "champions")]
     assert api_client.get("/api/v1/customers/nobody/segments").status_code == 404
     assert anon_client.get("/api/v1/customers/best-0/segments").status_code == 401
 
