@@ -22,7 +22,9 @@ mkdir -p "$WORK/report"
 export CLM_VAR_DIR="$WORK/var" MODEL_DIR="${MODEL_DIR:-$WORK/var/models}" DEBUG=0 SECRET_KEY="schemathesis-$(date +%s)-not-a-dev-key" ALLOWED_HOSTS=127.0.0.1
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 # The fuzzer sends thousands of requests: lift the per-key limit for this run only.
-export API_KEY_RATE_LIMIT=1000000/hour API_RATE_LIMIT=1000000/hour LOG_LEVEL=${LOG_LEVEL:-ERROR}
+export API_KEY_RATE_LIMIT=1000000/hour API_RATE_LIMIT=1000000/hour API_ANON_RATE_LIMIT=1000000/hour LOG_LEVEL=${LOG_LEVEL:-ERROR}
+# The assistant's public routes are fuzzed too: extractive answers (the LLM path has its own tests).
+export ASSISTANT_LLM=none ASSISTANT_DENSE=false
 unset REDIS_URL CELERY_BROKER_URL  # tasks run in-process: nothing else to start
 
 echo "=== database ($([ -n "${DATABASE_URL:-}" ] && echo PostgreSQL || echo "SQLite under $WORK"))"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The walk pasted in docs/api-webhooks-privacy.md: runserver :8120, a Celery worker (Redis),
+# The walk pasted in docs/api.md (Webhooks and privacy): runserver :8120, a Celery worker (Redis),
 # the example receiver on :8125, a debugging SMTP server on :8126 (Python 3.11 smtpd), demo data.
 # Usage: DATABASE_URL=postgres://... docs/examples/webhooks_privacy_walk.sh [external_id country sku1 sku2]
 # It erases that customer: run it on a demo database only.

@@ -2,7 +2,9 @@
 
 Anonymous: 401. A non-staff user's token: 403. A key holding every scope but the route's:
 403. A key holding only the route's scope: 2xx. A staff token: 2xx. The bounce route takes
-only the mail provider's signed call (401 for everything else). Rows are real: a small shop
+only the mail provider's signed call (401 for everything else). The assistant's customer-facing
+routes take no credential (the conversation's random id is the capability, like a landing page
+link): every caller gets 2xx on a real conversation and 404 on an unknown one. Rows are real: a small shop
 with a trained recommender, scores, a segmentation run, campaigns in each state, an import.
 Set CLM_API_MATRIX=path to also write the route x credential matrix as Markdown (docs/api.md).
 """
@@ -23,10 +25,14 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from campaigns.api.signing import bounce_signature
+from campaigns.assistant.services.conversations import conversation_start
 from campaigns.services import lifecycle
 from customers.api.keys import api_key_create
 from customers.api.scopes import Scope, scope_for
 from customers.imports.services import import_bytes
+from customers.privacy.models import PrivacyRequest
+from customers.privacy.services import privacy_request_run
+from customers.webhooks.services import webhook_subscription_create, webhook_subscription_pause
 from customers.models import Customer, Order, Product
 from mlcore.models import CustomerScore, Job, ModelVersion, Segment, SegmentationRun, SegmentMembership
 from mlcore.services.recommendations import recommender_train
@@ -36,6 +42,7 @@ from tests.mlcore.recommend_shop import make_shop
 pytestmark = pytest.mark.django_db
 METHODS = ("get", "post", "put", "patch", "delete")
 BOUNCE = "/api/v1/campaign-bounces"
+PUBLIC = "/api/v1/assistant/"
 _slugs = itertools.count()
 
 
@@ -84,19 +91,35 @@ class Shop:
         self.batch = import_bytes(data=b"external_id,country\nWALK1,France\n", source_name="walk.csv", kind="customers", preset=None,
                                   mapping={"columns": {"external_id": "external_id", "country": "country"}})
         self.campaign = campaign_in("draft")
+        self.conversation = conversation_start(customer_id=None, language="en")
+        export = PrivacyRequest.objects.create(kind=PrivacyRequest.Kind.EXPORT, customer=self.customer, requested_by="walk")
+        privacy_request_run(request_id=export.pk)
+        self.privacy_request = export.pk
+
+    @staticmethod
+    def fresh_subscription(template: str) -> int:
+        """A subscription of its own per call (DELETE removes the one it was given), paused where it is to be resumed."""
+        subscription = webhook_subscription_create(name="walk", url="https://partner.example.com/hook", events=["import.finished"])
+        if template.endswith("/resume"):
+            webhook_subscription_pause(subscription_id=subscription.pk)
+        return subscription.pk
 
     def path(self, template: str) -> str:
         """The template with real ids; campaign actions get a fresh campaign in the state they need."""
         action = re.search(r"/campaigns/\{id\}/(\w+)$", template)
+        if template.endswith("/erase"):  # each erasure gets a customer of its own: the shop's stays for the other routes
+            return template.replace("{external_id}", Customer.objects.create(external_id=f"ERASE{next(_slugs)}").external_id)
+        resource = template.split("/")[3]
         values = {
             "external_id": Order.objects.first().external_id if template.startswith("/api/v1/orders") else self.customer.external_id,
             "sku": Product.objects.get(sku="SKU0").sku,
             "kind": "customers",
+            "public_id": self.conversation.public_id,
         }
         ids = {"reviews": self.review.pk, "jobs": self.job.pk, "model-versions": ModelVersion.objects.first().pk, "imports": self.batch,
-               "segmentation-runs": self.run.pk, "segments": self.segment.pk,
+               "segmentation-runs": self.run.pk, "segments": self.segment.pk, "privacy-requests": self.privacy_request,
+               "webhooks": self.fresh_subscription(template) if resource == "webhooks" else None,
                "campaigns": campaign_in(ACTION_STATE[action.group(1)]) if action and action.group(1) in ACTION_STATE else self.campaign}
-        resource = template.split("/")[3]
         return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)] if m.group(1) in values else ids[resource]), template)
 
 
@@ -109,6 +132,10 @@ def body_for(path: str, method: str) -> dict | list | None:
         return [{"external_id": "WALK2", "country": "France"}]
     if path == "/api/v1/sentiment":
         return {"texts": ["Lovely fabric, perfect fit."], "language": "en"}
+    if path == "/api/v1/webhooks":
+        return {"name": "walk", "url": "https://partner.example.com/hook", "events": ["import.finished"]}
+    if path.startswith("/api/v1/assistant/"):
+        return {"text": "How long do I have to return an item?"} if path.endswith("/messages") else {"language": "en"}
     if path.endswith("/schedule"):
         return {"send_at": (timezone.now() + timezone.timedelta(days=2)).isoformat()}
     return {}
@@ -157,6 +184,8 @@ def test_every_schema_route_answers_each_credential_as_its_scope_says(credential
     # given every operation of the schema and real rows, when each credential calls it, then 401 / 403 / 403 / 2xx / 2xx
     settings.BOUNCE_SIGNING_SECRET = "walk-secret"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.WEBHOOK_ALLOW_PRIVATE_HOSTS = True  # no DNS lookup of the example host
+    settings.ASSISTANT_DENSE, settings.ASSISTANT_LLM, settings.ASSISTANT_SENTIMENT = False, "none", False
     shop = Shop()
     operations, rows, wrong = schema_operations(), [], []
     assert len(operations) >= 38
@@ -171,6 +200,15 @@ def test_every_schema_route_answers_each_credential_as_its_scope_says(credential
                    "key, all scopes": call(client_with(key_header(list(Scope.values))), path, method).status_code,
                    "staff token": call(client_with(credentials["staff"]), path, method).status_code,
                    "signed call": signed_bounce("walk-secret").status_code}
+        elif template.startswith(PUBLIC):
+            assert scope is None, f"{method} {template} is customer-facing and needs no partner scope"
+            unknown = path.replace(str(shop.conversation.public_id), "00000000-0000-4000-8000-000000000000")
+            expected = {"anonymous": "2xx", "member token": "2xx", "key, other scopes": "2xx", "staff token": "2xx", "unknown conversation": 404 if unknown != path else "2xx"}
+            got = {"anonymous": call(client_with(None), path, method).status_code,
+                   "member token": call(client_with(credentials["member"]), path, method).status_code,
+                   "key, other scopes": call(client_with(key_header(list(Scope.values))), path, method).status_code,
+                   "staff token": call(client_with(credentials["staff"]), path, method).status_code,
+                   "unknown conversation": call(client_with(None), unknown, method).status_code}
         else:
             assert scope in Scope.values, f"{method} {template} requires no known scope ({scope!r})"
             others = [s for s in Scope.values if s != scope]
@@ -184,9 +222,9 @@ def test_every_schema_route_answers_each_credential_as_its_scope_says(credential
             ok = 200 <= got[who] < 300 if want == "2xx" else got[who] == want
             if not ok:
                 wrong.append(f"{method} {template} as {who}: {got[who]}, expected {want}")
-        rows.append((method, template, scope or "signed call only", got))
+        rows.append((method, template, scope or ("none: customer-facing" if template.startswith(PUBLIC) else "signed call only"), got))
     _write_matrix(rows)
-    assert wrong == []
+    assert wrong == [], "\n".join(wrong)
 
 
 def _write_matrix(rows) -> None:
