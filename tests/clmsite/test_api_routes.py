@@ -30,10 +30,10 @@ from campaigns.services import lifecycle
 from customers.api.keys import api_key_create
 from customers.api.scopes import Scope, scope_for
 from customers.imports.services import import_bytes
+from customers.models import Customer, Order, Product
 from customers.privacy.models import PrivacyRequest
 from customers.privacy.services import privacy_request_run
 from customers.webhooks.services import webhook_subscription_create, webhook_subscription_pause
-from customers.models import Customer, Order, Product
 from mlcore.models import CustomerScore, Job, ModelVersion, Segment, SegmentationRun, SegmentMembership
 from mlcore.services.recommendations import recommender_train
 from tests.customers.factories import ReviewFactory
