@@ -32,7 +32,7 @@ def test_batch_scoring_returns_one_result_per_text(api_client):
     results = response.json()["results"]
     assert response.status_code == 200
     assert [r["language"] for r in results] == ["en", "zh"]
-    assert all(r["method"] == "fallback" and r["model_version_id"] is None for r in results)
+    assert all(r["method"] == "fallback" and r["model_version"] is None for r in results)
     assert -1 <= results[0]["score"] <= 1
 
 
@@ -52,3 +52,15 @@ def test_review_sentiment_stored_and_unstored(api_client):
     assert not second["stored"] and second["label"] in {"negative", "neutral", "positive"}
     assert not ReviewSentiment.objects.filter(review=fresh).exists()
     assert api_client.get("/api/v1/reviews/999999/sentiment").status_code == 404
+
+
+def test_model_version_is_kind_and_version_as_in_every_other_route():
+    # given a version id in a scoring result, when serialized, then model_version reads "sentiment_en:2" (not a row id), and None stays null for the fallback
+    from mlcore.api.feedback_serializers import TextSentimentSerializer
+    from mlcore.models import ModelVersion
+
+    mv = ModelVersion.objects.create(kind="sentiment_en", version=2, status="ready")
+    row = {"score": 0.5, "p_positive": 0.75, "label": "positive", "language": "en", "method": "model", "model_version_id": mv.pk,
+           "model_method": "tfidf_linear", "multilingual": False}
+    assert TextSentimentSerializer(row).data["model_version"] == "sentiment_en:2"
+    assert TextSentimentSerializer({**row, "model_version_id": None}).data["model_version"] is None
