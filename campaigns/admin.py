@@ -27,6 +27,7 @@ from campaigns.services import authoring, lifecycle
 from campaigns.starters import STARTERS, starter_variant
 from customers.models import Customer
 from customers.panels import register_customer_panel
+from customers.readonly_admin import ReadOnlyAdmin
 
 
 class CampaignForm(AudienceFields, forms.ModelForm):
@@ -324,7 +325,7 @@ class PreviewForm(forms.Form):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyAdmin):
     """The ledger, read only: one row per campaign and customer."""
 
     list_display = ["id", "campaign", "customer", "variant", "is_holdout", "status", "attempts", "sent_at", "opened_at", "clicked_at", "error_short"]
@@ -332,15 +333,6 @@ class DeliveryAdmin(admin.ModelAdmin):
     search_fields = ["customer__email", "customer__external_id", "message_id"]
     list_select_related = ["campaign", "customer", "variant"]
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="Error")
     def error_short(self, obj) -> str:
