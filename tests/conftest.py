@@ -45,6 +45,18 @@ def _model_dir(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def eager_celery():
+    """Tasks run in-process even when REDIS_URL is set, so a test sees what its task did; the tests of
+    a real worker (marked `services`) override this fixture to go through the broker."""
+    from clmsite.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """The embedded cache is a folder shared by processes: each test starts with it empty."""
     from django.core.cache import cache

@@ -21,7 +21,7 @@ class SentimentRequestSerializer(serializers.Serializer):
                                                 "other languages are scored by the multilingual encoder).")
 
 
-class ModelVersionLabelField(serializers.Field):
+class ModelVersionLabelField(serializers.CharField):
     """A model version id shown as the API's `model_version` everywhere: "kind:version" (e.g. "sentiment_en:3")."""
 
     def __init__(self, **kwargs):

@@ -56,14 +56,3 @@ def _campaign_settings(settings):
     popular_cache_clear()
     yield
     popular_cache_clear()
-
-
-@pytest.fixture(autouse=True)
-def eager_celery():
-    """Campaign tasks run in-process here even when REDIS_URL is set (the worker test overrides this)."""
-    from clmsite.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before

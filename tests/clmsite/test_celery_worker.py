@@ -12,6 +12,12 @@ pytestmark = pytest.mark.services
 
 
 @pytest.fixture
+def eager_celery():
+    """Overrides the suite's eager fixture: this test goes through the real broker."""
+    yield
+
+
+@pytest.fixture
 def worker(redis_url):
     env = dict(os.environ, REDIS_URL=redis_url, OMP_NUM_THREADS="1")
     proc = subprocess.Popen(

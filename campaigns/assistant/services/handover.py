@@ -34,7 +34,7 @@ def ticket_open(*, conversation_id: int, reason: str) -> Ticket:
 def ticket_reply(*, ticket_id: int, text: str, user_id: int | None) -> Ticket:
     """Post the staff reply in the chat and email it to the customer (when known, with an address)."""
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().select_related("conversation__customer").get(pk=ticket_id)
+        ticket = Ticket.objects.select_for_update(of=("self",)).select_related("conversation__customer").get(pk=ticket_id)
         ChatMessage.objects.create(conversation=ticket.conversation, role=ChatMessage.Role.STAFF, text=text, method="staff")
         ticket.staff_reply, ticket.replied_by_id, ticket.replied_at = text, user_id, timezone.now()
         ticket.status = Ticket.Status.ANSWERED

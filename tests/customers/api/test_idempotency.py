@@ -17,6 +17,14 @@ CAMPAIGN = {
 }
 
 
+@pytest.fixture(autouse=True)
+def french_customer():
+    """The audience names a country the shop holds (unknown names are refused)."""
+    from tests.customers.factories import CustomerFactory
+
+    return CustomerFactory(country="France")
+
+
 def test_repeat_replays_the_first_response_and_creates_nothing_more(api_client):
     # given a campaign POST with an Idempotency-Key, when it is sent twice, then one campaign and the same status and body twice
     first = api_client.post("/api/v1/campaigns", CAMPAIGN, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
