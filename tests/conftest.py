@@ -39,9 +39,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _model_dir(settings, tmp_path):
-    """Each test writes model artefacts under its own temporary folder (Django resets storages)."""
+    """Each test writes model artefacts and uploaded files under its own temporary folder (Django resets storages)."""
     settings.MODEL_DIR = tmp_path / "models"
-    settings.STORAGES = {**settings.STORAGES, "models": {**settings.STORAGES["models"], "OPTIONS": {"location": str(tmp_path / "models")}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "models": {**settings.STORAGES["models"], "OPTIONS": {"location": str(tmp_path / "models")}},
+        "default": {**settings.STORAGES["default"], "OPTIONS": {"location": str(tmp_path / "media")}},
+    }
 
 
 @pytest.fixture(autouse=True)
