@@ -4,6 +4,8 @@ import os
 from celery import Celery
 from kombu import Queue
 
+import clmsite.broker  # noqa: F401 - filesystem:// as the embedded broker with whole messages
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clmsite.settings")
 
 app = Celery("clmsite")

@@ -143,11 +143,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # The embedded broker (`make demo`, `make worker` with no Redis): kombu's filesystem transport,
     # messages as files under var/broker/, so due work runs with no service to install.
     BROKER_DIR = Path(env_str("BROKER_DIR", str(VAR_DIR / "broker")))
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS.update(
         data_folder_in=str(BROKER_DIR / "queue"), data_folder_out=str(BROKER_DIR / "queue"),
         processed_folder=str(BROKER_DIR / "processed"), store_processed=False,
+        control_folder=str(BROKER_DIR / "control"),  # kombu's default is ./control in the working folder
     )
 CELERY_TIMEZONE = env_str("TIME_ZONE", "Europe/London")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -188,7 +189,7 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "clmsite" / "static"]
 MODEL_DIR = Path(env_str("MODEL_DIR", str(VAR_DIR / "models")))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(VAR_DIR / "media")}},
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": env_str("MEDIA_DIR", str(VAR_DIR / "media"))}},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     # Model artefacts: swap for an object-storage backend by configuration.
     "models": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(MODEL_DIR)}},

@@ -36,8 +36,10 @@ def mail_recipients(folder: Path) -> list[str]:
 @contextmanager
 def embedded_worker(folder: Path, *, site_url: str = "http://127.0.0.1:8000", dispatch_seconds: int = 2):
     """Yields the worker process; its log is folder/worker.log, its mail folder/mail."""
+    from django.conf import settings
+
     env = dict(
-        os.environ, **database_env(), REDIS_URL="", CELERY_BROKER_URL="filesystem://", BROKER_DIR=str(folder / "broker"),
+        os.environ, **database_env(), MEDIA_DIR=str(settings.STORAGES["default"]["OPTIONS"]["location"]), REDIS_URL="", CELERY_BROKER_URL="filesystem://", BROKER_DIR=str(folder / "broker"),
         CAMPAIGN_DISPATCH_SECONDS=str(dispatch_seconds), EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
         CAMPAIGN_EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend", EMAIL_FILE_PATH=str(folder / "mail"),
         OMP_NUM_THREADS="1", SITE_URL=site_url,

@@ -35,7 +35,8 @@ def queued(tmp_path):
     folder = str(tmp_path / "broker" / "queue")
     os.makedirs(folder, exist_ok=True)
     conf.update(task_always_eager=False, broker_url="filesystem://",
-                broker_transport_options={"data_folder_in": folder, "data_folder_out": folder, "store_processed": False})
+                broker_transport_options={"data_folder_in": folder, "data_folder_out": folder, "store_processed": False,
+                                          "control_folder": str(tmp_path / "broker" / "control")})
     _fresh_producer_pool(app)
     yield
     conf.update(saved)
