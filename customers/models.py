@@ -214,6 +214,10 @@ class Event(models.Model):
         CLICK = "click", "Click"
         ADD_TO_CART = "add_to_cart", "Add to cart"
         SEARCH = "search", "Search"
+        # written by the support assistant (campaigns.assistant) through customers.services.event_record;
+        # churn features count them
+        SUPPORT_CONTACT = "support", "Support contact"
+        SUPPORT_NEGATIVE = "support_neg", "Negative support message"
 
     external_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events")

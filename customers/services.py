@@ -10,7 +10,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from customers.models import ConsentChange, ConsentSource, Customer
+from customers.models import ConsentChange, ConsentSource, Customer, Event
 
 
 @transaction.atomic
@@ -30,3 +30,12 @@ def customer_set_consent(
     customer.save(update_fields=["email_consent", "email_consent_at", "email_consent_source", "updated_at"])
     ConsentChange.objects.create(customer=customer, consented=consented, source=source, changed_at=at, note=note)
     return True
+
+
+@transaction.atomic
+def event_record(*, customer_id: int, kind: str, occurred_at: datetime, properties: dict | None = None) -> Event:
+    """Store one behavioural event of a customer (another app's way to add to the customer's history)."""
+    event = Event(customer_id=customer_id, kind=kind, occurred_at=occurred_at, properties=properties or {})
+    event.full_clean()
+    event.save()
+    return event
