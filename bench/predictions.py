@@ -25,10 +25,17 @@ sys.path.insert(0, str(ROOT))
 
 from mlcore.ml.datasets import customer_countries, load_online_retail  # noqa: E402
 from mlcore.ml.features import build_customer_features  # noqa: E402
-from mlcore.ml.predict import bgnbd, gamma_gamma  # noqa: E402
-from mlcore.ml.predict.cdnow import load_sample  # noqa: E402
-from mlcore.ml.predict.churn import ChurnConfig, add_derived, fit_churn, labelled_frame, plan_cutoffs, training_frame  # noqa: E402
-from mlcore.ml.predict.metrics import classification_metrics, country_groups, group_table  # noqa: E402
+from mlcore.ml.predictions import bgnbd, gamma_gamma  # noqa: E402
+from mlcore.ml.predictions.cdnow import load_sample  # noqa: E402
+from mlcore.ml.predictions.churn import (  # noqa: E402
+    ChurnConfig,
+    add_derived,
+    fit_churn,
+    labelled_frame,
+    plan_cutoffs,
+    training_frame,
+)
+from mlcore.ml.predictions.metrics import classification_metrics, country_groups, group_table  # noqa: E402
 from mlcore.ml.synthetic import SyntheticConfig, cached_order_lines  # noqa: E402
 
 DATA = Path(os.environ.get("CLM_SHARED_DATA", ROOT.parent / "shared" / "data"))

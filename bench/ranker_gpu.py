@@ -4,9 +4,9 @@
 
 1. raw: the same MiniLM cross-encoder (packaged all-MiniLM-L6-v2 + one-logit head), bf16 autocast,
    forward + backward + AdamW on random token batches already on the GPU, full length.
-2. platform: mlcore.ml.recommend.ranker.train on an exported pair file of synthetic history and
+2. platform: mlcore.ml.recommendations.ranker.train on an exported pair file of synthetic history and
    candidate texts long enough to fill every sequence (so both measure length 128), tokenised once
-   by ranker_data.tokenise_pairs, exactly as `python -m mlcore.ml.recommend.ranker_train` runs.
+   by ranker_data.tokenise_pairs, exactly as `python -m mlcore.ml.recommendations.ranker_train` runs.
 Prints pairs per second of each and the platform's share of the raw figure (aim: >= 75%).
 Not run in this session (no GPU was lent to it); run it on the GPU host and paste the output
 into docs/recommender.md.
@@ -23,9 +23,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mlcore.ml.recommend import ranker  # noqa: E402
-from mlcore.ml.recommend.ranker_data import PairSet, tokenise_pairs  # noqa: E402
-from mlcore.ml.recommend.ranker_train import default_model_path  # noqa: E402
+from mlcore.ml.recommendations import ranker  # noqa: E402
+from mlcore.ml.recommendations.ranker_data import PairSet, tokenise_pairs  # noqa: E402
+from mlcore.ml.recommendations.ranker_train import default_model_path  # noqa: E402
 
 WORDS = "red blue white heart lantern candle holder mug bag vintage retro set of jumbo paper cake case".split()
 

@@ -32,16 +32,16 @@ CACHE = ROOT / "bench" / ".cache"
 DATA = Path(os.environ.get("CLM_SHARED_DATA", ROOT.parent / "shared" / "data")) / "online-retail" / "online_retail.csv.gz"
 
 from mlcore.ml.datasets import online_retail  # noqa: E402
-from mlcore.ml.recommend import buy_again, content, rules  # noqa: E402
-from mlcore.ml.recommend.cf import AlsConfig, fit_als, fit_item_knn  # noqa: E402
-from mlcore.ml.recommend.hybrid import (  # noqa: E402
+from mlcore.ml.recommendations import buy_again, content, rules  # noqa: E402
+from mlcore.ml.recommendations.cf import AlsConfig, fit_als, fit_item_knn  # noqa: E402
+from mlcore.ml.recommendations.hybrid import (  # noqa: E402
     HybridWeights,  # noqa: E402
     blend,
     normalise_parts,
 )
-from mlcore.ml.recommend.interactions import build_interactions  # noqa: E402
-from mlcore.ml.recommend.model import RecommenderConfig, RecommenderModel, fit_recommender, score_parts  # noqa: E402
-from mlcore.ml.recommend.popularity import fit_popularity  # noqa: E402
+from mlcore.ml.recommendations.interactions import build_interactions  # noqa: E402
+from mlcore.ml.recommendations.model import RecommenderConfig, RecommenderModel, fit_recommender, score_parts  # noqa: E402
+from mlcore.ml.recommendations.popularity import fit_popularity  # noqa: E402
 
 
 def measured(fn, *args, **kwargs):
@@ -147,8 +147,8 @@ def bench_generated(scale: float, knn_slice: int, embed_slice: int, score_blocks
 
 def bench_rerank_rate(model, n_pairs: int, customers: int) -> None:
     """Pairs per second of the ranker's CPU inference (MiniLM, length 48); extrapolated to 20 candidates per customer."""
-    from mlcore.ml.recommend import ranker
-    from mlcore.ml.recommend.rerank import CrossEncoderReranker
+    from mlcore.ml.recommendations import ranker
+    from mlcore.ml.recommendations.rerank import CrossEncoderReranker
 
     path = model_path()
     reranker = CrossEncoderReranker(encoder=ranker.load_model(path), tokenizer=ranker.load_tokenizer(path), max_len=48, weight=1.0,

@@ -4,8 +4,8 @@ The issue's case (25 minutes, 7.8 GB before). Each mode runs in its own process 
 is its own:
 - `all`:  every recommendable catalogue row is a column (the code before issue 15);
 - `live`: columns are products sold in the last 365 days plus new products with text
-          (`mlcore.ml.recommend.catalogue.live_catalogue`, the nightly training's default).
-Steps mirror `mlcore.services.recommendations.recommender_train` without the database: the weight
+          (`mlcore.ml.recommendations.catalogue.live_catalogue`, the nightly training's default).
+Steps mirror `mlcore.recommendations.services.recommender_train` without the database: the weight
 grid search on the last 60 days (full 5x5x5 grid), the fit of every part, every customer's top-20
 in blocks of 2,048 and the similar-products table. Product embeddings are seeded random unit
 vectors (the packaged encoder's cost is printed apart: texts of the columns x the measured rate
@@ -29,10 +29,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mlcore.ml.recommend import content  # noqa: E402
-from mlcore.ml.recommend.catalogue import live_catalogue  # noqa: E402
-from mlcore.ml.recommend.evaluation import choose_weights, prepare  # noqa: E402
-from mlcore.ml.recommend.model import RecommenderConfig, fit_recommender, recommend_block, similar_table  # noqa: E402
+from mlcore.ml.recommendations import content  # noqa: E402
+from mlcore.ml.recommendations.catalogue import live_catalogue  # noqa: E402
+from mlcore.ml.recommendations.evaluation import choose_weights, prepare  # noqa: E402
+from mlcore.ml.recommendations.model import RecommenderConfig, fit_recommender, recommend_block, similar_table  # noqa: E402
 
 CUSTOMERS, CATALOGUE, SOLD, NEW = 2_400, 90_000, 19_000, 500
 END = pd.Timestamp("2026-11-30", tz="UTC")

@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mlcore.ml.datasets import online_retail  # noqa: E402
-from mlcore.ml.recommend import content, ranker  # noqa: E402
-from mlcore.ml.recommend.catalogue import live_catalogue  # noqa: E402
-from mlcore.ml.recommend.evaluation import (  # noqa: E402
+from mlcore.ml.recommendations import content, ranker  # noqa: E402
+from mlcore.ml.recommendations.catalogue import live_catalogue  # noqa: E402
+from mlcore.ml.recommendations.evaluation import (  # noqa: E402
     PROTOCOLS,
     candidate_lists,
     choose_weights,
@@ -38,11 +38,11 @@ from mlcore.ml.recommend.evaluation import (  # noqa: E402
     score_protocol,
     subset,
 )
-from mlcore.ml.recommend.hybrid import blend, normalise_parts  # noqa: E402
-from mlcore.ml.recommend.model import RecommenderConfig, score_parts  # noqa: E402
-from mlcore.ml.recommend.ranker_data import build_pairs, candidate_base, merge_pairs, tokenise_pairs  # noqa: E402
-from mlcore.ml.recommend.ranker_train import pair_auc  # noqa: E402
-from mlcore.ml.recommend.rerank import WEIGHTS, CrossEncoderReranker, choose_weight, combine  # noqa: E402
+from mlcore.ml.recommendations.hybrid import blend, normalise_parts  # noqa: E402
+from mlcore.ml.recommendations.model import RecommenderConfig, score_parts  # noqa: E402
+from mlcore.ml.recommendations.ranker_data import build_pairs, candidate_base, merge_pairs, tokenise_pairs  # noqa: E402
+from mlcore.ml.recommendations.ranker_train import pair_auc  # noqa: E402
+from mlcore.ml.recommendations.rerank import WEIGHTS, CrossEncoderReranker, choose_weight, combine  # noqa: E402
 
 DATA = Path(os.environ.get("CLM_SHARED_DATA", ROOT.parent / "shared" / "data")) / "online-retail" / "online_retail.csv.gz"
 CACHE = ROOT / "bench" / ".cache"

@@ -68,8 +68,10 @@ def imports() -> None:
 def pipelines() -> None:
     from customers.selectors import order_lines_frame
     from mlcore.models import Segment
-    from mlcore.services import predictions, recommendations, segments
-    from mlcore.services.horizons import horizons_of
+    from mlcore.predictions import services as predictions
+    from mlcore.predictions.horizons import horizons_of
+    from mlcore.recommendations import services as recommendations
+    from mlcore.segments import services as segments
 
     lines = order_lines_frame()
     print("horizons: " + json.dumps(horizons_of(lines).as_dict()), flush=True)
@@ -94,8 +96,8 @@ def own_share_of_lists(version_id: int) -> None:
     """Share of stored top-10 slots holding a product the customer bought, with and without the rule."""
     from dataclasses import replace
 
-    from mlcore.ml.recommend.model import recommend_block
-    from mlcore.services.recommendations import recommender_model
+    from mlcore.ml.recommendations.model import recommend_block
+    from mlcore.recommendations.services import recommender_model
 
     model = recommender_model(version_id=version_id)
     rows = np.arange(len(model.data.user_ids))
@@ -114,8 +116,8 @@ def own_share_of_lists(version_id: int) -> None:
 
 def recommender_offline() -> None:
     """Time split at SPLIT_AT on the imported lines: popularity, ALS, content, buy-again, hybrid."""
-    from mlcore.ml.recommend.evaluation import evaluate
-    from mlcore.services.recommendations import product_embeddings, recommender_inputs
+    from mlcore.ml.recommendations.evaluation import evaluate
+    from mlcore.recommendations.services import product_embeddings, recommender_inputs
 
     lines, products = recommender_inputs()
     _, embeddings = product_embeddings(products)
@@ -132,7 +134,7 @@ def recommender_offline() -> None:
 
 def cold_start(lines: pd.DataFrame, products: pd.DataFrame) -> None:
     """Customers first seen after the split: what the shop-wide popular list (their fallback) catches."""
-    from mlcore.ml.recommend import metrics
+    from mlcore.ml.recommendations import metrics
 
     train, test = lines[lines["placed_at"] < SPLIT_AT], lines[lines["placed_at"] >= SPLIT_AT]
     new = test[~test["customer_id"].isin(train["customer_id"])]

@@ -91,6 +91,7 @@ def reset_and_add_customers(customer_ids) -> None:
     from django.utils import timezone
 
     from customers.models import Customer
+    from mlcore.jobs.bulk_write import frame_insert
     from mlcore.models import (
         CustomerFeatures,
         FeatureSnapshot,
@@ -100,7 +101,6 @@ def reset_and_add_customers(customer_ids) -> None:
         SegmentMembership,
         SegmentTransition,
     )
-    from mlcore.services.bulk_write import frame_insert
 
     # the bulk tables have no database foreign keys, so CASCADE would not reach them: name them all
     models = (SegmentMembership, SegmentTransition, Segment, SegmentationRun, CustomerFeatures, FeatureSnapshot, Customer)
@@ -120,10 +120,10 @@ def reset_and_add_customers(customer_ids) -> None:
 
 
 def one_run(lines, snapshot) -> int:
+    from mlcore.features.services import feature_snapshot_store
     from mlcore.ml.features import build_customer_features
-    from mlcore.ml.segmentation import fit_segments
-    from mlcore.services import segments as service
-    from mlcore.services.features import feature_snapshot_store
+    from mlcore.ml.segments.clustering import fit_segments
+    from mlcore.segments import services as service
 
     config = service.segmentation_config()
     with timed("features"):
@@ -145,8 +145,8 @@ def bench_runs(db: str, size: str) -> None:
     import pandas as pd
 
     django_setup(db)
-    from mlcore.ml import segment_names
-    from mlcore.services import segments as service
+    from mlcore.ml.segments import names as segment_names
+    from mlcore.segments import services as service
 
     lines, snapshot = order_lines(size)
     reset_and_add_customers(lines["customer_id"].dropna().astype("int64"))
@@ -171,7 +171,7 @@ def bench_kmeans(size: str) -> None:
     from dataclasses import replace
 
     from mlcore.ml.features import build_customer_features
-    from mlcore.ml.segmentation import SegmentationConfig, fit_segments
+    from mlcore.ml.segments.clustering import SegmentationConfig, fit_segments
 
     lines, snapshot = order_lines(size)
     features = build_customer_features(lines, snapshot=snapshot)

@@ -25,9 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 from mlcore.ml.datasets import load_online_retail  # noqa: E402
 from mlcore.ml.features import build_customer_features  # noqa: E402
-from mlcore.ml.segment_names import name_segments, rfm_segments, segment_profiles  # noqa: E402
-from mlcore.ml.segmentation import SegmentationConfig, fit_segments, prepare_matrix  # noqa: E402
-from mlcore.ml.text_segments import (  # noqa: E402
+from mlcore.ml.segments.clustering import SegmentationConfig, fit_segments, prepare_matrix  # noqa: E402
+from mlcore.ml.segments.names import name_segments, rfm_segments, segment_profiles  # noqa: E402
+from mlcore.ml.segments.text import (  # noqa: E402
     compare_quality,
     customer_text_vectors,
     fit_text_segments,

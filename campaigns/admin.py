@@ -23,7 +23,7 @@ from campaigns.audience import criteria
 from campaigns.audience_form import AUDIENCE_FIELDS, AudienceFields, audience_initial
 from campaigns.models import Campaign, Delivery, Suppression, Variant
 from campaigns.rendering import message_render, template_error
-from campaigns.services import authoring, lifecycle
+from campaigns.services import authoring, lifecycle, tracking
 from campaigns.starters import STARTERS, starter_variant
 from customers.models import Customer
 from customers.panels import register_customer_panel
@@ -341,9 +341,19 @@ class DeliveryAdmin(ReadOnlyAdmin):
 
 @admin.register(Suppression)
 class SuppressionAdmin(admin.ModelAdmin):
+    """Staff add an address (through suppression_add) or remove one; a row is evidence, never edited."""
+
     list_display = ["email", "reason", "created_at", "note"]
     list_filter = ["reason"]
     search_fields = ["email"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        created, _ = tracking.suppression_add(email=obj.email, reason=obj.reason, note=obj.note)
+        obj.pk = created.pk
+        obj._state.adding = False
 
 
 @register_customer_panel("Campaigns", order=60)

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 
 from campaigns.audience import audience_rules_validate
 from customers.selectors import country_choices
-from mlcore.selectors import segments as segment_selectors
+from mlcore.segments import selectors as segment_selectors
 
 # (criterion key, min field, max field, factor from the form's unit to the rule's)
 RANGES = (

@@ -14,9 +14,9 @@ from django.urls import path
 
 from campaigns import selectors as campaign_selectors
 from customers import selectors as customer_selectors
-from mlcore.selectors import predictions as prediction_selectors
-from mlcore.selectors import registry as registry_selectors
-from mlcore.selectors import segments as segment_selectors
+from mlcore.predictions import selectors as prediction_selectors
+from mlcore.registry import selectors as registry_selectors
+from mlcore.segments import selectors as segment_selectors
 
 # Apps of the machinery, not of the shop: only superusers see them, in a "System" section last.
 SYSTEM_APPS = ("django_celery_results", "django_celery_beat", "authtoken", "auth")

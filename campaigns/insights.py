@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from campaigns.audience import register_criterion
 from campaigns.recommendations import popular_products
-from mlcore.selectors import feedback as feedback_selectors
-from mlcore.selectors import predictions as prediction_selectors
-from mlcore.selectors import recommendations as recommendation_selectors
-from mlcore.selectors import segments as segment_selectors
+from mlcore.feedback import selectors as feedback_selectors
+from mlcore.predictions import selectors as prediction_selectors
+from mlcore.recommendations import selectors as recommendation_selectors
+from mlcore.segments import selectors as segment_selectors
 
 _KEYS = {"type": "array", "items": {"type": "string"}, "minItems": 1}
 _PROBABILITY = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
@@ -77,4 +77,4 @@ def _personal_recommendations_many(customer_ids: list[int], k: int) -> dict[int,
     return {cid: found.get(cid) or popular_products(cid, k) for cid in customer_ids}
 
 
-personal_recommendations.many = _personal_recommendations_many  # one batch in two queries plus the fallbacks (mlcore.selectors.recommendations)
+personal_recommendations.many = _personal_recommendations_many  # one batch in two queries plus the fallbacks (mlcore.recommendations.selectors)

@@ -17,8 +17,8 @@ from campaigns.services.attribution import conversions_attribute
 from campaigns.services.lifecycle import campaigns_dispatch_due
 from campaigns.services.sending import campaign_send_batches
 from campaigns.services.tracking import bounce_record
-from mlcore.services.jobs import job_progress, job_succeed
-from mlcore.tasks.base import JobTask
+from mlcore.jobs.runner import JobTask
+from mlcore.jobs.services import job_progress, job_succeed
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from campaigns.rendering import landing_render
 from campaigns.services.tracking import delivery_click, delivery_open, delivery_unsubscribe
 from customers.models import Product
 from customers.selectors import product_review_summary
-from mlcore.selectors import feedback as feedback_selectors
+from mlcore.feedback import selectors as feedback_selectors
 
 _GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 

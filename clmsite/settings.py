@@ -209,7 +209,7 @@ JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 30)  # a running task's
 JOB_STALE_SECONDS = env_int("JOB_STALE_SECONDS", 300)  # no sign of life this long: its worker is lost, the job failed
 SEGMENTATION_K = env_int("SEGMENTATION_K", 0)  # 0: number of customer segments chosen by silhouette
 
-# Review intelligence (mlcore/services/feedback/config.py reads these).
+# Review intelligence (mlcore/feedback/services/config.py reads these).
 FEEDBACK_POSITIVE_MIN = env_int("FEEDBACK_POSITIVE_MIN", 4)  # ratings >= this are positive
 FEEDBACK_NEGATIVE_MAX = env_int("FEEDBACK_NEGATIVE_MAX", 2)  # ratings <= this are negative; between: left out
 FEEDBACK_NEUTRAL_BAND = float(env_str("FEEDBACK_NEUTRAL_BAND", "0.1"))  # |score| below this is neutral

@@ -12,7 +12,7 @@ admin.site.index_title = "Shop lifecycle"
 
 api_v1 = [
     path("", include("customers.api.urls")),
-    path("", include("mlcore.api.urls")),
+    path("", include("mlcore.urls")),
     path("", include("campaigns.api.urls")),
     re_path(r"^(?P<unmatched>.*)$", api_not_found),  # last: an unknown API route answers JSON, not a debug page
 ]

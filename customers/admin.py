@@ -12,6 +12,7 @@ from customers.money import money_format, price_format
 from customers.panels import render_customer_panels
 from customers.privacy.admin import gdpr_erase, gdpr_export
 from customers.privacy.services import pii_read_mark
+from customers.readonly_admin import ReadOnlyAdmin
 
 
 class ConsentChangeInline(admin.TabularInline):
@@ -122,10 +123,21 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 class OrderLineInline(admin.TabularInline):
+    """Lines are read here, never edited: they come from imports and the API, which keep Order.total equal to them."""
+
     model = OrderLine
     extra = 0
     fields = ["line_no", "product", "quantity", "unit_price", "returned_line"]
-    raw_id_fields = ["product", "returned_line"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Order)
@@ -137,11 +149,12 @@ class OrderAdmin(OrderAmount, admin.ModelAdmin):
     raw_id_fields = ["customer"]
     list_select_related = ["customer"]
     inlines = [OrderLineInline]
+    readonly_fields = ["total"]  # the sum of the lines, kept by the import
     show_full_result_count = False
 
 
 @admin.register(OrderLine)
-class OrderLineAdmin(admin.ModelAdmin):
+class OrderLineAdmin(ReadOnlyAdmin):
     list_display = ["order", "line_no", "product", "quantity", "price", "is_return"]
     search_fields = ["order__external_id", "product__sku"]
     raw_id_fields = ["order", "product", "returned_line"]

@@ -6,6 +6,6 @@ class MlcoreConfig(AppConfig):
     verbose_name = "Models and insights"
 
     def ready(self) -> None:
-        from mlcore.services import privacy
+        from mlcore import privacy
 
         privacy.register()  # export and erasure of scores, segments, recommendations, features, sentiments

@@ -6,8 +6,8 @@ from django.db.models import Count, QuerySet
 
 from campaigns.assistant.models import ChatMessage, Conversation
 from customers.models import Order
-from mlcore.selectors import predictions as prediction_selectors
-from mlcore.selectors import segments as segment_selectors
+from mlcore.predictions import selectors as prediction_selectors
+from mlcore.segments import selectors as segment_selectors
 
 
 def customer_order(*, customer_id: int, number: str) -> Order | None:

@@ -50,13 +50,20 @@ def delivery_unsubscribe(*, delivery_id: int, at: datetime | None = None) -> boo
     return True
 
 
+def suppression_add(*, email: str, reason: str, note: str = "") -> tuple[Suppression, bool]:
+    """Never mail this address again; a second add of the same address keeps the first reason."""
+    suppression = Suppression(email=email.strip().lower(), reason=reason, note=note[:300])
+    suppression.full_clean(validate_unique=False)
+    return Suppression.objects.get_or_create(email=suppression.email, defaults={"reason": reason, "note": suppression.note})
+
+
 @transaction.atomic
 def bounce_record(*, email: str, hard: bool, note: str = "", at: datetime | None = None) -> bool:
     """A hard bounce suppresses the address and withdraws consent; a soft one changes nothing."""
     email = email.strip().lower()
     if not hard or not email:
         return False
-    Suppression.objects.get_or_create(email=email, defaults={"reason": Suppression.Reason.HARD_BOUNCE, "note": note[:300]})
+    suppression_add(email=email, reason=Suppression.Reason.HARD_BOUNCE, note=note)
     for customer_id in Customer.objects.filter(email__iexact=email, email_consent=True).values_list("pk", flat=True):
         customer_set_consent(customer_id=customer_id, consented=False, source=ConsentSource.BOUNCE, at=at or timezone.now(), note=note[:200])
     return True

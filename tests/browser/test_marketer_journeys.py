@@ -12,8 +12,8 @@ from campaigns.models import Campaign
 from campaigns.recommendations import popular_cache_clear, recommendations_for
 from campaigns.starters import STARTERS
 from customers.models import Customer
+from mlcore.jobs.services import job_create, job_progress, job_start, job_succeed
 from mlcore.models import CustomerScore, Segment
-from mlcore.services.jobs import job_create, job_progress, job_start, job_succeed
 from tests.browser.conftest import BROWSER, MARKETER_PASSWORD, log_in
 
 pytestmark = BROWSER

@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 from customers.models import Customer, Order
-from mlcore.services import predictions
-from mlcore.services.predictions_scoring import customers_score
-from mlcore.services.segments import segmentation_run_build
+from mlcore.predictions import services as predictions
+from mlcore.predictions.scoring import customers_score
+from mlcore.segments.services import segmentation_run_build
 from tests.mlcore.prediction_shop import shop_create, shop_lines
 
 

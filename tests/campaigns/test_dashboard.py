@@ -6,9 +6,9 @@ from django.contrib.auth.models import Group
 
 from customers.marketing_group import GROUP_NAME
 from customers.models import Customer
+from mlcore.jobs.services import job_create, job_progress, job_start
 from mlcore.models import CustomerFeatures, CustomerScore, Job, Segment, SegmentationRun
-from mlcore.selectors.segments import segment_revenue, segment_sizes_over_time
-from mlcore.services.jobs import job_create, job_progress, job_start
+from mlcore.segments.selectors import segment_revenue, segment_sizes_over_time
 from tests.campaigns.factories import DeliveryFactory
 from tests.campaigns.marketing_shop import marketing_shop_create
 

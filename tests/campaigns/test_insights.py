@@ -8,8 +8,8 @@ from campaigns.audience import audience_queryset
 from campaigns.insights import personal_recommendations
 from customers.models import Customer, Review
 from mlcore.models import CustomerScore, ReviewSentiment, SegmentMembership
-from mlcore.services import registry
-from mlcore.services.segments import segmentation_run_build
+from mlcore.registry import services as registry
+from mlcore.segments.services import segmentation_run_build
 from tests.customers.factories import CustomerFactory, OrderLineFactory, ProductFactory
 from tests.mlcore.segment_shop import SNAPSHOT, make_shop
 
@@ -80,8 +80,8 @@ def test_provider_falls_back_to_popular_products_before_the_recommender_ran():
 
 def test_provider_serves_the_trained_recommenders_stored_list(settings):
     # given a trained recommender, when a customer's products are asked for, then its stored list with reasons comes
-    from mlcore.selectors.recommendations import recommendations_for_customer
-    from mlcore.services.recommendations import recommender_train
+    from mlcore.recommendations.selectors import recommendations_for_customer
+    from mlcore.recommendations.services import recommender_train
     from tests.mlcore.recommend_shop import make_shop
 
     settings.RECOMMENDER_TOP_N = 5

@@ -47,7 +47,7 @@ def tiny_encoder_folder(folder, *, head_std: float | None = None) -> str:
     """
     import torch
 
-    from mlcore.ml.recommend import ranker, ranker_train
+    from mlcore.ml.recommendations import ranker, ranker_train
 
     tokenizer = ranker.load_tokenizer(ranker_train.default_model_path())
     model = ranker.tiny_model(tokenizer.vocab_size)
@@ -64,8 +64,8 @@ def tiny_ranker_version(folder, *, weight: float, activate: bool = True):
     import json
     from pathlib import Path
 
-    from mlcore.services import registry
-    from mlcore.services.ranker import _tar_folder
+    from mlcore.recommendations.ranker import _tar_folder
+    from mlcore.registry import services as registry
 
     tiny_encoder_folder(folder, head_std=5.0)
     (Path(folder) / "metrics.json").write_text(json.dumps({"weight": weight, "config": {"max_len": 32}}))

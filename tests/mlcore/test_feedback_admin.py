@@ -1,7 +1,7 @@
 import pytest
 
+from mlcore.feedback.services import reviews_score
 from mlcore.models import ReviewAlert
-from mlcore.services.feedback import reviews_score
 from tests.customers.factories import CustomerFactory, ReviewFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,8 +1,8 @@
 import pytest
 
-from mlcore.api.feedback_serializers import MAX_TEXT_CHARS
+from mlcore.feedback.serializers import MAX_TEXT_CHARS
+from mlcore.feedback.services import reviews_score
 from mlcore.models import ReviewSentiment
-from mlcore.services.feedback import reviews_score
 from tests.customers.factories import ReviewFactory
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,7 @@ def test_review_sentiment_stored_and_unstored(api_client):
 
 def test_model_version_is_kind_and_version_as_in_every_other_route():
     # given a version id in a scoring result, when serialized, then model_version reads "sentiment_en:2" (not a row id), and None stays null for the fallback
-    from mlcore.api.feedback_serializers import TextSentimentSerializer
+    from mlcore.feedback.serializers import TextSentimentSerializer
     from mlcore.models import ModelVersion
 
     mv = ModelVersion.objects.create(kind="sentiment_en", version=2, status="ready")

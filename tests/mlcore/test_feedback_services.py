@@ -4,20 +4,20 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from mlcore.models import ModelVersion, ReviewAlert, ReviewAspect, ReviewSentiment
-from mlcore.selectors.feedback import (
+from mlcore.feedback.selectors import (
     customer_sentiment_frame,
     customers_with_recent_negative_review,
     product_aspect_table,
 )
-from mlcore.services import registry
-from mlcore.services.feedback import (
+from mlcore.feedback.services import (
     high_value_customer_ids,
     review_alert_mark_done,
     reviews_score,
     sentiment_score_texts,
     sentiment_train,
 )
+from mlcore.models import ModelVersion, ReviewAlert, ReviewAspect, ReviewSentiment
+from mlcore.registry import services as registry
 from tests.customers.factories import CustomerFactory, OrderLineFactory, ProductFactory, ReviewFactory
 from tests.mlcore.feedback_support import NEGATIVE_TEXTS, POSITIVE_TEXTS
 
@@ -131,7 +131,7 @@ def test_customers_with_recent_negative_review():
 
 def test_portuguese_reviews_are_scored_by_the_multilingual_encoder_and_flagged():
     # given Portuguese reviews (language pt from the import) when scored then the multilingual fallback scores them, flagged, not the English model
-    from mlcore.services.feedback.models import serving_model
+    from mlcore.feedback.services.models import serving_model
 
     good = ReviewFactory(title="", text="Adorei, produto excelente e chegou rápido.", language="pt")
     bad = ReviewFactory(title="", text="Péssimo, veio quebrado e não recomendo.", language="pt")

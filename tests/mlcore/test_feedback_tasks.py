@@ -3,8 +3,8 @@ import io
 import pytest
 from django.core.management import call_command
 
+from mlcore.feedback.tasks import score_reviews, train_sentiment
 from mlcore.models import Job, ModelVersion, ReviewSentiment
-from mlcore.tasks.feedback import score_reviews, train_sentiment
 from tests.customers.factories import ProductFactory, ReviewFactory
 from tests.mlcore.feedback_support import NEGATIVE_TEXTS, POSITIVE_TEXTS, tiny_bert_folder
 

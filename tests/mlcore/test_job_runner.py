@@ -8,9 +8,9 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from mlcore.jobs import services as jobs
+from mlcore.jobs.runner import job_task
 from mlcore.models import Job
-from mlcore.services import jobs
-from mlcore.tasks.base import job_task
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 import pytest
 
+from mlcore.jobs import services as jobs
 from mlcore.models import Job
-from mlcore.services import jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def test_job_failure_keeps_the_reason():
 
 def test_admin_pages_render(admin_user_client):
     # given a job and a model version, when the admin lists open, then they render
-    from mlcore.services import registry
+    from mlcore.registry import services as registry
 
     jobs.job_create(kind="train", total=5)
     registry.model_version_create(kind="churn")

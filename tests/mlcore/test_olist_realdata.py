@@ -14,7 +14,10 @@ from customers.imports.joined import import_joined
 from customers.models import ImportBatch, Order, OrderLine, Product, Review
 from customers.selectors import reviews_frame
 from mlcore.models import ModelVersion, Recommendation, Segment
-from mlcore.services import predictions, recommendations, registry, segments
+from mlcore.predictions import services as predictions
+from mlcore.recommendations import services as recommendations
+from mlcore.registry import services as registry
+from mlcore.segments import services as segments
 from tests.conftest import real_data_path
 
 pytestmark = [pytest.mark.django_db, pytest.mark.realdata, pytest.mark.slow]

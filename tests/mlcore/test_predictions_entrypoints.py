@@ -2,11 +2,12 @@
 import pytest
 from django.utils import timezone
 
-from mlcore.api import predictions_views
 from mlcore.models import CustomerScore, Job
-from mlcore.selectors.predictions import customer_ids_by_scores, customer_scores
-from mlcore.services import predictions, registry
-from mlcore.tasks.predictions import score_customers, train_churn
+from mlcore.predictions import api as predictions_views
+from mlcore.predictions import services as predictions
+from mlcore.predictions.selectors import customer_ids_by_scores, customer_scores
+from mlcore.predictions.tasks import score_customers, train_churn
+from mlcore.registry import services as registry
 from tests.customers.factories import CustomerFactory
 from tests.mlcore.prediction_shop import shop_create, shop_lines
 
@@ -159,7 +160,7 @@ def test_train_models_on_an_empty_shop_is_a_clear_command_error():
 def test_the_model_page_says_when_the_baseline_is_served_and_shows_the_horizons(admin_user_client):
     # given a booster beaten by its own baseline, when staff open the served version's page, then it says the baseline
     # is served, beside the booster's figures, and lists the shop's horizons
-    from mlcore.ml.predict.churn import ChurnConfig
+    from mlcore.ml.predictions.churn import ChurnConfig
 
     shop_create(shop_lines(n_customers=300))
     served = predictions.churn_train(config=ChurnConfig(window_days=63, min_samples_leaf=10**6))

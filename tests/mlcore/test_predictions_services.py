@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 
 from mlcore.models import CustomerScore, DriftReport, ModelVersion
-from mlcore.services import predictions, registry
-from mlcore.services.predictions_scoring import NoActiveChurnModel, customers_score
+from mlcore.predictions import services as predictions
+from mlcore.predictions.scoring import NoActiveChurnModel, customers_score
+from mlcore.registry import services as registry
 from tests.mlcore.prediction_shop import shop_create, shop_lines
 
 pytestmark = pytest.mark.django_db
@@ -113,7 +114,7 @@ def test_a_model_checked_against_its_own_training_data_flags_no_drift(shop):
 def test_a_booster_beaten_by_its_own_baseline_serves_the_baseline(shop):
     # given a booster that cannot split (a leaf needs more customers than exist), when it trains, then its logistic
     # baseline wins on the same window, is registered as the churn version, activated and scores customers
-    from mlcore.ml.predict.churn import ChurnConfig
+    from mlcore.ml.predictions.churn import ChurnConfig
 
     served = predictions.churn_train(config=ChurnConfig(window_days=63, min_samples_leaf=10**6))
     booster = ModelVersion.objects.get(kind="churn", version=served.params["baseline_of_version"])
@@ -150,7 +151,7 @@ def test_where_past_spend_is_served_the_12_month_value_is_last_years_net_spend(s
     # given a Gamma-Gamma version serving past spend, when customers are scored, then each value is their net spend of the last 365 days
     import pandas as pd
 
-    from mlcore.ml.predict.value_holdout import net_spend
+    from mlcore.ml.predictions.value_holdout import net_spend
 
     _, gg = predictions.lifetime_models_train()
     ModelVersion.objects.filter(pk=gg.pk).update(params={**gg.params, "served_model": "past_spend"})

@@ -1,8 +1,8 @@
 import pytest
 
 from mlcore.models import Recommendation
-from mlcore.services.ranker_serving import ranker_for_serving
-from mlcore.services.recommendations import recommender_train
+from mlcore.recommendations.ranker_serving import ranker_for_serving
+from mlcore.recommendations.services import recommender_train
 from tests.mlcore.recommend_shop import make_shop, tiny_ranker_version, use_small_lists
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 import pytest
 
 from mlcore.models import ModelVersion
-from mlcore.services.recommendations import recommender_train
+from mlcore.recommendations.services import recommender_train
 from tests.customers.factories import CustomerFactory
 from tests.mlcore.recommend_shop import make_shop
 
@@ -71,7 +71,7 @@ def test_admin_customer_page_shows_the_list_with_reasons(admin_user_client, trai
 
 def test_a_stored_list_is_one_query(trained, django_assert_num_queries):
     # given a trained recommender, when the selector serves a stored list, then one query fetches version, customer and products
-    from mlcore.selectors.recommendations import recommendations_for_external_id
+    from mlcore.recommendations.selectors import recommendations_for_external_id
 
     with django_assert_num_queries(1):
         found = recommendations_for_external_id(external_id="EXT1", k=3)

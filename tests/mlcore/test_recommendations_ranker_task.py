@@ -3,9 +3,9 @@ import tarfile
 import pytest
 
 from mlcore.models import ModelVersion
-from mlcore.services.recommendations import recommender_train
-from mlcore.services.registry import model_version_path
-from mlcore.tasks.recommendations import train_ranker
+from mlcore.recommendations.services import recommender_train
+from mlcore.recommendations.tasks import train_ranker
+from mlcore.registry.services import model_version_path
 from tests.mlcore.recommend_shop import make_shop, tiny_encoder_folder
 
 pytestmark = pytest.mark.django_db

@@ -1,16 +1,16 @@
 import pytest
 
 from customers.models import Product
+from mlcore.jobs.bulk_write import rows_insert
 from mlcore.models import ModelVersion, PopularProduct, Recommendation, SimilarProduct
-from mlcore.selectors.recommendations import (
+from mlcore.recommendations.selectors import (
     RecommendedProduct,
     popular_products,
     recommendations_for_customer,
     recommendations_for_customers,
 )
-from mlcore.services.bulk_write import rows_insert
-from mlcore.services.recommendations import NotEnoughData, recommender_train
-from mlcore.tasks.recommendations import train_recommender
+from mlcore.recommendations.services import NotEnoughData, recommender_train
+from mlcore.recommendations.tasks import train_recommender
 from tests.customers.factories import CustomerFactory
 from tests.mlcore.recommend_shop import make_shop, use_small_lists
 
@@ -110,7 +110,7 @@ def test_batch_selector_gives_each_customer_what_the_single_selector_gives(shop)
 
 def test_batch_selector_reads_a_batch_in_two_queries_and_the_api_path_in_one(shop, django_assert_num_queries):
     # given stored lists, when a campaign batch of customers (one without a list) is read and one customer is read by external id, then the batch takes the two queries its docstring claims plus the fallbacks, and the API path one
-    from mlcore.selectors.recommendations import recommendations_for_external_id
+    from mlcore.recommendations.selectors import recommendations_for_external_id
 
     recommender_train(fast=True)
     customers = [c.pk for c in shop["customers"][:20]]

@@ -2,7 +2,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from mlcore.models import ModelVersion
-from mlcore.services import registry
+from mlcore.registry import services as registry
 
 pytestmark = pytest.mark.django_db
 

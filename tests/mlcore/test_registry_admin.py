@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth.models import Group
 
 from customers.marketing_group import GROUP_NAME, ML_OPERATORS_GROUP_NAME
-from mlcore.admin.metrics_display import readable_number
 from mlcore.models import ModelVersion
-from mlcore.services import registry
+from mlcore.registry import services as registry
+from mlcore.registry.metrics_display import readable_number
 
 pytestmark = pytest.mark.django_db
 METRICS = {"customers": 4334, "validation_ndcg@10": 0.36412, "train_seconds": {"als": 0.5361, "item_knn": 1.02},

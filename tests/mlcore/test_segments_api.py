@@ -4,7 +4,7 @@ import pytest
 
 from customers.models import Customer
 from mlcore.models import Job, SegmentationRun
-from mlcore.services.segments import segmentation_run_build
+from mlcore.segments.services import segmentation_run_build
 from tests.mlcore.segment_shop import SNAPSHOT, make_shop
 
 pytestmark = pytest.mark.django_db

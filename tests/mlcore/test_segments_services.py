@@ -5,6 +5,9 @@ import pandas as pd
 import pytest
 
 from customers.models import Customer
+from mlcore.features.selectors import feature_snapshot_frame
+from mlcore.features.services import feature_snapshot_build
+from mlcore.jobs.bulk_write import frame_insert
 from mlcore.models import (
     CustomerFeatures,
     FeatureSnapshot,
@@ -14,12 +17,9 @@ from mlcore.models import (
     SegmentMembership,
     SegmentTransition,
 )
-from mlcore.selectors import segments as selectors
-from mlcore.selectors.features import feature_snapshot_frame
-from mlcore.services.bulk_write import frame_insert
-from mlcore.services.features import feature_snapshot_build
-from mlcore.services.segments import NothingToSegment, segmentation_run_build
-from mlcore.tasks.segments import segment_customers
+from mlcore.segments import selectors
+from mlcore.segments.services import NothingToSegment, segmentation_run_build
+from mlcore.segments.tasks import segment_customers
 from tests.mlcore.segment_shop import SNAPSHOT, make_shop
 
 pytestmark = pytest.mark.django_db

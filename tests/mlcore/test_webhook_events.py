@@ -7,13 +7,13 @@ import datetime as dt
 import pytest
 
 from customers.models import Customer
+from mlcore.feedback.services import reviews_score
+from mlcore.feedback.services.scoring import reviews_score_batch
 from mlcore.models import CustomerScore, SegmentationRun
-from mlcore.selectors.segments import run_entrants
-from mlcore.services import predictions
-from mlcore.services.feedback import reviews_score
-from mlcore.services.feedback.scoring import reviews_score_batch
-from mlcore.services.predictions_scoring import customers_score
-from mlcore.services.segments import segmentation_run_build
+from mlcore.predictions import services as predictions
+from mlcore.predictions.scoring import customers_score
+from mlcore.segments.selectors import run_entrants
+from mlcore.segments.services import segmentation_run_build
 from tests.conftest import emitted
 from tests.customers.factories import ProductFactory, ReviewFactory
 from tests.mlcore.feedback_support import NEGATIVE_TEXTS, POSITIVE_TEXTS

@@ -29,7 +29,7 @@ from mlcore.ml.assistant.compose import compose_answer
 from mlcore.ml.assistant.guardrails import is_injection, redact
 from mlcore.ml.assistant.text import terms, tokens
 from mlcore.ml.feedback.language import detect_language
-from mlcore.selectors.recommendations import recommendations_for_customer
+from mlcore.recommendations.selectors import recommendations_for_customer
 
 log = logging.getLogger(__name__)
 # ASCII look-arounds: in Chinese the number sits between ideographs ("订单581002到哪了"), which \w counts as letters

@@ -12,7 +12,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from campaigns.assistant.services.runtime import INTENT_KIND
 from mlcore.ml.assistant import intent_data
 from mlcore.ml.assistant.intents import RuleIntentClassifier, chinese_classifier, tfidf_classifier
-from mlcore.services import registry
+from mlcore.registry import services as registry
 
 JDDC_LABELS = Path(settings.BASE_DIR) / "data" / "support_jddc_zh_intent_labels.tsv"
 

@@ -15,11 +15,11 @@ from django.conf import settings
 from django.db.models import Count, Max, Sum
 
 from campaigns.assistant.models import KnowledgeChunk
+from mlcore.feedback.services.config import embedding_model_path
 from mlcore.ml.assistant.intents import RuleIntentClassifier
 from mlcore.ml.assistant.retrieval import HybridIndex, Passage
 from mlcore.ml.llm import OpenAICompatibleLLM, TransformersLLM, packaged_smollm2
-from mlcore.services import registry
-from mlcore.services.feedback.config import embedding_model_path
+from mlcore.registry import services as registry
 
 INTENT_KIND = "assistant_intents"
 _lock = threading.Lock()
@@ -86,7 +86,7 @@ def sentiment_of(text: str, language: str) -> float | None:
     """P(positive) from the review-sentiment model serving the language; None when switched off."""
     if not settings.ASSISTANT_SENTIMENT or not text:
         return None
-    from mlcore.services.feedback.models import serving_model
+    from mlcore.feedback.services.models import serving_model
 
     return float(serving_model(language).model.predict_proba([text])[0])
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.core.management import BaseCommand
 
-from mlcore.services.feedback.topics import review_topics_find
+from mlcore.feedback.services.topics import review_topics_find
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.core.management import BaseCommand
 
-from mlcore.tasks.predictions import score_customers
+from mlcore.predictions.tasks import score_customers
 
 
 class Command(BaseCommand):

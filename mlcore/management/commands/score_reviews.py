@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.core.management import BaseCommand
 
-from mlcore.tasks.feedback import score_reviews
+from mlcore.feedback.tasks import score_reviews
 
 
 class Command(BaseCommand):

@@ -5,8 +5,8 @@ from dataclasses import replace
 
 from django.core.management import BaseCommand, CommandError
 
-from mlcore.selectors.segments import segment_list
-from mlcore.services.segments import NothingToSegment, parse_moment, segmentation_config, segmentation_run_build
+from mlcore.segments.selectors import segment_list
+from mlcore.segments.services import NothingToSegment, parse_moment, segmentation_config, segmentation_run_build
 
 
 class Command(BaseCommand):

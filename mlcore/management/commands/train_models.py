@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.core.management import BaseCommand, CommandError
 
-from mlcore.tasks.predictions import train_churn
+from mlcore.predictions.tasks import train_churn
 
 
 class Command(BaseCommand):

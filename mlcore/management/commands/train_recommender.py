@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.core.management import BaseCommand
 
-from mlcore.tasks.recommendations import train_ranker, train_recommender
+from mlcore.recommendations.tasks import train_ranker, train_recommender
 
 
 class Command(BaseCommand):

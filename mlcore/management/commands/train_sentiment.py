@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.core.management import BaseCommand, CommandError
 
-from mlcore.tasks.feedback import train_sentiment
+from mlcore.feedback.tasks import train_sentiment
 
 
 class Command(BaseCommand):

@@ -10,6 +10,7 @@ from customers.privacy import registry, services
 from customers.privacy.models import PiiAccess, PrivacyRequest
 from customers.selectors import customers_frame, order_lines_frame, reviews_frame
 from customers.webhooks.models import WebhookDelivery, WebhookSubscription
+from mlcore.feedback.selectors import customer_sentiment_frame
 from mlcore.models import (
     CustomerFeatures,
     CustomerScore,
@@ -20,7 +21,6 @@ from mlcore.models import (
     ReviewSentiment,
     SegmentMembership,
 )
-from mlcore.selectors.feedback import customer_sentiment_frame
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlcore.ml.predict.bgnbd import (
+from mlcore.ml.predictions.bgnbd import (
     BgNbdParams,
     expected_purchases,
     expected_purchases_new,
@@ -11,7 +11,7 @@ from mlcore.ml.predict.bgnbd import (
     probability_alive,
     rfm_summary,
 )
-from mlcore.ml.predict.gamma_gamma import GammaGammaParams, customer_lifetime_value, expected_spend
+from mlcore.ml.predictions.gamma_gamma import GammaGammaParams, customer_lifetime_value, expected_spend
 
 PARAMS = BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
 

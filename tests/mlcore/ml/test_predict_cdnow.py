@@ -1,9 +1,9 @@
 """BG/NBD and Gamma-Gamma on the shipped CDNOW sample reproduce the published parameters."""
 import pytest
 
-from mlcore.ml.predict.bgnbd import expected_purchases, fit_bgnbd
-from mlcore.ml.predict.cdnow import load_sample
-from mlcore.ml.predict.gamma_gamma import fit_gamma_gamma
+from mlcore.ml.predictions.bgnbd import expected_purchases, fit_bgnbd
+from mlcore.ml.predictions.cdnow import load_sample
+from mlcore.ml.predictions.gamma_gamma import fit_gamma_gamma
 from tests.conftest import real_data_path
 
 pytestmark = pytest.mark.realdata

@@ -3,11 +3,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlcore.ml.predict.churn import ChurnConfig, churn_labels, fit_churn, labelled_frame, plan_cutoffs, training_frame
-from mlcore.ml.predict.drift import population_stability_index
-from mlcore.ml.predict.metrics import classification_metrics, top_decile_lift
-from mlcore.ml.predict.reasons import reasons_frame
-from mlcore.ml.predict.tree_paths import tree_contributions
+from mlcore.ml.predictions.churn import (
+    ChurnConfig,
+    churn_labels,
+    fit_churn,
+    labelled_frame,
+    plan_cutoffs,
+    training_frame,
+)
+from mlcore.ml.predictions.drift import population_stability_index
+from mlcore.ml.predictions.metrics import classification_metrics, top_decile_lift
+from mlcore.ml.predictions.reasons import reasons_frame
+from mlcore.ml.predictions.tree_paths import tree_contributions
 from mlcore.ml.synthetic import SyntheticConfig, generate_order_lines
 
 CONFIG = ChurnConfig(window_days=60, n_train_cutoffs=3, cutoff_step_days=30, min_samples_leaf=20, max_iter=60)

@@ -1,9 +1,9 @@
 import numpy as np
 import pandas as pd
 
-from mlcore.ml.recommend.catalogue import live_catalogue, own_one_off_mask, rebuy_allowed, rebuy_share
-from mlcore.ml.recommend.cf import AlsConfig
-from mlcore.ml.recommend.model import RecommenderConfig, fit_recommender, recommend_block
+from mlcore.ml.recommendations.catalogue import live_catalogue, own_one_off_mask, rebuy_allowed, rebuy_share
+from mlcore.ml.recommendations.cf import AlsConfig
+from mlcore.ml.recommendations.model import RecommenderConfig, fit_recommender, recommend_block
 
 END = pd.Timestamp("2026-06-30", tz="UTC")
 

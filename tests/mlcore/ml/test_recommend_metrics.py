@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from mlcore.ml.recommend.metrics import coverage, ndcg_at_k, recall_at_k, summarise
+from mlcore.ml.recommendations.metrics import coverage, ndcg_at_k, recall_at_k, summarise
 
 
 def test_recall_counts_hits_over_truth_size():

@@ -4,13 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlcore.ml.recommend import rules
-from mlcore.ml.recommend.buy_again import buy_again_scores, repurchase_share
-from mlcore.ml.recommend.cf import AlsConfig
-from mlcore.ml.recommend.evaluation import prepare
-from mlcore.ml.recommend.hybrid import HybridWeights, grid_search, normalise_parts
-from mlcore.ml.recommend.interactions import build_interactions, time_split
-from mlcore.ml.recommend.model import (
+from mlcore.ml.recommendations import rules
+from mlcore.ml.recommendations.buy_again import buy_again_scores, repurchase_share
+from mlcore.ml.recommendations.cf import AlsConfig
+from mlcore.ml.recommendations.evaluation import prepare
+from mlcore.ml.recommendations.hybrid import HybridWeights, grid_search, normalise_parts
+from mlcore.ml.recommendations.interactions import build_interactions, time_split
+from mlcore.ml.recommendations.model import (
     RecommenderConfig,
     fit_recommender,
     popular_list,
@@ -18,7 +18,7 @@ from mlcore.ml.recommend.model import (
     score_parts,
     similar_table,
 )
-from mlcore.ml.recommend.popularity import fit_popularity, popularity_scores
+from mlcore.ml.recommendations.popularity import fit_popularity, popularity_scores
 from tests.mlcore.ml.shop_frames import shop_embeddings, shop_lines, shop_products
 
 SMALL = RecommenderConfig(als=AlsConfig(factors=4, iterations=3), knn_neighbours=5, exclude_recent_days=0, max_per_category=2, similar_n=3)
@@ -127,7 +127,7 @@ def test_hybrid_weights_default_blend_uses_every_part():
 
 def test_evaluate_reports_every_model_under_both_protocols():
     # given the small shop and a re-ranker that reverses the candidates, when evaluated, then every row of both protocols is there
-    from mlcore.ml.recommend.evaluation import evaluate
+    from mlcore.ml.recommendations.evaluation import evaluate
 
     def reverse(model, rows, top, scores):
         return np.arange(top.shape[1], dtype=np.float64)[None, :].repeat(len(rows), axis=0)  # last candidate first

@@ -3,9 +3,9 @@ import json
 import numpy as np
 import pytest
 
-from mlcore.ml.recommend import ranker, ranker_train
-from mlcore.ml.recommend.model import RecommenderConfig, fit_recommender
-from mlcore.ml.recommend.ranker_data import PairSet, build_pairs, export_pairs, load_pairs, tokenise_pairs
+from mlcore.ml.recommendations import ranker, ranker_train
+from mlcore.ml.recommendations.model import RecommenderConfig, fit_recommender
+from mlcore.ml.recommendations.ranker_data import PairSet, build_pairs, export_pairs, load_pairs, tokenise_pairs
 from tests.mlcore.ml.shop_frames import shop_embeddings, shop_lines, shop_products
 
 torch = pytest.importorskip("torch")

@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from mlcore.ml.recommend import ranker, ranker_train
-from mlcore.ml.recommend.cf import AlsConfig
-from mlcore.ml.recommend.model import RecommenderConfig, fit_recommender
-from mlcore.ml.recommend.ranker_data import candidate_texts, merge_pairs, relation_texts
-from mlcore.ml.recommend.rerank import CrossEncoderReranker, choose_weight, combine, grouped_ndcg, rerank_columns
+from mlcore.ml.recommendations import ranker, ranker_train
+from mlcore.ml.recommendations.cf import AlsConfig
+from mlcore.ml.recommendations.model import RecommenderConfig, fit_recommender
+from mlcore.ml.recommendations.ranker_data import candidate_texts, merge_pairs, relation_texts
+from mlcore.ml.recommendations.rerank import CrossEncoderReranker, choose_weight, combine, grouped_ndcg, rerank_columns
 from tests.mlcore.ml.shop_frames import shop_embeddings, shop_lines, shop_products
 
 torch = pytest.importorskip("torch")
@@ -76,7 +76,7 @@ def test_reranker_scores_each_distinct_pair_once_and_pads_with_nan(model, tiny_r
 
 def test_merge_pairs_keeps_a_pair_present_in_both_sets_once(model):
     # given the same pairs built twice, when merged, then nothing is duplicated and texts still resolve
-    from mlcore.ml.recommend.ranker_data import build_pairs
+    from mlcore.ml.recommendations.ranker_data import build_pairs
 
     truth = {row: {0, 1} for row in range(len(model.data.user_ids))}
     pairs = build_pairs(model, truth, candidates=6, negatives_per_positive=1)

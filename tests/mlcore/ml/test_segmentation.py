@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlcore.ml.segment_names import name_segments, rfm_scores, rfm_segments, slug
-from mlcore.ml.segmentation import SegmentationConfig, assign, fit_segments, match_previous, prepare_matrix
+from mlcore.ml.segments.clustering import SegmentationConfig, assign, fit_segments, match_previous, prepare_matrix
+from mlcore.ml.segments.names import name_segments, rfm_scores, rfm_segments, slug
 
 # (recency, frequency, monetary, aov, tenure, distinct products) of four kinds of customer
 KINDS = {

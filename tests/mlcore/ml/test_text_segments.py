@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlcore.ml.segmentation import SegmentationConfig
-from mlcore.ml.text_segments import compare_quality, customer_text_vectors, fit_text_segments, product_vectors
+from mlcore.ml.segments.clustering import SegmentationConfig
+from mlcore.ml.segments.text import compare_quality, customer_text_vectors, fit_text_segments, product_vectors
 
 
 def fake_encoder(calls: list):

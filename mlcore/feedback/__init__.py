@@ -1,0 +1,1 @@
+"""Review intelligence: sentiment and aspects of reviews, topics, alerts, the sentiment models."""

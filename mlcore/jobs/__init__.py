@@ -1,0 +1,1 @@
+"""Long work shown in the admin: the Job row, the task runner that keeps it honest, progress, bulk writes."""

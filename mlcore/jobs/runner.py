@@ -1,0 +1,82 @@
+"""One job runner: `@job_task` owns the life of a task's Job row, so no task body does.
+
+The decorated body takes `job_id` and its own keyword arguments and returns a small summary
+dict (an optional "message" key becomes the job's message). The decorator adopts the Job it was
+given or creates one (beat passes none), marks it running, beats while the body runs (a worker
+that dies stops beating and `jobs_reap_stale` fails the job), and marks it succeeded with the
+summary or failed with the reason. `JobTask.on_failure` also fails it when the task breaks
+before the body runs (bad arguments, a failed import), found by the job id in its kwargs or by
+the task id; a job already failed is never marked twice.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+
+from celery import Task, shared_task
+from django.conf import settings
+from django.db import close_old_connections
+
+from mlcore.jobs.services import job_adopt, job_fail, job_heartbeat, job_start, job_succeed
+from mlcore.models import Job
+
+log = logging.getLogger(__name__)
+
+
+class JobTask(Task):
+    """Base of every task: on failure its Job row (by job_id kwarg or task id) says why."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        job_id = (kwargs or {}).get("job_id") or Job.objects.filter(task_id=task_id).values_list("pk", flat=True).first()
+        if job_id:
+            job_fail(job_id=job_id, error=f"{exc.__class__.__name__}: {exc}")
+        log.error("task %s (%s) failed: %s", self.name, task_id, exc)
+
+
+class _Heartbeat:
+    """A thread that touches the job's heartbeat while the body runs (not in eager mode: no worker to lose)."""
+
+    def __init__(self, job_id: int, eager: bool):
+        self.job_id, self.stop = job_id, threading.Event()
+        self.thread = None if eager else threading.Thread(target=self._run, daemon=True, name=f"job-{job_id}-heartbeat")
+
+    def _run(self) -> None:
+        while not self.stop.wait(settings.JOB_HEARTBEAT_SECONDS):
+            try:
+                job_heartbeat(job_id=self.job_id)
+            except Exception as exc:  # a locked SQLite file or a dropped connection: try again next beat
+                log.debug("heartbeat of job %s skipped: %s", self.job_id, exc)
+        close_old_connections()
+
+    def __enter__(self):
+        if self.thread:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+
+
+def job_task(*, name: str, kind: str, **options):
+    """A Celery task named `name` whose Job row of kind `kind` this decorator runs."""
+
+    def decorate(body):
+        @shared_task(name=name, base=JobTask, bind=True, **options)
+        @functools.wraps(body)
+        def task(self, job_id: int | None = None, **kwargs) -> dict:
+            job_id = job_adopt(job_id=job_id, kind=kind, task_id=self.request.id or "", params=kwargs)
+            job_start(job_id=job_id, message="running")
+            try:
+                with _Heartbeat(job_id, eager=bool(self.request.is_eager) or not self.request.id):
+                    summary = dict(body(job_id=job_id, **kwargs) or {})
+            except Exception as exc:
+                job_fail(job_id=job_id, error=f"{exc.__class__.__name__}: {exc}")
+                raise
+            message = str(summary.pop("message", "done"))
+            job_succeed(job_id=job_id, result=summary, message=message)
+            return {**summary, "job_id": job_id, "message": message}
+
+        return task
+
+    return decorate

@@ -1,0 +1,77 @@
+"""Collaborative filtering on the implicit purchase matrix: ALS (`implicit`) and item-kNN.
+
+ALS learns from BM25-weighted order counts; item-kNN scores a product by its cosine similarity
+(on who bought it) to what the customer bought, and also names the "bought together with" item.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from mlcore.ml.recommendations.interactions import Interactions
+
+
+@dataclass(frozen=True)
+class AlsConfig:
+    factors: int = 64
+    regularization: float = 0.05
+    iterations: int = 15
+    alpha: float = 1.0
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+    seed: int = 7
+
+
+@dataclass(frozen=True)
+class AlsFactors:
+    user_factors: np.ndarray
+    item_factors: np.ndarray
+
+
+def fit_als(data: Interactions, config: AlsConfig = AlsConfig()) -> AlsFactors:
+    """Fit implicit's CPU ALS; the factors are copied out as plain float32 arrays."""
+    from implicit.cpu.als import AlternatingLeastSquares
+    from implicit.nearest_neighbours import bm25_weight
+
+    weighted = bm25_weight(data.counts.tocoo(), K1=config.bm25_k1, B=config.bm25_b).tocsr().astype(np.float32)
+    model = AlternatingLeastSquares(
+        factors=config.factors, regularization=config.regularization, iterations=config.iterations,
+        alpha=config.alpha, random_state=config.seed, calculate_training_loss=False,
+    )
+    model.fit(weighted, show_progress=False)
+    return AlsFactors(np.asarray(model.user_factors, dtype=np.float32), np.asarray(model.item_factors, dtype=np.float32))
+
+
+def als_scores(factors: AlsFactors, rows: np.ndarray) -> np.ndarray:
+    return factors.user_factors[rows] @ factors.item_factors.T
+
+
+def fit_item_knn(data: Interactions, *, neighbours: int = 100) -> sparse.csr_matrix:
+    """Item x item cosine similarity on binary purchases, keeping each item's top neighbours."""
+    binary = (data.counts > 0).astype(np.float32).tocsc()
+    norms = np.sqrt(np.asarray(binary.multiply(binary).sum(axis=0)).ravel()) + 1e-9
+    normed = binary @ sparse.diags(1.0 / norms)
+    sim = (normed.T @ normed).tocsr()
+    sim.setdiag(0)
+    sim.eliminate_zeros()
+    return _keep_top(sim, neighbours)
+
+
+def _keep_top(sim: sparse.csr_matrix, k: int) -> sparse.csr_matrix:
+    rows, cols, vals = [], [], []
+    for i in range(sim.shape[0]):
+        start, end = sim.indptr[i], sim.indptr[i + 1]
+        data, idx = sim.data[start:end], sim.indices[start:end]
+        if len(data) > k:
+            keep = np.argpartition(-data, k)[:k]
+            data, idx = data[keep], idx[keep]
+        rows.append(np.full(len(idx), i))
+        cols.append(idx)
+        vals.append(data)
+    return sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=sim.shape)
+
+
+def item_knn_scores(sim: sparse.csr_matrix, data: Interactions, rows: np.ndarray) -> np.ndarray:
+    return np.asarray((data.decayed[rows] @ sim).todense())

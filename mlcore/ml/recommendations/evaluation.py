@@ -1,0 +1,141 @@
+"""Offline evaluation on a time split, under the two protocols of the issue.
+
+"all": every product counts, including what the customer bought before. "new": products the
+customer bought in training are removed from both the list and the truth, and customers with
+nothing new in the test window are left out. Customers are those with purchases both before and
+after the split (a cold-start customer gets the popularity fallback, which popularity's row shows).
+The hybrid's weights are grid-searched per protocol on a validation window cut from the end of
+the training period; the test window is read only to score the final lists.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from mlcore.ml.recommendations import catalogue, metrics, rules
+from mlcore.ml.recommendations.hybrid import HybridWeights, blend, grid_search, normalise_parts
+from mlcore.ml.recommendations.interactions import time_split, truth_sets
+from mlcore.ml.recommendations.model import RecommenderConfig, RecommenderModel, Reranker, fit_recommender, score_parts
+
+PROTOCOLS = ("all", "new")
+
+
+@dataclass(frozen=True)
+class Split:
+    model: RecommenderModel
+    rows: np.ndarray
+    truth: dict[str, dict[int, list[int] | set[int]]]
+    history: np.ndarray  # rows x catalogue, bought in training
+
+
+def prepare(lines: pd.DataFrame, products: pd.DataFrame, embeddings: np.ndarray, at: pd.Timestamp, config: RecommenderConfig) -> Split:
+    """Fit on lines before `at`; truth sets per protocol from lines on or after it."""
+    train, test = time_split(lines, at)
+    model = fit_recommender(train, products, embeddings, config=config, as_of=pd.Timestamp(at).tz_localize("UTC") if pd.Timestamp(at).tzinfo is None else at)
+    truth_all = truth_sets(test, model.data)
+    rows = np.array(sorted(truth_all), dtype=np.int64)
+    history = rules.history_mask(model.data.counts, rows)
+    truth_new = {}
+    for i, row in enumerate(rows):
+        new = truth_all[int(row)] - set(np.flatnonzero(history[i]).tolist())
+        if new:
+            truth_new[int(row)] = new
+    return Split(model=model, rows=rows, truth={"all": truth_all, "new": truth_new}, history=history)
+
+
+def subset(split: Split, positions: np.ndarray) -> Split:
+    """The same split restricted to some of its customers (positions into split.rows)."""
+    rows = split.rows[positions]
+    keep = set(rows.tolist())
+    truth = {p: {r: t for r, t in split.truth[p].items() if r in keep} for p in PROTOCOLS}
+    return Split(model=split.model, rows=rows, truth=truth, history=split.history[positions])
+
+
+def lists_for(split: Split, scores: np.ndarray, protocol: str, n: int = 20) -> dict[int, list[int]]:
+    if protocol == "new":
+        scores = rules.apply_mask(scores, split.history)
+    top = rules.top_columns(scores, n)
+    return {int(row): top[i].tolist() for i, row in enumerate(split.rows)}
+
+
+def score_protocol(split: Split, scores: np.ndarray, protocol: str) -> dict[str, float]:
+    truth = split.truth[protocol]
+    return metrics.summarise(lists_for(split, scores, protocol), truth, len(split.model.data.item_ids))
+
+
+def choose_weights(split: Split, protocol: str, grid: dict[str, tuple] | None = None) -> tuple[HybridWeights, float]:
+    """The hybrid weights with the best NDCG@10 on this split (a validation window)."""
+    if not split.truth[protocol]:
+        return HybridWeights(), float("nan")
+    normalised = normalise_parts(score_parts(split.model, split.rows))
+    best, value, _ = grid_search(normalised, lambda s: score_protocol(split, s, protocol)["ndcg@10"], grid)
+    return best, value
+
+
+def evaluate(
+    lines: pd.DataFrame, products: pd.DataFrame, embeddings: np.ndarray, *, split_at: pd.Timestamp,
+    validation_days: int = 60, config: RecommenderConfig | None = None, reranker: Reranker | None = None,
+    rebuy_min_share: float = 0.05,
+) -> dict:
+    """Metrics of every part, the hybrid (and the re-ranked hybrid) under both protocols."""
+    config = config or RecommenderConfig()
+    train, _ = time_split(lines, split_at)
+    val_at = pd.Timestamp(split_at) - pd.Timedelta(days=validation_days)
+    validation = prepare(train, products, embeddings, val_at, config)
+    chosen = {p: choose_weights(validation, p) for p in PROTOCOLS}
+    test = prepare(lines, products, embeddings, split_at, config)
+    raw = score_parts(test.model, test.rows)
+    normalised = normalise_parts(raw)
+    report: dict = {"weights": {p: {**w.as_dict(), "validation_ndcg@10": v} for p, (w, v) in chosen.items()}, "protocols": {}}
+    for protocol in PROTOCOLS:
+        rows_out = {name: score_protocol(test, raw[name], protocol) for name in ("pop", "cf", "cb", "ba")}
+        hybrid = blend(normalised, chosen[protocol][0])
+        rows_out["hybrid"] = score_protocol(test, hybrid, protocol)
+        if protocol == "all":
+            ruled = rebuy_ruled(test, hybrid, rebuy_min_share)
+            rows_out["hybrid+rebuy_rule"] = score_protocol(test, ruled, protocol)
+            report["own_share@10"] = {"hybrid": own_share(test, hybrid), "hybrid+rebuy_rule": own_share(test, ruled)}
+        if reranker is not None:
+            rows_out["hybrid+ranker"] = score_protocol(test, rerank_scores(test, hybrid, protocol, reranker), protocol)
+        report["protocols"][protocol] = rows_out
+    report["customers"] = {"all": len(test.truth["all"]), "new": len(test.truth["new"])}
+    return report
+
+
+def rebuy_ruled(split: Split, scores: np.ndarray, min_share: float) -> np.ndarray:
+    """Scores with the served re-buy rule: own products re-bought by too few of their buyers masked."""
+    allowed = catalogue.rebuy_allowed(split.model.rebuy, min_share)
+    return rules.apply_mask(scores, catalogue.own_one_off_mask(split.model.data.counts, split.rows, allowed))
+
+
+def own_share(split: Split, scores: np.ndarray, k: int = 10) -> float:
+    """Share of the top-k slots holding a product the customer bought in training."""
+    top = rules.top_columns(scores, k)
+    valid = top >= 0
+    owned = np.take_along_axis(split.history, np.maximum(top, 0), axis=1) & valid
+    return float(owned.sum() / max(valid.sum(), 1))
+
+
+def rerank_scores(split: Split, hybrid: np.ndarray, protocol: str, reranker: Reranker, candidates: int = 20) -> np.ndarray:
+    """Scores where the hybrid's top candidates are re-ordered by the re-ranker, the rest below."""
+    masked, top = candidate_lists(split, hybrid, protocol, candidates)
+    return placed_first(masked.shape, top, reranker(split.model, split.rows, top, masked))
+
+
+def candidate_lists(split: Split, hybrid: np.ndarray, protocol: str, candidates: int = 20) -> tuple[np.ndarray, np.ndarray]:
+    """(the protocol's scores, each row's top candidate columns)."""
+    masked = rules.apply_mask(hybrid, split.history) if protocol == "new" else hybrid
+    return masked, rules.top_columns(masked, candidates)
+
+
+def placed_first(shape: tuple[int, int], top: np.ndarray, new_scores: np.ndarray) -> np.ndarray:
+    """A score matrix ranking the candidates by their new scores, above every other column."""
+    out = np.full(shape, -np.inf)  # float64: the +1e6 offset must not round ties into float32
+    finite = np.isfinite(new_scores)
+    base = np.max(new_scores[finite]) if finite.any() else 0.0
+    for i in range(len(top)):
+        valid = (top[i] >= 0) & finite[i]
+        out[i, top[i][valid]] = new_scores[i][valid] - base + 1e6  # candidates stay above everything else
+    return out

@@ -1,0 +1,1 @@
+"""Segmentation maths: clustering customer features, naming segments, clustering customer texts."""

@@ -1,0 +1,1 @@
+"""Churn risk, purchase probability and lifetime value: training, nightly scores, reasons, drift."""

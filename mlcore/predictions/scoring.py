@@ -1,0 +1,181 @@
+"""Nightly scoring: every customer's churn risk with its reason, purchase probability and value,
+written in bulk for the active churn version, plus the drift report of that version.
+
+Idempotent: a run replaces the score set of its churn version inside one transaction, so running
+it twice leaves one set (the unique (model_version, customer) constraint backs this up).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from customers.models import Customer
+from customers.webhooks.services import webhook_customers, webhook_event_emit, webhook_event_wanted
+from mlcore.jobs import services as jobs
+from mlcore.ml.features import as_utc, build_customer_features
+from mlcore.ml.predictions import bgnbd, gamma_gamma
+from mlcore.ml.predictions.churn import add_derived
+from mlcore.ml.predictions.drift import drift_table
+from mlcore.ml.predictions.value_holdout import net_spend
+from mlcore.models import CustomerScore, DriftReport, ModelVersion
+from mlcore.predictions.services import (
+    BGNBD,
+    CHURN,
+    GAMMA_GAMMA,
+    UNIT_DAYS,
+    data_end,
+    horizon_features,
+    json_safe,
+    shop_lines,
+)
+from mlcore.registry import services as registry
+
+log = logging.getLogger(__name__)
+HORIZONS_DAYS = (30, 90, 365)
+
+
+class NoActiveChurnModel(Exception):
+    """Scoring needs an active churn version (train one with `manage.py train_models`)."""
+
+
+@dataclass(frozen=True)
+class ScoringResult:
+    model_version_id: int
+    scored: int
+    max_psi: float | None
+
+
+def lifetime_figures(lines: pd.DataFrame, snapshot: pd.Timestamp, index: pd.Index, *, annual_discount_rate: float) -> tuple[pd.DataFrame, dict]:
+    """P(active), expected purchases and 12-month value from the active BG/NBD and Gamma-Gamma."""
+    bg_mv, gg_mv = registry.model_version_active(kind=BGNBD), registry.model_version_active(kind=GAMMA_GAMMA)
+    out = pd.DataFrame(index=index, columns=["probability_active", "expected_purchases_30", "expected_purchases_90", "expected_purchases_365", "expected_value_12m"], dtype="float64")
+    if bg_mv is None:
+        return out, {}
+    unit = float(bg_mv.params.get("unit_days", UNIT_DAYS))
+    s = bgnbd.rfm_summary(lines, snapshot=snapshot, unit_days=unit).reindex(index)
+    known = s["frequency"].notna()
+    s = s[known]
+    purchase = registry.model_version_load_object(version_id=bg_mv.pk)
+    out.loc[known, "probability_active"] = bgnbd.probability_alive(purchase, s["frequency"], s["recency"], s["T"])
+    for days in HORIZONS_DAYS:
+        out.loc[known, f"expected_purchases_{days}"] = bgnbd.expected_purchases(purchase, days / unit, s["frequency"], s["recency"], s["T"])
+    if gg_mv is not None and gg_mv.params.get("served_model") == "past_spend":
+        past = net_spend(lines, snapshot - pd.Timedelta(days=365), snapshot).reindex(s.index).fillna(0.0)
+        out.loc[known, "expected_value_12m"] = past.to_numpy(dtype="float64")
+    elif gg_mv is not None:
+        spend = registry.model_version_load_object(version_id=gg_mv.pk)
+        out.loc[known, "expected_value_12m"] = gamma_gamma.customer_lifetime_value(
+            purchase, spend, s["frequency"], s["recency"], s["T"], s["monetary"], annual_discount_rate=annual_discount_rate, unit_days=unit,
+        )
+    return out, {"bgnbd_version_id": bg_mv.pk, "gamma_gamma_version_id": getattr(gg_mv, "pk", None)}
+
+
+@dataclass(frozen=True)
+class ScoredFrame:
+    mv: ModelVersion
+    frame: pd.DataFrame  # one row per customer with every score
+    versions: dict  # ids of the BG/NBD and Gamma-Gamma versions used
+    features: pd.DataFrame  # today's features
+    reference: pd.DataFrame  # the training sample, for drift
+    snapshot: pd.Timestamp
+    drift_current: pd.DataFrame  # today's features over the reference's history horizon
+
+
+def score_frame(*, as_of=None, annual_discount_rate: float = 0.10) -> ScoredFrame:
+    mv = registry.model_version_active(kind=CHURN)
+    if mv is None:
+        raise NoActiveChurnModel("no active churn model: run `manage.py train_models` first")
+    artefact = registry.model_version_load_object(version_id=mv.pk)
+    model = artefact["model"]
+    lines = shop_lines()
+    # Default: the day after the last order (today for a live shop; the data's end for a historical import).
+    snapshot = as_utc(data_end(lines, as_of))
+    features = add_derived(build_customer_features(lines, snapshot=snapshot))
+    scores = model.reasons(features)
+    lifetime, versions = lifetime_figures(lines, snapshot, features.index, annual_discount_rate=annual_discount_rate)
+    horizon = artefact.get("reference_horizon_days")
+    current = features if horizon is None else horizon_features(lines, snapshot, horizon)
+    return ScoredFrame(mv, scores.join(lifetime), versions, features, artefact["reference"], snapshot, current)
+
+
+def score_rows(frame: pd.DataFrame, mv: ModelVersion, versions: dict, scored_at) -> list[CustomerScore]:
+    values = frame.astype({"probability": "float64"}).replace({np.nan: None})
+    return [
+        CustomerScore(
+            customer_id=int(customer_id), model_version_id=mv.pk, churn_probability=float(row.probability),
+            probability_active=row.probability_active, expected_purchases_30=row.expected_purchases_30,
+            expected_purchases_90=row.expected_purchases_90, expected_purchases_365=row.expected_purchases_365,
+            expected_value_12m=row.expected_value_12m, reason=str(row.reason)[:400], scored_at=scored_at,
+            bgnbd_version_id=versions.get("bgnbd_version_id"), gamma_gamma_version_id=versions.get("gamma_gamma_version_id"),
+        )
+        for customer_id, row in zip(values.index, values.itertuples(index=False), strict=True)
+    ]
+
+
+@transaction.atomic
+def scores_replace(*, mv: ModelVersion, frame: pd.DataFrame, versions: dict, job_id: int | None, batch_size: int) -> int:
+    """Replace this version's score set with `frame`, in batches that advance the job."""
+    CustomerScore.objects.filter(model_version=mv).delete()
+    scored_at = timezone.now()
+    for start in range(0, len(frame), batch_size):
+        chunk = frame.iloc[start : start + batch_size]
+        CustomerScore.objects.bulk_create(score_rows(chunk, mv, versions, scored_at), batch_size=batch_size)
+        if job_id:
+            jobs.job_progress(job_id=job_id, advance=len(chunk))
+    return len(frame)
+
+
+def drift_report_create(*, mv: ModelVersion, reference: pd.DataFrame, current: pd.DataFrame, snapshot) -> DriftReport:
+    rows = json_safe(drift_table(reference, current, features=list(reference.columns)))
+    max_psi = max((row["psi"] or 0.0 for row in rows), default=0.0)
+    return DriftReport.objects.create(model_version=mv, computed_at=timezone.now(), snapshot_at=snapshot, rows=rows, max_psi=max_psi)
+
+
+def customers_score(*, as_of=None, job_id: int | None = None, batch_size: int = 5000, annual_discount_rate: float = 0.10) -> ScoringResult:
+    """Score every customer with the active versions and write the set in bulk (see the module doc)."""
+    scored_frame = score_frame(as_of=as_of, annual_discount_rate=annual_discount_rate)
+    mv, features, reference = scored_frame.mv, scored_frame.drift_current, scored_frame.reference
+    if job_id:
+        jobs.job_progress(job_id=job_id, done=0, total=len(scored_frame.frame), message=f"writing scores of churn v{mv.version}")
+    was_at_risk = at_risk_ids_latest() if webhook_event_wanted(event="churn_risk.crossed") else None
+    scored = scores_replace(mv=mv, frame=scored_frame.frame, versions=scored_frame.versions, job_id=job_id, batch_size=batch_size)
+    if was_at_risk is not None:
+        churn_risk_crossed_emit(mv=mv, frame=scored_frame.frame, was_at_risk=was_at_risk)
+    report = None
+    if len(features):
+        report = drift_report_create(mv=mv, reference=reference, current=features[reference.columns], snapshot=scored_frame.snapshot.to_pydatetime())
+    log.info("scored %s customers with churn v%s", scored, mv.version)
+    return ScoringResult(model_version_id=mv.pk, scored=scored, max_psi=getattr(report, "max_psi", None))
+
+
+def at_risk_ids_latest() -> set[int]:
+    """Customers at or above the at-risk threshold in the latest stored churn score set (any version)."""
+    churn = CustomerScore.objects.filter(model_version__kind=CHURN)
+    latest = churn.aggregate(at=Max("scored_at"))["at"]
+    if latest is None:
+        return set()
+    at_risk = churn.filter(scored_at=latest, churn_probability__gte=settings.CHURN_AT_RISK_THRESHOLD)
+    return set(at_risk.values_list("customer_id", flat=True))
+
+
+def churn_risk_crossed_emit(*, mv: ModelVersion, frame: pd.DataFrame, was_at_risk: set[int]) -> int:
+    """One churn_risk.crossed webhook per scoring run, listing the customers who reached the
+    threshold since the previous run (none: no event); returns how many crossed."""
+    threshold = settings.CHURN_AT_RISK_THRESHOLD
+    now_at_risk = frame.index[frame["probability"].to_numpy(dtype="float64") >= threshold]
+    crossed = sorted(set(now_at_risk.astype("int64").tolist()) - was_at_risk)
+    if not crossed:
+        return 0
+    ids = Customer.objects.filter(pk__in=crossed[: settings.WEBHOOK_MAX_CUSTOMERS]).order_by("pk").values_list("external_id", flat=True)
+    webhook_event_emit(event="churn_risk.crossed", payload={
+        "model_version": {"kind": mv.kind, "version": mv.version}, "threshold": threshold,
+        "customers": webhook_customers(external_ids=ids, count=len(crossed)),
+    })
+    return len(crossed)

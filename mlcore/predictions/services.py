@@ -1,0 +1,329 @@
+"""Training of the prediction models and the churn registry gate.
+
+- `churn_train`: point-in-time training sets at earlier cut-offs from the shop's order lines,
+  the calibrated booster and its RFM baseline, validation metrics (overall and per country
+  group), importances and a reference sample for drift; stored as a ModelVersion, then offered
+  to the gate.
+- `churn_model_promote`: a churn version becomes active only when its ROC AUC is at least the
+  active version's on the same recent validation window; otherwise it stays a challenger
+  (`force=True` is the staff's deliberate override).
+- `lifetime_models_train`: BG/NBD and Gamma-Gamma versions fitted on every customer's summary.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, replace
+
+import pandas as pd
+from django.conf import settings
+from django.utils import timezone
+
+from customers import selectors as shop
+from mlcore.jobs import services as jobs
+from mlcore.ml.features import as_utc, build_customer_features
+from mlcore.ml.horizons import at_risk_threshold, too_little_repeat
+from mlcore.ml.predictions import bgnbd, gamma_gamma
+from mlcore.ml.predictions.churn import (
+    CHURN_FEATURES,
+    ChurnConfig,
+    add_derived,
+    baseline_model,
+    baseline_wins,
+    feature_importances,
+    fit_churn,
+    labelled_frame,
+    plan_cutoffs,
+    training_frame,
+)
+from mlcore.ml.predictions.metrics import (
+    calibration_bins,
+    classification_metrics,
+    country_groups,
+    group_table,
+    roc_points,
+)
+from mlcore.ml.predictions.value_holdout import value_holdout
+from mlcore.models import ModelVersion
+from mlcore.predictions.horizons import horizons_of
+from mlcore.registry import services as registry
+from mlcore.registry.services import ActivationRefused
+
+log = logging.getLogger(__name__)
+CHURN = "churn"
+BGNBD = "bgnbd"
+GAMMA_GAMMA = "gamma_gamma"
+UNIT_DAYS = 7.0  # BG/NBD unit of versions made before the unit came from the shop (params["unit_days"])
+REFERENCE_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    candidate_id: int
+    active_id: int | None
+    candidate_auc: float
+    active_auc: float | None
+    activated: bool
+    window: str
+
+
+def shop_lines() -> pd.DataFrame:
+    return shop.order_lines_frame()
+
+
+def customer_country_groups(customer_ids: pd.Index) -> pd.Series:
+    countries = shop.customers_frame().set_index("customer_id")["country"].replace("", pd.NA)
+    return country_groups(countries.reindex(customer_ids).fillna("Unknown"))
+
+
+def data_end(lines: pd.DataFrame, as_of=None) -> pd.Timestamp:
+    if as_of is not None:
+        return as_utc(as_of)
+    if lines.empty:
+        raise ValueError("no order lines: import orders before training")
+    return as_utc(lines["placed_at"].max()).floor("D") + pd.Timedelta(days=1)
+
+
+def json_safe(value):
+    """NaN and infinities become None (PostgreSQL's jsonb refuses them); numpy scalars become Python's."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def validation_report(model, frame: pd.DataFrame) -> dict:
+    y = frame["churned"].to_numpy()
+    p, base = model.predict_proba(frame), model.predict_baseline(frame)
+    groups = customer_country_groups(frame.index)
+    return {
+        **classification_metrics(y, p),
+        "baseline": classification_metrics(y, base),
+        "by_country_group": group_table(y, p, groups),
+        "baseline_by_country_group": group_table(y, base, groups),
+        "roc_curve": roc_points(y, p),
+        "baseline_roc_curve": roc_points(y, base),
+        "calibration": calibration_bins(y, p),
+    }
+
+
+def churn_train(*, as_of=None, config: ChurnConfig | None = None, job_id: int | None = None, promote: bool = True) -> ModelVersion:
+    """Train, validate and store a churn version; offer the better of it and its baseline to the gate.
+
+    The window is the shop's horizon (`mlcore.ml.horizons`, settings first) unless `config` sets it.
+    A shop with too little repeat behaviour gets a failed version saying so, and nothing is activated.
+    """
+    lines = shop_lines()
+    horizons = horizons_of(lines)
+    config = config or ChurnConfig(window_days=horizons.churn_window_days)
+    end = data_end(lines, as_of)
+    cutoffs, validation_cutoff = plan_cutoffs(end, config)
+    window = {"data_window_start": lines["placed_at"].min().to_pydatetime(), "data_window_end": end.to_pydatetime()}
+    params = {"config": config.as_dict(), "train_cutoffs": [c.isoformat() for c in cutoffs], "validation_cutoff": validation_cutoff.isoformat(),
+              "horizons": horizons.as_dict(), "served_model": "gradient_boosting"}
+    mv = registry.model_version_create(kind=CHURN, params=params, **window)
+    if not horizons.repeat_enough:
+        return not_learnable(mv, f"not trained: the shop gives {too_little_repeat(horizons)}; no churn model is activated")
+    try:
+        progress(job_id, 1, "building training sets")
+        train = training_frame(lines, cutoffs, window_days=config.window_days, min_customers=config.min_customers_per_cutoff)
+        validation = labelled_frame(lines, cutoff=validation_cutoff, window_days=config.window_days)
+        progress(job_id, 2, "fitting")
+        model = fit_churn(train, config)
+        metrics = validation_report(model, validation) | {
+            "train_rows": int(len(train)), "feature_importances": feature_importances(model, validation, seed=config.seed),
+        }
+        reference = drift_reference(lines, end, config.seed)
+        params |= {"horizons": horizons_with_at_risk(horizons, train), "drift_horizon_days": reference["reference_horizon_days"]}
+        ModelVersion.objects.filter(pk=mv.pk).update(params=json_safe(params))
+        mv = registry.model_version_save_object(version_id=mv.pk, obj={"model": model, **reference}, metrics=json_safe(metrics))
+        served = baseline_version_create(candidate=mv, model=model, reference=reference) if baseline_wins(mv.metrics) else mv
+    except Exception as exc:
+        registry.model_version_fail(version_id=mv.pk, error=f"{exc.__class__.__name__}: {exc}")
+        raise
+    progress(job_id, 3, "gating")
+    if promote:
+        churn_gate(candidate=served, validation=validation)
+    served.refresh_from_db()
+    return served
+
+
+def not_learnable(mv: ModelVersion, reason: str) -> ModelVersion:
+    """Mark a version that could not be learned from this shop's data, saying why (the model page shows it)."""
+    registry.model_version_fail(version_id=mv.pk, error=reason)
+    ModelVersion.objects.filter(pk=mv.pk).update(notes=reason)
+    log.warning("%s v%s: %s", mv.kind, mv.version, reason)
+    mv.refresh_from_db()
+    return mv
+
+
+def horizons_with_at_risk(horizons, train: pd.DataFrame) -> dict:
+    """The horizons, with the at-risk threshold from the latest training cut-off's churn rate unless set."""
+    out = horizons.as_dict()
+    if settings.AT_RISK_PROBABILITY is None:
+        latest = train.loc[train["cutoff"] == train["cutoff"].max(), "churned"]
+        out["at_risk_probability"] = at_risk_threshold(float(latest.mean()))
+        out["derived"] = [*out["derived"], "at_risk_probability"]
+    return out
+
+
+def drift_reference(lines: pd.DataFrame, end: pd.Timestamp, seed: int) -> dict:
+    """Today's population at training time, over a history horizon the next scorings reuse.
+
+    Drift compares like with like: the reference is every customer's features at the end of the
+    training data, from `horizon` days of history (the data's span then); each later scoring
+    compares its features from the same number of days before its snapshot, so tenure and totals
+    are not flagged just because the shop has grown older since training.
+    """
+    horizon = int(math.ceil((end - as_utc(lines["placed_at"].min())) / pd.Timedelta(days=1)))
+    features = horizon_features(lines, end, horizon)
+    sample = features.sample(n=min(REFERENCE_ROWS, len(features)), random_state=seed)
+    return {"reference": sample, "reference_horizon_days": horizon}
+
+
+def horizon_features(lines: pd.DataFrame, snapshot: pd.Timestamp, horizon_days: int | None) -> pd.DataFrame:
+    """Churn features at the snapshot from the last `horizon_days` of lines (all lines when None)."""
+    if horizon_days is not None:
+        lines = lines.loc[lines["placed_at"] >= snapshot - pd.Timedelta(days=horizon_days)]
+    return add_derived(build_customer_features(lines, snapshot=snapshot))[CHURN_FEATURES]
+
+
+def baseline_version_create(*, candidate: ModelVersion, model, reference: dict) -> ModelVersion:
+    """Register the candidate's own logistic baseline as a churn version: it is what the gate is offered."""
+    m = candidate.metrics
+    metrics = {
+        **m["baseline"], "baseline": m["baseline"], "booster": {k: m.get(k) for k in ("roc_auc", "pr_auc", "brier", "top_decile_lift", "n", "churn_rate")},
+        "by_country_group": m.get("baseline_by_country_group", []), "roc_curve": m.get("baseline_roc_curve"),
+        "baseline_roc_curve": m.get("baseline_roc_curve"), "booster_roc_curve": m.get("roc_curve"), "train_rows": m.get("train_rows"),
+        "feature_importances": [],
+    }
+    params = {**candidate.params, "served_model": "logistic_baseline", "baseline_of_version": candidate.version}
+    served = registry.model_version_create(kind=CHURN, params=params, data_window_start=candidate.data_window_start, data_window_end=candidate.data_window_end)
+    served = registry.model_version_save_object(version_id=served.pk, obj={"model": baseline_model(model), **reference}, metrics=json_safe(metrics))
+    note = (f"its own logistic baseline beat it on the validation window from {candidate.params['validation_cutoff'][:10]} "
+            f"(ROC AUC {m['baseline']['roc_auc']:.4f} vs {m['roc_auc']:.4f}): the baseline is served as churn v{served.version}")
+    ModelVersion.objects.filter(pk=candidate.pk).update(notes=note)
+    log.info("churn v%s: %s", candidate.version, note)
+    return served
+
+
+def progress(job_id: int | None, done: int, message: str) -> None:
+    if job_id:
+        jobs.job_progress(job_id=job_id, done=done, total=4, message=message)
+
+
+def load_churn_model(version_id: int):
+    return registry.model_version_load_object(version_id=version_id)["model"]
+
+
+def churn_compare(*, candidate_id: int, validation: pd.DataFrame | None = None, as_of=None) -> GateDecision:
+    """ROC AUC of the candidate and the active version on one recent validation window."""
+    active = registry.model_version_active(kind=CHURN)
+    if validation is None:
+        lines = shop_lines()
+        window_days = ModelVersion.objects.get(pk=candidate_id).params.get("config", {}).get("window_days", ChurnConfig.window_days)
+        cutoff = data_end(lines, as_of) - pd.Timedelta(days=window_days)
+        validation = labelled_frame(lines, cutoff=cutoff.floor("D"), window_days=window_days)
+    y = validation["churned"].to_numpy()
+    candidate_auc = classification_metrics(y, load_churn_model(candidate_id).predict_proba(validation))["roc_auc"]
+    active_auc = None
+    if active is not None and active.pk != candidate_id:
+        active_auc = classification_metrics(y, load_churn_model(active.pk).predict_proba(validation))["roc_auc"]
+    window = f"{validation['cutoff'].iloc[0]:%Y-%m-%d}" if len(validation) else ""
+    return GateDecision(candidate_id, getattr(active, "pk", None), candidate_auc, active_auc, False, window)
+
+
+def gate_passes(decision: GateDecision) -> bool:
+    if decision.active_auc is None or pd.isna(decision.active_auc):
+        return True
+    return not pd.isna(decision.candidate_auc) and decision.candidate_auc >= decision.active_auc - 1e-12
+
+
+def churn_gate(*, candidate: ModelVersion, validation: pd.DataFrame) -> GateDecision:
+    """Offer a fresh version to the gate and note the outcome on it (shown in the admin)."""
+    decision = churn_compare(candidate_id=candidate.pk, validation=validation)
+    if gate_passes(decision):
+        registry.model_version_activate(version_id=candidate.pk)
+        decision = replace(decision, activated=True)
+    active = "none" if decision.active_auc is None else f"{decision.active_auc:.4f}"
+    outcome = "activated" if decision.activated else "challenger (worse than the active version)"
+    note = f"gate on the window from {decision.window}: ROC AUC {decision.candidate_auc:.4f} vs active {active}: {outcome}"
+    if candidate.params.get("served_model") == "logistic_baseline":
+        note = f"served model: the logistic R/F/M baseline of churn v{candidate.params['baseline_of_version']}, which beat the booster; {note}"
+    ModelVersion.objects.filter(pk=candidate.pk).update(notes=note)
+    log.info("churn v%s: %s", candidate.version, note)
+    return decision
+
+
+def churn_model_promote(*, version_id: int, force: bool = False, validation: pd.DataFrame | None = None, as_of=None) -> GateDecision:
+    """Activate a churn version if it is at least as good as the active one (or when forced).
+
+    Raises ActivationRefused, naming both ROC AUCs, when it would make a worse model active.
+    """
+    mv = ModelVersion.objects.get(pk=version_id)
+    if mv.kind != CHURN:
+        raise ActivationRefused(f"{mv} is not a churn model")
+    decision = churn_compare(candidate_id=version_id, validation=validation, as_of=as_of)
+    if not force and not gate_passes(decision):
+        raise ActivationRefused(
+            f"churn v{mv.version} has ROC AUC {decision.candidate_auc:.4f} on the window from {decision.window}, "
+            f"below the active version's {decision.active_auc:.4f}: it stays a challenger"
+        )
+    registry.model_version_activate(version_id=version_id)
+    return replace(decision, activated=True)
+
+
+def value_holdout_or_none(lines: pd.DataFrame, end: pd.Timestamp, horizons) -> dict | None:
+    """BG/NBD x Gamma-Gamma vs past spend on the last churn window (None where it cannot be fitted there)."""
+    cutoff = end - pd.Timedelta(days=horizons.churn_window_days)
+    if (lines["placed_at"] < cutoff).sum() == 0:
+        return None
+    try:
+        return value_holdout(lines, cutoff=cutoff, window_days=horizons.churn_window_days, unit_days=horizons.bgnbd_unit_days)
+    except ValueError as exc:
+        log.warning("lifetime value holdout skipped: %s", exc)
+        return None
+
+
+def lifetime_models_train(*, as_of=None) -> tuple[ModelVersion, ModelVersion]:
+    """Fit BG/NBD and Gamma-Gamma on every customer's summary in the shop's time unit, and activate both.
+
+    A shop with too little repeat behaviour gets both versions marked failed with the reason (no
+    fit is attempted; nothing is activated); scoring then leaves P(active), expected purchases and
+    value empty.
+    """
+    lines = shop_lines()
+    end = data_end(lines, as_of)
+    horizons = horizons_of(lines)
+    unit = horizons.bgnbd_unit_days
+    window = {"data_window_start": lines["placed_at"].min().to_pydatetime(), "data_window_end": end.to_pydatetime()}
+    common = {"unit_days": unit, "horizons": horizons.as_dict()}
+    if not horizons.repeat_enough:
+        reason = f"not trained: the shop gives {too_little_repeat(horizons)}; purchase probability and lifetime value are left empty"
+        return tuple(not_learnable(registry.model_version_create(kind=kind, params=json_safe(common), **window), reason) for kind in (BGNBD, GAMMA_GAMMA))
+    summary = bgnbd.rfm_summary(lines, snapshot=end, unit_days=unit)
+    purchase = bgnbd.fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
+    spend = gamma_gamma.fit_gamma_gamma(summary["frequency"], summary["monetary"])
+    common |= {"customers": int(len(summary))}
+    bg = registry.model_version_create(kind=BGNBD, params=json_safe(purchase.as_dict() | common), **window)
+    bg = registry.model_version_save_object(version_id=bg.pk, obj=purchase, metrics=json_safe(common | {"repeat_buyers": int((summary["frequency"] > 0).sum())}))
+    holdout = value_holdout_or_none(lines, end, horizons)
+    served = (holdout or {}).get("winner", "bgnbd_gamma_gamma")
+    gg = registry.model_version_create(kind=GAMMA_GAMMA, params=json_safe(spend.as_dict() | common | {"served_model": served}), **window)
+    correlation = gamma_gamma.spend_frequency_correlation(summary["frequency"], summary["monetary"])
+    gg = registry.model_version_save_object(version_id=gg.pk, obj=spend, metrics=json_safe(common | {"spend_frequency_correlation": correlation, "holdout": holdout}))
+    if served == "past_spend":
+        ModelVersion.objects.filter(pk=gg.pk).update(notes=(
+            f"served model: past net spend, which ranked the window from {holdout['cutoff'][:10]} better than BG/NBD x Gamma-Gamma "
+            f"(Spearman {holdout['past_spend']['spearman']:.4f} vs {holdout['bgnbd_gamma_gamma']['spearman']:.4f}); "
+            "the 12-month value shown is each customer's net spend of the last 12 months"))
+        gg.refresh_from_db()
+    registry.model_version_activate(version_id=bg.pk)
+    registry.model_version_activate(version_id=gg.pk)
+    log.info("lifetime models at %s: %s %s", timezone.now(), purchase, spend)
+    return bg, gg

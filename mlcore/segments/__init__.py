@@ -1,0 +1,1 @@
+"""Named customer segments: K-means and text-embedding segmentations, memberships and their moves."""

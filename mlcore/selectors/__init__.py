@@ -1,1 +1,0 @@
-"""mlcore's reads, one module per area."""
