@@ -17,11 +17,11 @@ from datetime import datetime, time
 
 import jsonschema
 from django.core.exceptions import ValidationError
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
-from customers.models import Customer, Order, OrderLine
+from customers.models import LINE_AMOUNT, Customer, Order, OrderLine
 from customers.selectors import category_choices, country_choices
 
 CriterionFilter = Callable[[dict], Q]
@@ -119,7 +119,6 @@ def audience_queryset(rules: list[dict]) -> QuerySet[Customer]:
 _DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 _NUM = {"type": ["number", "null"], "minimum": 0}
 _RANGE = {"properties": {"min": _NUM, "max": _NUM}, "additionalProperties": False, "anyOf": [{"required": ["min"]}, {"required": ["max"]}]}
-_LINE_AMOUNT = ExpressionWrapper(F("quantity") * F("unit_price"), output_field=DecimalField(max_digits=18, decimal_places=2))
 
 
 def _start_of_day(value: str) -> datetime:
@@ -158,7 +157,7 @@ def _country(params: dict) -> Q:
 
 
 def _last_orders() -> QuerySet:
-    return Order.objects.exclude(status=Order.Status.CANCELLED).filter(customer__isnull=False).values("customer_id").annotate(value=Max("placed_at"))
+    return Order.objects.purchases().filter(customer__isnull=False).values("customer_id").annotate(value=Max("placed_at"))
 
 
 @register_criterion("last_order_before", label="Last order before (date)", schema={
@@ -180,20 +179,20 @@ def _last_order_after(params: dict) -> Q:
     "required": ["categories"], "additionalProperties": False,
 }, choices=("categories", lambda: _pairs(category_choices())))
 def _has_bought_category(params: dict) -> Q:
-    lines = OrderLine.objects.filter(product__category__in=params["categories"], quantity__gt=0, order__customer__isnull=False)
+    lines = OrderLine.objects.sales().filter(product__category__in=params["categories"], order__customer__isnull=False)
     return Q(pk__in=lines.values("order__customer_id"))
 
 
 @register_criterion("order_count", label="Number of orders (range)", schema=_RANGE)
 def _order_count(params: dict) -> Q:
-    per_customer = Order.objects.exclude(status=Order.Status.CANCELLED).filter(customer__isnull=False).values("customer_id").annotate(value=Count("id"))
+    per_customer = Order.objects.purchases().filter(customer__isnull=False).values("customer_id").annotate(value=Count("id"))
     return _range_q(per_customer, params)
 
 
 @register_criterion("spend", label="Net spend (range)", schema=_RANGE)
 def _spend(params: dict) -> Q:
     per_customer = (
-        OrderLine.objects.filter(order__customer__isnull=False).exclude(order__status=Order.Status.CANCELLED)
-        .values(customer_id=F("order__customer_id")).annotate(value=Sum(_LINE_AMOUNT))
+        OrderLine.objects.net().filter(order__customer__isnull=False)
+        .values(customer_id=F("order__customer_id")).annotate(value=Sum(LINE_AMOUNT))
     )
     return _range_q(per_customer, params)

@@ -1,6 +1,6 @@
-"""Audience criteria and the recommendation provider backed by mlcore's insights.
+"""Audience criteria backed by mlcore's insights.
 
-Segments, churn risk, lifetime value, recent negative reviews and personal recommendations come
+Segments, churn risk, lifetime value and recent negative reviews come
 from mlcore's selectors; they plug into the criteria registry of campaigns.audience exactly like
 the built-in criteria on orders. Importing this module registers them (campaigns.apps does).
 """
@@ -12,10 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.audience import register_criterion
-from campaigns.recommendations import popular_products
 from mlcore.feedback import selectors as feedback_selectors
 from mlcore.predictions import selectors as prediction_selectors
-from mlcore.recommendations import selectors as recommendation_selectors
 from mlcore.segments import selectors as segment_selectors
 
 _KEYS = {"type": "array", "items": {"type": "string"}, "minItems": 1}
@@ -63,18 +61,3 @@ def _lifetime_value(params: dict) -> Q:
 })
 def _no_recent_negative_review(params: dict) -> Q:
     return ~Q(pk__in=feedback_selectors.customers_with_recent_negative_review(days=params.get("days", 30)))
-
-
-def personal_recommendations(customer_id: int | None, k: int) -> list:
-    """The customer's stored recommendations (the recommender falls back to popularity itself)."""
-    if customer_id is None:
-        return popular_products(None, k)
-    return recommendation_selectors.recommendations_for_customer(customer_id=customer_id, k=k) or popular_products(customer_id, k)
-
-
-def _personal_recommendations_many(customer_ids: list[int], k: int) -> dict[int, list]:
-    found = recommendation_selectors.recommendations_for_customers(customer_ids=customer_ids, k=k)
-    return {cid: found.get(cid) or popular_products(cid, k) for cid in customer_ids}
-
-
-personal_recommendations.many = _personal_recommendations_many  # one batch in two queries plus the fallbacks (mlcore.recommendations.selectors)

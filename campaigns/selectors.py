@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import timedelta
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Count, Q, Sum
 
 from campaigns import stats
 from campaigns.audience import audience_queryset
 from campaigns.models import Campaign, Conversion, Delivery
-from customers.models import Order, OrderLine
+from customers.models import LINE_AMOUNT, OrderLine
 
-_AMOUNT = ExpressionWrapper(F("quantity") * F("unit_price"), output_field=DecimalField(max_digits=18, decimal_places=2))
 HOLDOUT = "holdout"
 
 
@@ -56,8 +55,8 @@ def _outcomes(campaign: Campaign) -> dict[str, list[float]]:
     revenue: dict[int, float] = defaultdict(float)
     if campaign.started_at:
         orders = (
-            OrderLine.objects.filter(order__customer_id__in=arms.values("customer_id"), order__placed_at__gte=campaign.started_at)
-            .exclude(order__status=Order.Status.CANCELLED).values("order_id", "order__customer_id", "order__placed_at").annotate(r=Sum(_AMOUNT))
+            OrderLine.objects.net().filter(order__customer_id__in=arms.values("customer_id"), order__placed_at__gte=campaign.started_at)
+            .values("order_id", "order__customer_id", "order__placed_at").annotate(r=Sum(LINE_AMOUNT))
         )
         for row in orders:
             customer_id = row["order__customer_id"]

@@ -41,9 +41,9 @@ def send_batch(campaign_id: int, lane: int = 0, job_id: int | None = None) -> di
         job_succeed(job_id=job_id, result={"campaign_id": campaign_id, **outcome}, message=outcome["message"])
     kwargs = {"campaign_id": campaign_id, "lane": lane, "job_id": job_id}
     if result.state == "more":
-        send_batch.apply_async(kwargs=kwargs, queue=settings.CAMPAIGN_QUEUE)
+        send_batch.apply_async(kwargs=kwargs)
     elif result.state == "retry_later" and not send_batch.app.conf.task_always_eager:
-        send_batch.apply_async(kwargs=kwargs, queue=settings.CAMPAIGN_QUEUE, countdown=max(1.0, result.retry_in_s))
+        send_batch.apply_async(kwargs=kwargs, countdown=max(1.0, result.retry_in_s))
     summary = {"campaign_id": campaign_id, "lane": lane, "state": result.state, "claimed": result.claimed, "sent": result.sent,
                "failed": result.failed, "suppressed": result.suppressed, "retried": result.retried}
     log.info("send_batch %s", summary)

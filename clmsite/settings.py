@@ -128,13 +128,8 @@ CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL or "django-db
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES_NAMES = ("default", "ml", "gpu", "email")
-# Task names are "<app>.<name>"; GPU work is named "mlcore.gpu.<name>".
-CELERY_TASK_ROUTES = {
-    "mlcore.gpu.*": {"queue": "gpu"},
-    "mlcore.*": {"queue": "ml"},
-    "campaigns.*": {"queue": "email"},
-    "customers.*": {"queue": "default"},
-}
+# The one route table (task name -> queue) is clmsite/routing.py.
+CELERY_TASK_ROUTES = ("clmsite.routing.route_task",)
 CELERY_TASK_ACKS_LATE = True  # a killed worker's task is redelivered; every task is safe twice
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -314,8 +309,6 @@ PRIVACY_EXPORT_DIR = Path(env_str("PRIVACY_EXPORT_DIR", str(VAR_DIR / "privacy-e
 STORAGES["privacy"] = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(PRIVACY_EXPORT_DIR)}}
 
 # --- campaigns ----------------------------------------------------------------------------
-# callable(customer_id, k) -> objects with product_id, sku, title, price, image_url, url, score, reason
-CAMPAIGN_RECOMMENDATION_PROVIDER = env_str("CAMPAIGN_RECOMMENDATION_PROVIDER", "campaigns.insights.personal_recommendations")
 CAMPAIGN_EMAIL_BACKEND = env_str("CAMPAIGN_EMAIL_BACKEND", "")  # empty: EMAIL_BACKEND
 CAMPAIGN_QUEUE = env_str("CAMPAIGN_QUEUE", "email")
 CAMPAIGN_BATCH_SIZE = env_int("CAMPAIGN_BATCH_SIZE", 200)
@@ -378,4 +371,3 @@ ASSISTANT_MAX_MESSAGE_CHARS = env_int("ASSISTANT_MAX_MESSAGE_CHARS", 2000)
 ASSISTANT_LINK_MAX_AGE_DAYS = env_int("ASSISTANT_LINK_MAX_AGE_DAYS", 30)
 ASSISTANT_SUPPORT_DATA = env_str("ASSISTANT_SUPPORT_DATA", str(BASE_DIR.parent / "shared" / "data" / "support"))  # Bitext, JDDC, product QA
 ASSISTANT_FROM_EMAIL = env_str("ASSISTANT_FROM_EMAIL", "support@example.com")
-CELERY_TASK_ROUTES = {"campaigns.assistant_*": {"queue": "ml"}, **CELERY_TASK_ROUTES}

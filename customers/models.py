@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 
 # Prices keep the precision a file gives (a unit price derived from a line total, 86.01 for 30,080
 # units of fuel, is 0.002859375); amounts (order totals) keep 4 decimals and are shown to the cent.
@@ -28,6 +29,14 @@ class CustomerQuerySet(models.QuerySet):
     def not_erased(self):
         """Customers who have not asked to be erased: the only ones training sets may hold."""
         return self.filter(erased_at__isnull=True)
+
+    def with_net_spend(self):
+        """Annotate net_spend: sales minus returns (OrderLine.objects.net()), 0 for a customer with none."""
+        per_customer = (
+            OrderLine.objects.net().filter(order__customer=models.OuterRef("pk")).order_by()
+            .values("order__customer").annotate(total=models.Sum(LINE_AMOUNT)).values("total")
+        )
+        return self.annotate(net_spend=Coalesce(models.Subquery(per_customer), Decimal("0"), output_field=LINE_AMOUNT.output_field))
 
 
 class Customer(models.Model):
@@ -107,6 +116,10 @@ class OrderQuerySet(models.QuerySet):
     def with_customer(self):
         return self.filter(customer__isnull=False)
 
+    def purchases(self):
+        """Orders that hold a sale (OrderLine.objects.sales()): what "an order" means in counts and recency."""
+        return self.filter(models.Exists(OrderLine.objects.sales().filter(order=models.OuterRef("pk"))))
+
 
 class Order(models.Model):
     class Status(models.TextChoices):
@@ -140,6 +153,37 @@ class Order(models.Model):
         return self.customer_id is None
 
 
+class OrderLineQuerySet(models.QuerySet):
+    """The one definition of a sale, a return and a line's amount (issue #12); every app reads these.
+
+    A sale is a product line (not a fee) with a positive quantity in an order that was not
+    cancelled. A return is a product line with a negative quantity, wherever it is filed: the
+    import files credit notes (the returns) as cancelled orders of negative lines. Net spend is
+    sales plus returns (returns are negative). mlcore.ml.sales says the same for frames.
+    """
+
+    def products(self):
+        return self.exclude(product__kind=Product.Kind.FEE)
+
+    def sales(self):
+        return self.products().filter(quantity__gt=0).exclude(order__status=Order.Status.CANCELLED)
+
+    def returns(self):
+        return self.products().filter(quantity__lt=0)
+
+    def net(self):
+        """The lines that make net spend: sales and returns."""
+        return self.products().filter(Q(quantity__lt=0) | ~Q(order__status=Order.Status.CANCELLED))
+
+    def with_amount(self):
+        return self.annotate(amount=LINE_AMOUNT)
+
+
+LINE_AMOUNT = models.ExpressionWrapper(
+    models.F("quantity") * models.F("unit_price"), output_field=models.DecimalField(max_digits=AMOUNT_DIGITS + PRICE_PLACES, decimal_places=PRICE_PLACES)
+)
+
+
 class OrderLine(models.Model):
     """One line of an order; a return is a negative quantity linked to the sale where known."""
 
@@ -159,6 +203,8 @@ class OrderLine(models.Model):
     # re-imports and overlapping files match on it instead of creating a second copy. A UUID
     # column, because 16 bytes compare far faster in the unique index than 32 collated chars.
     source_key = models.UUIDField(null=True, blank=True, unique=True)
+
+    objects = OrderLineQuerySet.as_manager()
 
     class Meta:
         ordering = ["order_id", "line_no"]

@@ -11,11 +11,9 @@ from datetime import datetime
 from decimal import Decimal
 
 import pandas as pd
-from django.db.models import Avg, Count, DecimalField, ExpressionWrapper, F, Max, Min, QuerySet, Sum
+from django.db.models import Avg, Count, Max, Min, QuerySet, Sum
 
-from customers.models import Customer, Order, OrderLine, Product, Review
-
-_LINE_AMOUNT = ExpressionWrapper(F("quantity") * F("unit_price"), output_field=DecimalField(max_digits=18, decimal_places=2))
+from customers.models import LINE_AMOUNT, Customer, Order, OrderLine, Product, Review
 
 
 @dataclass(frozen=True)
@@ -27,9 +25,8 @@ class CustomerSummary:
 
 
 def customer_summary(*, customer_id: int) -> CustomerSummary:
-    orders = Order.objects.filter(customer_id=customer_id)
-    agg = orders.aggregate(n=Count("id"), last=Max("placed_at"))
-    spent = OrderLine.objects.filter(order__customer_id=customer_id).aggregate(total=Sum(_LINE_AMOUNT))["total"]
+    agg = Order.objects.purchases().filter(customer_id=customer_id).aggregate(n=Count("id"), last=Max("placed_at"))
+    spent = OrderLine.objects.net().filter(order__customer_id=customer_id).aggregate(total=Sum(LINE_AMOUNT))["total"]
     return CustomerSummary(
         customer_id=customer_id,
         orders=agg["n"] or 0,
@@ -125,12 +122,13 @@ def customer_data_span(*, customer_id: int) -> CustomerDataSpan:
     orders = Order.objects.filter(customer_id=customer_id).aggregate(first=Min("placed_at"), last=Max("placed_at"))
     reviews = Review.objects.filter(customer_id=customer_id).aggregate(first=Min("created_at"), last=Max("created_at"))
     return CustomerDataSpan(orders["first"], orders["last"], reviews["first"], reviews["last"])
+
+
 def shop_totals() -> dict:
-    """The shop's headline figures: customers (and how many may be emailed), orders, net revenue
-    of non-cancelled orders, and the date of the last order."""
-    orders = Order.objects.exclude(status=Order.Status.CANCELLED)
-    agg = orders.aggregate(n=Count("id"), last=Max("placed_at"))
-    revenue = OrderLine.objects.exclude(order__status=Order.Status.CANCELLED).aggregate(total=Sum(_LINE_AMOUNT))["total"]
+    """The shop's headline figures: customers (and how many may be emailed), orders with a sale,
+    net revenue (sales minus returns), and the date of the last order."""
+    agg = Order.objects.purchases().aggregate(n=Count("id"), last=Max("placed_at"))
+    revenue = OrderLine.objects.net().aggregate(total=Sum(LINE_AMOUNT))["total"]
     return {
         "customers": Customer.objects.count(), "emailable": Customer.objects.emailable().count(),
         "orders": agg["n"] or 0, "revenue": revenue or Decimal("0"), "last_order_at": agg["last"],

@@ -8,13 +8,11 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from django.db.models import DecimalField, ExpressionWrapper, F, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from campaigns.models import Conversion, DeliveryEvent
-from customers.models import Order, OrderLine
-
-_AMOUNT = ExpressionWrapper(F("quantity") * F("unit_price"), output_field=DecimalField(max_digits=18, decimal_places=2))
+from customers.models import LINE_AMOUNT, Order, OrderLine
 
 
 def _clicks_by_customer(customer_ids: set[int], since: datetime) -> dict[int, list[tuple]]:
@@ -43,8 +41,8 @@ def conversions_attribute(*, now: datetime | None = None, lookback_days: int = 3
     now = now or timezone.now()
     since = now - timedelta(days=lookback_days)
     orders = list(
-        Order.objects.filter(placed_at__gte=since, placed_at__lte=now, customer__isnull=False, campaign_conversion__isnull=True)
-        .exclude(status=Order.Status.CANCELLED).values_list("pk", "customer_id", "placed_at")
+        Order.objects.purchases().filter(placed_at__gte=since, placed_at__lte=now, customer__isnull=False, campaign_conversion__isnull=True)
+        .values_list("pk", "customer_id", "placed_at")
     )
     clicks = _clicks_by_customer({customer_id for _, customer_id, _ in orders}, since - timedelta(days=lookback_days))
     matched = {}
@@ -52,7 +50,7 @@ def conversions_attribute(*, now: datetime | None = None, lookback_days: int = 3
         delivery_id = _last_click(clicks.get(customer_id, []), placed_at)
         if delivery_id:
             matched[order_id] = (delivery_id, placed_at)
-    revenue = dict(OrderLine.objects.filter(order_id__in=matched).values("order_id").annotate(r=Sum(_AMOUNT)).values_list("order_id", "r"))
+    revenue = dict(OrderLine.objects.sales().filter(order_id__in=matched).values("order_id").annotate(r=Sum(LINE_AMOUNT)).values_list("order_id", "r"))
     rows = [Conversion(order_id=o, delivery_id=d, placed_at=p, revenue=revenue.get(o) or 0) for o, (d, p) in matched.items()]
     Conversion.objects.bulk_create(rows, ignore_conflicts=True)
     return {"orders_checked": len(orders), "attributed": len(rows)}

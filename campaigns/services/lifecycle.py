@@ -125,7 +125,7 @@ def _enqueue_sending(campaign_id: int) -> None:
 
     job_id = Campaign.objects.filter(pk=campaign_id).values_list("job_id", flat=True).first()
     for lane in range(max(1, settings.CAMPAIGN_SEND_CONCURRENCY)):
-        send_batch.apply_async(kwargs={"campaign_id": campaign_id, "lane": lane, "job_id": job_id}, queue=settings.CAMPAIGN_QUEUE)
+        send_batch.apply_async(kwargs={"campaign_id": campaign_id, "lane": lane, "job_id": job_id})
 
 
 @transaction.atomic

@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mlcore.ml.sales import sales as sale_lines
+
 NON_PRODUCT_CODES = frozenset({
     "POST", "DOT", "M", "D", "C2", "BANK CHARGES", "AMAZONFEE", "CRUK", "PADS", "S", "B",
 })
@@ -124,7 +126,7 @@ def products_from_lines(lines: pd.DataFrame) -> pd.DataFrame:
 def online_retail(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(sale lines, products) of the cleaned Online Retail file: the recommender's inputs."""
     lines = load_online_retail(path)
-    sales = lines[lines["quantity"] > 0].reset_index(drop=True)
+    sales = sale_lines(lines).reset_index(drop=True)
     return sales, products_from_lines(sales)
 
 

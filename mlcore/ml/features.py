@@ -25,6 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from mlcore.ml.sales import returns as return_lines
+from mlcore.ml.sales import sales as sale_lines
+
 DAY = pd.Timedelta(days=1)
 BASE_FEATURES = [
     "recency_days", "tenure_days", "frequency", "monetary", "avg_order_value",
@@ -89,8 +92,8 @@ def trend_stats(orders: pd.DataFrame, snapshot: pd.Timestamp, trend_days: int) -
 
 
 def purchase_features(lines: pd.DataFrame, snapshot: pd.Timestamp, config: FeatureConfig) -> pd.DataFrame:
-    sales = lines[lines["quantity"] > 0]
-    returns = lines[lines["quantity"] < 0]
+    sales = sale_lines(lines)
+    returns = return_lines(lines)
     orders = order_table(sales)
     per = orders.groupby("customer_id")
     out = pd.DataFrame({

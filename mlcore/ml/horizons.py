@@ -26,6 +26,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from mlcore.ml.sales import sale_mask
+
 DEFAULTS = {"churn_window_days": 90, "bgnbd_unit_days": 7.0, "exclude_recent_days": 14, "at_risk_probability": 0.5}
 MIN_REPEAT_CUSTOMERS = 30
 MIN_REPEAT_SHARE = 0.01
@@ -53,7 +55,7 @@ class Horizons:
 
 def usual_gaps(lines: pd.DataFrame) -> tuple[pd.Series, int]:
     """(each repeat customer's median days between consecutive orders, number of customers)."""
-    sales = lines.loc[lines["customer_id"].notna() & (lines["quantity"] > 0)]
+    sales = lines.loc[lines["customer_id"].notna() & sale_mask(lines)]
     if "product_kind" in sales.columns:
         sales = sales.loc[sales["product_kind"].ne("fee")]
     orders = sales.groupby("order_id", sort=False).agg(customer_id=("customer_id", "first"), placed_at=("placed_at", "min"))

@@ -2,13 +2,19 @@
 
 Everything is served from the rows the active recommender version wrote; a customer with no
 stored list (new, or unknown) gets the popular list of their country, flagged as a fallback.
+Before any recommender is trained, the fallback is the shop's best sellers, counted live
+(the one popularity fallback of the platform; campaigns and the assistant read these functions).
 Products made inactive (or turned into fees) since training are filtered out at read time.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
-from customers.models import Customer, Product
+from django.core.cache import cache
+from django.db.models import Count
+
+from customers.models import Customer, OrderLine, Product
 from mlcore.models import ModelVersion, PopularProduct, Recommendation, SimilarProduct
 from mlcore.registry.models import version_label
 
@@ -20,7 +26,7 @@ class RecommendedProduct:
     product_id: int
     sku: str
     title: str
-    price: float | None
+    price: Decimal | None
     image_url: str
     url: str
     score: float
@@ -42,7 +48,7 @@ def active_recommender_id() -> int | None:
 
 def _product_of(product: Product, score: float, reason: str) -> RecommendedProduct:
     return RecommendedProduct(
-        product_id=product.pk, sku=product.sku, title=product.title, price=None if product.price is None else float(product.price),
+        product_id=product.pk, sku=product.sku, title=product.title, price=product.price,
         image_url=product.image_url, url=product.url, score=float(score), reason=reason,
     )
 
@@ -52,11 +58,33 @@ def _stored(version_id: int, customer_id: int, k: int) -> list[RecommendedProduc
     return [_product_of(r.product, r.score, r.reason) for r in rows.select_related("product").order_by("rank")[:k]]
 
 
+BEST_SELLERS_TTL_S = 300
+
+
+def best_sellers(*, k: int = 10) -> list[RecommendedProduct]:
+    """The k active products bought by the most customers, before any recommender is trained (cached a few minutes)."""
+    key = f"mlcore:best-sellers:{k}"
+    found = cache.get(key)
+    if found is None:
+        counts = list(
+            OrderLine.objects.sales().filter(product__in=Product.objects.recommendable(), order__customer__isnull=False)
+            .values("product").annotate(buyers=Count("order__customer", distinct=True)).order_by("-buyers", "product__sku")[:k]
+        )
+        products = Product.objects.in_bulk([c["product"] for c in counts])
+        top = counts[0]["buyers"] if counts else 1
+        found = [
+            _product_of(products[c["product"]], round(c["buyers"] / top, 4), f"Popular: bought by {c['buyers']} customers")
+            for c in counts
+        ]
+        cache.set(key, found, BEST_SELLERS_TTL_S)
+    return found
+
+
 def popular_products(*, country: str = "", k: int = 10, version_id: int | None = None) -> list[RecommendedProduct]:
     """The popular list of a country, or of the whole shop when the country has none."""
     version_id = version_id or active_recommender_id()
     if version_id is None:
-        return []
+        return best_sellers(k=k)
     base = PopularProduct.objects.filter(model_version_id=version_id, product__active=True, product__kind=Product.Kind.PRODUCT)
     chosen = country if country and base.filter(country=country).exists() else ""
     reason = f"popular in {chosen}" if chosen else "popular in the shop"
@@ -68,7 +96,7 @@ def recommendations_for_customer(*, customer_id: int, k: int = 10) -> list[Recom
     """The customer's stored list, or their country's popular list when they have none."""
     version_id = active_recommender_id()
     if version_id is None:
-        return []
+        return best_sellers(k=k)
     items = _stored(version_id, customer_id, k)
     if items:
         return items
@@ -87,8 +115,10 @@ def recommendations_for_customers(*, customer_ids: list[int], k: int = 10) -> di
     """
     version_id = active_recommender_id()
     out: dict[int, list[RecommendedProduct]] = {cid: [] for cid in customer_ids}
-    if version_id is None or not customer_ids:
+    if not customer_ids or k <= 0:
         return out
+    if version_id is None:
+        return {cid: best_sellers(k=k) for cid in customer_ids}
     rows = Recommendation.objects.filter(
         model_version_id=version_id, customer_id__in=customer_ids, rank__lte=2 * k
     ).select_related("product").order_by("customer_id", "rank")

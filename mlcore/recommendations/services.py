@@ -25,6 +25,7 @@ from mlcore.ml.recommendations.cf import AlsConfig
 from mlcore.ml.recommendations.evaluation import choose_weights, prepare
 from mlcore.ml.recommendations.hybrid import HybridWeights
 from mlcore.ml.recommendations.model import RecommenderConfig, RecommenderModel, fit_recommender
+from mlcore.ml.sales import sale_mask
 from mlcore.models import ModelVersion, PopularProduct, Recommendation, SimilarProduct
 from mlcore.predictions.horizons import horizons_of
 from mlcore.recommendations.ranker_serving import ranker_for_serving
@@ -59,7 +60,7 @@ def recommender_inputs() -> tuple[pd.DataFrame, pd.DataFrame]:
     lines = order_lines_frame()
     if lines.empty or products.empty:
         raise NotEnoughData("no order lines or no recommendable products to train the recommender on")
-    sales = lines[(lines["status"] == "placed") & (lines["quantity"] > 0) & lines["product_id"].isin(products["product_id"])]
+    sales = lines[sale_mask(lines) & lines["product_id"].isin(products["product_id"])]
     if sales.empty:
         raise NotEnoughData("no sales of recommendable products to train the recommender on")
     live = live_catalogue(products, sales, as_of=sales["placed_at"].max(), sold_days=settings.RECOMMENDER_CATALOGUE_DAYS)

@@ -9,7 +9,7 @@ from django.core import mail
 
 from campaigns.audience import audience_queryset
 from campaigns.models import Campaign
-from campaigns.recommendations import popular_cache_clear, recommendations_for
+from campaigns.recommendations import recommendations_for
 from campaigns.starters import STARTERS
 from customers.models import Customer
 from mlcore.jobs.services import job_create, job_progress, job_start, job_succeed
@@ -41,7 +41,6 @@ def test_marketer_builds_a_recommendations_campaign_on_a_segment(staff_page, liv
     # given the shop, when a marketer starts from "Picked for you", picks a segment, watches the live count, saves, previews and test-sends, then the count, products and test mail are right
     settings.CAMPAIGN_EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     mail.outbox = []
-    popular_cache_clear()
     page = staff_page
     page.goto(f"{live_server.url}/admin/campaigns/campaign/add/")
     page.click("text=Picked for you (recommendations)")

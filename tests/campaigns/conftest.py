@@ -7,8 +7,6 @@ import threading
 import pytest
 from aiosmtpd.controller import Controller
 
-from campaigns.recommendations import popular_cache_clear
-
 
 class RecordingHandler:
     """Keeps every accepted message; can refuse chosen recipients with a given SMTP reply."""
@@ -52,7 +50,4 @@ def smtp_server(settings):
 def _campaign_settings(settings):
     settings.CAMPAIGN_EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SITE_URL = "https://shop.example.com"
-    settings.CAMPAIGN_RECOMMENDATION_PROVIDER = "campaigns.recommendations.popular_products"
-    popular_cache_clear()
     yield
-    popular_cache_clear()

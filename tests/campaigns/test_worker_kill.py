@@ -94,7 +94,7 @@ def test_killed_worker_mid_campaign_then_new_worker_sends_each_customer_exactly_
         second = _start_worker(env, "kill-b")
         deadline = time.monotonic() + 120
         while Campaign.objects.get().status != Campaign.Status.SENT and time.monotonic() < deadline:
-            dispatch_due.apply_async(queue=QUEUE)  # what beat does every minute
+            dispatch_due.apply_async()  # what beat does every minute (routed to QUEUE by CAMPAIGN_QUEUE)
             time.sleep(2)
     finally:
         for worker in (first, second):

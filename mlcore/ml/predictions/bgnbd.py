@@ -14,6 +14,8 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import betaln, gammaln, hyp2f1
 
+from mlcore.ml.sales import sale_mask
+
 
 @dataclass(frozen=True)
 class BgNbdParams:
@@ -33,7 +35,7 @@ def rfm_summary(lines: pd.DataFrame, *, snapshot, unit_days: float = 7.0) -> pd.
     convention), with their spend summed. monetary is the mean spend of the repeat days (0 without).
     """
     snap = pd.Timestamp(snapshot)
-    sales = lines.loc[lines["customer_id"].notna() & (lines["placed_at"] < snap) & (lines["quantity"] > 0)]
+    sales = lines.loc[lines["customer_id"].notna() & (lines["placed_at"] < snap) & sale_mask(lines)]
     if "product_kind" in sales.columns:
         sales = sales.loc[sales["product_kind"].ne("fee")]
     day = sales["placed_at"].dt.floor("D")

@@ -23,6 +23,7 @@ from sklearn.preprocessing import StandardScaler
 from mlcore.ml.features import BASE_FEATURES, as_utc, build_customer_features
 from mlcore.ml.predictions.reasons import group_projection, reasons_frame
 from mlcore.ml.predictions.tree_paths import tree_contributions
+from mlcore.ml.sales import sale_mask
 
 DERIVED_FEATURES = ["overdue_ratio"]
 CHURN_FEATURES = BASE_FEATURES + DERIVED_FEATURES
@@ -64,7 +65,7 @@ def churn_labels(lines: pd.DataFrame, customers: pd.Index, *, cutoff, window_day
     """1 where a customer places no sale order in [cutoff, cutoff + window_days), else 0."""
     start = as_utc(cutoff)
     end = start + pd.Timedelta(days=window_days)
-    window = lines.loc[(lines["placed_at"] >= start) & (lines["placed_at"] < end) & (lines["quantity"] > 0)]
+    window = lines.loc[(lines["placed_at"] >= start) & (lines["placed_at"] < end) & sale_mask(lines)]
     if "product_kind" in window.columns:
         window = window.loc[window["product_kind"].ne("fee")]
     active = set(window["customer_id"].dropna().astype("int64").unique())

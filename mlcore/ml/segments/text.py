@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import sparse
 from sklearn.decomposition import PCA
 
+from mlcore.ml.sales import sale_mask
 from mlcore.ml.segments.clustering import SegmentationConfig, kmeans, prepare_matrix, quality
 
 Encoder = Callable[[list[str]], np.ndarray]
@@ -53,7 +54,7 @@ def product_vectors(lines: pd.DataFrame, encode: Encoder) -> tuple[pd.Index, np.
 
 def customer_text_vectors(lines: pd.DataFrame, product_ids: pd.Index, vectors: np.ndarray, customers: pd.Index) -> np.ndarray:
     """Spend-weighted mean product vector per customer (rows in the order of `customers`)."""
-    sales = lines[(lines["quantity"] > 0) & lines["customer_id"].isin(customers)]
+    sales = lines[sale_mask(lines) & lines["customer_id"].isin(customers)]
     rows = customers.get_indexer(sales["customer_id"])
     cols = product_ids.get_indexer(sales["product_id"])
     keep = (rows >= 0) & (cols >= 0)
