@@ -176,7 +176,7 @@ class OrderLineQuerySet(models.QuerySet):
         return self.products().filter(Q(quantity__lt=0) | ~Q(order__status=Order.Status.CANCELLED))
 
     def with_amount(self):
-        return self.annotate(amount=LINE_AMOUNT)
+        return self.annotate(line_amount=LINE_AMOUNT)
 
 
 LINE_AMOUNT = models.ExpressionWrapper(

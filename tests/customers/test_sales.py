@@ -1,0 +1,70 @@
+"""The one definition of a sale, a return and net spend, on the ORM and on frames (issue #12)."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+
+from campaigns.audience import audience_queryset
+from customers.models import Customer, Order, OrderLine, Product
+from customers.selectors import customer_summary, order_lines_frame
+from mlcore.ml import sales as frame_sales
+from tests.customers.factories import CustomerFactory, OrderFactory, OrderLineFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop():
+    """One customer: a sale of 10 x 2.00, a credit note (cancelled order) returning 4 of them, a
+    cancelled sale of 100 x 1.00 and a postage fee of 5.00; a second customer with one sale of 3.00."""
+    buyer, other = CustomerFactory(email="a@example.com"), CustomerFactory(email="b@example.com")
+    mug, fee = ProductFactory(sku="MUG"), ProductFactory(sku="POST", kind=Product.Kind.FEE)
+    sale = OrderFactory(customer=buyer)
+    OrderLineFactory(order=sale, product=mug, quantity=10, unit_price=Decimal("2.00"))
+    OrderLineFactory(order=sale, product=fee, quantity=1, unit_price=Decimal("5.00"))
+    credit = OrderFactory(customer=buyer, status=Order.Status.CANCELLED)
+    OrderLineFactory(order=credit, product=mug, quantity=-4, unit_price=Decimal("2.00"))
+    cancelled = OrderFactory(customer=buyer, status=Order.Status.CANCELLED)
+    OrderLineFactory(order=cancelled, product=mug, quantity=100, unit_price=Decimal("1.00"))
+    OrderLineFactory(order=OrderFactory(customer=other), product=mug, quantity=1, unit_price=Decimal("3.00"))
+    return buyer, other
+
+
+def test_sales_returns_and_net_spend_follow_one_rule(shop):
+    # given the shop above, when each named QuerySet is read, then sales skip the fee and the cancelled sale, returns hold the credit note, net spend is 20 - 8
+    buyer, other = shop
+    mine = OrderLine.objects.filter(order__customer=buyer)
+    assert sorted(mine.sales().values_list("quantity", flat=True)) == [10]
+    assert list(mine.returns().values_list("quantity", flat=True)) == [-4]
+    spend = dict(Customer.objects.with_net_spend().values_list("pk", "net_spend"))
+    assert spend[buyer.pk] == Decimal("12") and spend[other.pk] == Decimal("3")
+    assert customer_summary(customer_id=buyer.pk).net_spent == Decimal("12")
+    assert Order.objects.purchases().filter(customer=buyer).count() == 1
+    assert sum(line.line_amount for line in mine.sales().with_amount()) == Decimal("20")
+
+
+def test_the_frame_rules_give_the_same_answer_as_the_orm(shop):
+    # given the same shop read as a frame, when mlcore.ml.sales is applied, then the sums match the QuerySet methods
+    buyer, _ = shop
+    frame = order_lines_frame()
+    net = frame_sales.net_spend(frame)
+    assert net[buyer.pk] == pytest.approx(12.0)
+    assert frame_sales.sales(frame).query("customer_id == @buyer.pk")["quantity"].tolist() == [10]
+    assert frame_sales.returns(frame)["quantity"].tolist() == [-4]
+
+
+def test_a_raw_frame_without_status_counts_every_positive_line():
+    # given a file's lines with no status or kind columns, then every positive line is a sale
+    raw = pd.DataFrame({"customer_id": [1, 1], "quantity": [2, -1], "amount": [4.0, -2.0]})
+    assert frame_sales.sale_mask(raw).tolist() == [True, False]
+    assert frame_sales.net_spend(raw)[1] == pytest.approx(2.0)
+
+
+def test_audience_net_spend_subtracts_returns(shop):
+    # given a buyer with 20 of sales and 8 returned, when an audience asks for net spend >= 15, then the buyer is not in it (the old rule counted 20)
+    buyer, _ = shop
+    chosen = set(audience_queryset([{"key": "spend", "params": {"min": 15}}]).values_list("pk", flat=True))
+    assert buyer.pk not in chosen
+    assert buyer.pk in set(audience_queryset([{"key": "spend", "params": {"min": 12}}]).values_list("pk", flat=True))
