@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 
 from customers.models import Order
 
@@ -41,6 +42,18 @@ def shop_as_of(*, now: datetime | None = None) -> ShopAsOf:
     if last is not None and now - last > timedelta(days=settings.SHOP_STALE_AFTER_DAYS):
         return ShopAsOf(moment=_midnight(last) + timedelta(days=1), last_order_at=last, stale=True)
     return ShopAsOf(moment=_midnight(now), last_order_at=last, stale=False)
+
+
+def shop_moment(value: str | datetime) -> datetime | None:
+    """A moment a person typed (--as-of, a form): an ISO date or date-time; a naive one is read in
+    the shop's timezone (TIME_ZONE), on every path. None when unreadable."""
+    moment = value if isinstance(value, datetime) else parse_datetime(value)
+    if moment is None:
+        day = parse_date(value)
+        moment = datetime(day.year, day.month, day.day) if day else None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
 
 
 def shop_clock_context(request) -> dict:

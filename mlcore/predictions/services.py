@@ -20,6 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from customers import selectors as shop
+from customers.clock import shop_as_of, shop_moment
 from mlcore.jobs import services as jobs
 from mlcore.ml.features import as_utc, build_customer_features
 from mlcore.ml.horizons import at_risk_threshold, too_little_repeat
@@ -77,11 +78,15 @@ def customer_country_groups(customer_ids: pd.Index) -> pd.Series:
 
 
 def data_end(lines: pd.DataFrame, as_of=None) -> pd.Timestamp:
-    if as_of is not None:
-        return as_utc(as_of)
+    """The end of the data window: the given moment (a naive one in shop time), else the shop's today (customers.clock)."""
     if lines.empty:
         raise ValueError("no order lines: import orders before training")
-    return as_utc(lines["placed_at"].max()).floor("D") + pd.Timedelta(days=1)
+    if as_of is not None:
+        moment = shop_moment(as_of) if isinstance(as_of, str) else as_of
+        if moment is None:
+            raise ValueError(f"as_of {as_of!r} is not an ISO date or date-time")
+        return as_utc(moment)
+    return as_utc(shop_as_of().moment)
 
 
 def json_safe(value):

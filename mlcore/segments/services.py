@@ -18,7 +18,6 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
 from customers.clock import shop_as_of
 from customers.money import money_format
@@ -45,19 +44,8 @@ def default_snapshot_at() -> datetime:
     return shop_as_of().moment
 
 
-def parse_moment(text: str) -> datetime | None:
-    """An ISO date or date-time; a naive one is read in the shop's timezone. None when unreadable."""
-    moment = parse_datetime(text)
-    if moment is None:
-        day = parse_date(text)
-        moment = datetime(day.year, day.month, day.day) if day else None
-    if moment is not None and timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    return moment
-
-
 def segmentation_config() -> SegmentationConfig:
-    k = getattr(settings, "SEGMENTATION_K", 0) or None
+    k = settings.SEGMENTATION_K or None
     return SegmentationConfig(k=k)
 
 

@@ -36,12 +36,12 @@ class FeedbackSettings:
 def feedback_settings() -> FeedbackSettings:
     return FeedbackSettings(
         labels=LabelConfig(
-            positive_min=getattr(settings, "FEEDBACK_POSITIVE_MIN", 4), negative_max=getattr(settings, "FEEDBACK_NEGATIVE_MAX", 2),
+            positive_min=settings.FEEDBACK_POSITIVE_MIN, negative_max=settings.FEEDBACK_NEGATIVE_MAX,
         ),
-        neutral_band=float(getattr(settings, "FEEDBACK_NEUTRAL_BAND", 0.1)),
-        high_value_percentile=float(getattr(settings, "FEEDBACK_HIGH_VALUE_PERCENTILE", 80)),
-        min_train=int(getattr(settings, "FEEDBACK_MIN_TRAIN", 40)),
-        cpu_max_train=int(getattr(settings, "FEEDBACK_CPU_MAX_TRAIN", 2000)),
+        neutral_band=settings.FEEDBACK_NEUTRAL_BAND,
+        high_value_percentile=settings.FEEDBACK_HIGH_VALUE_PERCENTILE,
+        min_train=settings.FEEDBACK_MIN_TRAIN,
+        cpu_max_train=settings.FEEDBACK_CPU_MAX_TRAIN,
     )
 
 
@@ -55,17 +55,17 @@ def embedding_model_path() -> Path:
 
 def transformer_available(language: str) -> bool:
     """Whether a transformer candidate exists for the language (without exporting anything)."""
-    return language == "en" or getattr(settings, "FEEDBACK_TRANSFORMER_BASE_ZH", "") != "none"
+    return language == "en" or settings.FEEDBACK_TRANSFORMER_BASE_ZH != "none"
 
 
 def transformer_base(language: str) -> Path | None:
     """The encoder the transformer starts from; None where no suitable one is configured."""
     if language == "zh":
-        path = getattr(settings, "FEEDBACK_TRANSFORMER_BASE_ZH", "")
+        path = settings.FEEDBACK_TRANSFORMER_BASE_ZH
         if path == "none":
             return None
         return Path(path) if path else e5_transformers_folder()
-    path = getattr(settings, "FEEDBACK_TRANSFORMER_BASE", "")
+    path = settings.FEEDBACK_TRANSFORMER_BASE
     return Path(path) if path else embedding_model_path()
 
 

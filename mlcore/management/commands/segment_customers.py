@@ -5,8 +5,9 @@ from dataclasses import replace
 
 from django.core.management import BaseCommand, CommandError
 
+from customers.clock import shop_moment
 from mlcore.segments.selectors import segment_list
-from mlcore.segments.services import NothingToSegment, parse_moment, segmentation_config, segmentation_run_build
+from mlcore.segments.services import NothingToSegment, segmentation_config, segmentation_run_build
 
 
 class Command(BaseCommand):
@@ -19,7 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args, snapshot_at: str | None = None, k: int | None = None, **options):
         when = None
         if snapshot_at:
-            when = parse_moment(snapshot_at)
+            when = shop_moment(snapshot_at)
             if when is None:
                 raise CommandError(f"--snapshot-at {snapshot_at!r} is not an ISO date or date-time")
         config = segmentation_config()
