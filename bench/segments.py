@@ -91,7 +91,7 @@ def reset_and_add_customers(customer_ids) -> None:
     from django.utils import timezone
 
     from customers.models import Customer
-    from mlcore.jobs.bulk_write import frame_insert
+    from infra.bulk import frame_insert
     from mlcore.models import (
         CustomerFeatures,
         FeatureSnapshot,

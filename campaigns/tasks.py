@@ -17,8 +17,8 @@ from campaigns.services.attribution import conversions_attribute
 from campaigns.services.lifecycle import campaigns_dispatch_due
 from campaigns.services.sending import campaign_send_batches
 from campaigns.services.tracking import bounce_record
-from mlcore.jobs.runner import JobTask
-from mlcore.jobs.services import job_progress, job_succeed
+from infra.jobs import job_progress, job_succeed
+from infra.runner import JobTask
 
 log = logging.getLogger(__name__)
 

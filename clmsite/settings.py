@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django_celery_results",
     "axes",
     "clmsite.apps.ClmsiteConfig",
+    "infra",
     "customers",
     "mlcore",
     "campaigns",

@@ -17,6 +17,7 @@ from celery import shared_task
 from customers.imports.services import import_batches_reap, import_upload_run
 from customers.privacy.services import privacy_request_run
 from customers.webhooks.services import webhook_delivery_attempt
+from infra.runner import job_task
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,9 @@ def reap_stale_imports() -> dict:
     return {"reaped": import_batches_reap()}
 
 
-@shared_task(name="customers.import_upload")
-def import_upload(*, batch_id: int, path: str, source_name: str, kind: str, preset: str | None = None,
+@job_task(name="customers.import_upload", kind="import")
+def import_upload(*, job_id: int, batch_id: int, path: str, source_name: str, kind: str, preset: str | None = None,
                   mapping: dict | None = None, synthetic_emails: bool = False) -> dict:
+    """The Job row (shown in Jobs) fails with the file's own reason when the import refuses it."""
     return import_upload_run(batch_id=batch_id, path=path, source_name=source_name, kind=kind, preset=preset,
                              mapping=mapping, synthetic_emails=synthetic_emails)

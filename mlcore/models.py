@@ -3,11 +3,11 @@ from mlcore.features.models import CustomerFeatures, FeatureSnapshot
 from mlcore.feedback.models import ProductFeedback, ReviewAlert, ReviewAspect, ReviewSentiment
 from mlcore.predictions.models import CustomerScore, DriftReport
 from mlcore.recommendations.models import PopularProduct, Recommendation, SimilarProduct
-from mlcore.registry.models import Job, ModelVersion
+from mlcore.registry.models import ModelVersion
 from mlcore.segments.models import Segment, SegmentationRun, SegmentMembership, SegmentTransition
 
 __all__ = [
-    "CustomerFeatures", "CustomerScore", "DriftReport", "FeatureSnapshot", "Job", "ModelVersion",
+    "CustomerFeatures", "CustomerScore", "DriftReport", "FeatureSnapshot", "ModelVersion",
     "PopularProduct", "ProductFeedback", "Recommendation", "ReviewAlert", "ReviewAspect", "ReviewSentiment",
     "Segment", "SegmentationRun", "SegmentMembership", "SegmentTransition", "SimilarProduct",
 ]

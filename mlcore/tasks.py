@@ -4,7 +4,6 @@ Names are stable ("mlcore.<name>", GPU work "mlcore.gpu.<name>"); tests/clmsite/
 checks that no deployed name changes.
 """
 import mlcore.feedback.tasks  # noqa: F401
-import mlcore.jobs.tasks  # noqa: F401
 import mlcore.predictions.tasks  # noqa: F401
 import mlcore.recommendations.tasks  # noqa: F401
 import mlcore.segments.tasks  # noqa: F401

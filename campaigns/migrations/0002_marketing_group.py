@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from customers.marketing_group import grant_marketing_permissions
+from infra.groups import grant_marketing_permissions
 
 
 def grant(apps, schema_editor):

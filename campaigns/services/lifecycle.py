@@ -23,8 +23,8 @@ from campaigns.audience import audience_queryset, audience_rules_validate
 from campaigns.models import Campaign, Delivery, Variant
 from campaigns.rendering import variant_templates_check
 from customers.webhooks.services import webhook_event_emit, webhook_event_wanted
-from mlcore.jobs.bulk_write import frame_insert
-from mlcore.jobs.services import job_create, job_start
+from infra.bulk import frame_insert
+from infra.jobs import job_create, job_start
 
 log = logging.getLogger(__name__)
 MAX_VARIANTS = 4

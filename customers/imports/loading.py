@@ -21,6 +21,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from customers.imports.report import TableCounts
+from infra.bulk import copy_insert
 
 BATCH_SIZE = 5000
 KEY_CHUNK = 900  # stays under every backend's limit of query parameters
@@ -233,7 +234,7 @@ def _copy_upsert(spec: TableLoad, counts: TableCounts, progress: Progress) -> No
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {q(stage)}")
         cursor.execute(f"CREATE TEMP TABLE {q(stage)} ON COMMIT DROP AS SELECT {', '.join(q(c) for c in cols)} FROM {q(spec.table)} WITH NO DATA")
-        _copy_rows(cursor.cursor, stage, cols, spec, columns, progress)
+        _copy_rows(stage, cols, spec, columns, progress)
         cursor.execute(_upsert_sql(spec, stage, cols, now), _upsert_params(spec, cols, now))
         created, updated = cursor.fetchone()
     counts.created += created
@@ -241,15 +242,13 @@ def _copy_upsert(spec: TableLoad, counts: TableCounts, progress: Progress) -> No
     counts.unchanged += len(spec.frame) - created - updated
 
 
-def _copy_rows(raw_cursor, stage: str, cols: list[str], spec: TableLoad, columns: list[str], progress: Progress) -> None:
+def _copy_rows(stage: str, cols: list[str], spec: TableLoad, columns: list[str], progress: Progress) -> None:
     """COPY in CSV written by pandas (C speed), one BATCH_SIZE slice at a time."""
-    text = _copy_text_frame(spec, columns)
-    with raw_cursor.copy(f'COPY "{stage}" ({", ".join(cols)}) FROM STDIN (FORMAT csv, NULL \'\\N\')') as copy:
-        for start in range(0, len(text), BATCH_SIZE):
-            part = text.iloc[start:start + BATCH_SIZE]
-            copy.write(part.to_csv(index=False, header=False, na_rep="\\N").encode())
-            progress(len(part))
-            after_batch(len(part))
+    def written(rows: int) -> None:
+        progress(rows)
+        after_batch(rows)
+
+    copy_insert(stage, cols, _copy_text_frame(spec, columns), binary=False, chunk_rows=BATCH_SIZE, on_chunk=written)
 
 
 def _copy_text_frame(spec: TableLoad, columns: list[str]) -> pd.DataFrame:

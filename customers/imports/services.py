@@ -112,7 +112,7 @@ def import_upload_run(*, batch_id: int, path: str, source_name: str, kind: str, 
     if not default_storage.exists(path):
         ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(
             status=ImportBatch.Status.FAILED, finished_at=timezone.now(), error=f"{source_name}: the uploaded file is gone; upload it again")
-        return {"batch_id": batch_id, "status": "failed"}
+        return {"batch_id": batch_id, "status": "failed", "error": f"{source_name}: the uploaded file is gone; upload it again"}
     try:
         with default_storage.open(path, "rb") as handle:
             data = handle.read()
@@ -123,7 +123,10 @@ def import_upload_run(*, batch_id: int, path: str, source_name: str, kind: str, 
             status=ImportBatch.Status.FAILED, finished_at=timezone.now(), error=str(exc)[:4000])
     finally:
         default_storage.delete(path)
-    return {"batch_id": batch_id, "status": ImportBatch.objects.get(pk=batch_id).status}
+    batch = ImportBatch.objects.get(pk=batch_id)
+    if batch.status == ImportBatch.Status.FAILED:
+        return {"batch_id": batch_id, "status": batch.status, "error": batch.error or "the import failed"}
+    return {"batch_id": batch_id, "status": batch.status, "message": f"batch {batch_id}: {batch.status}"}
 
 
 def import_finished_emit(*, batch: ImportBatch) -> None:

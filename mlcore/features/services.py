@@ -15,10 +15,10 @@ import pandas as pd
 from django.db import transaction
 
 from customers import selectors as shop
+from infra.bulk import frame_insert
 from mlcore.features.models import FEATURE_COLUMNS
 from mlcore.features.selectors import feature_snapshot_frame
 from mlcore.feedback.selectors import customer_sentiment_frame
-from mlcore.jobs.bulk_write import frame_insert
 from mlcore.ml.features import FeatureConfig, build_customer_features
 from mlcore.models import CustomerFeatures, FeatureSnapshot
 

@@ -7,8 +7,8 @@ it only when it beats the active one on the same held-out reviews. Their Job row
 """
 from __future__ import annotations
 
+from infra.runner import job_task
 from mlcore.feedback.services import reviews_score, sentiment_train_all
-from mlcore.jobs.runner import job_task
 
 
 @job_task(name="mlcore.score_reviews", kind="score_reviews")

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from customers.marketing_group import ML_OPERATORS_GROUP_NAME, grant_marketing_permissions
+from infra.groups import ML_OPERATORS_GROUP_NAME, grant_marketing_permissions
 
 
 def create(apps, schema_editor):

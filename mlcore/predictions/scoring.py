@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from customers.models import Customer
 from customers.webhooks.services import webhook_customers, webhook_event_emit, webhook_event_wanted
-from mlcore.jobs import services as jobs
+from infra import jobs as jobs
 from mlcore.ml.features import as_utc, build_customer_features
 from mlcore.ml.predictions import bgnbd, gamma_gamma
 from mlcore.ml.predictions.churn import add_derived

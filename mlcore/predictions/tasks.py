@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from mlcore.jobs.runner import job_task
+from infra.runner import job_task
 from mlcore.predictions.scoring import NoActiveChurnModel, customers_score
 from mlcore.predictions.services import churn_train, lifetime_models_train
 

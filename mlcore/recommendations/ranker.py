@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 from django.conf import settings
 
-from mlcore.jobs import services as jobs
+from infra import jobs as jobs
 from mlcore.ml.recommendations.hybrid import HybridWeights
 from mlcore.ml.recommendations.interactions import time_split, truth_sets
 from mlcore.ml.recommendations.model import fit_recommender

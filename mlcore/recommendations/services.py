@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 
 from customers.selectors import customers_frame, order_lines_frame, products_frame
-from mlcore.jobs import services as jobs
+from infra import jobs as jobs
 from mlcore.ml.horizons import too_little_repeat
 from mlcore.ml.recommendations import catalogue, content
 from mlcore.ml.recommendations.catalogue import live_catalogue

@@ -1,7 +1,7 @@
 """Bulk writes of a trained recommender's lists: top-N per customer, similar and popular products.
 
 Rows are produced block by block (a few thousand customers at a time) and streamed into
-mlcore.jobs.bulk_write, which uses COPY on PostgreSQL.
+infra.bulk, which uses COPY on PostgreSQL.
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from mlcore.jobs.bulk_write import rows_insert
+from infra.bulk import rows_insert
 from mlcore.ml.recommendations.model import RecommenderModel, Reranker, popular_list, recommend_block, similar_table
 from mlcore.models import PopularProduct, Recommendation, SimilarProduct
 

@@ -6,7 +6,7 @@ artefact and rows are written, and old versions' rows are pruned. Their Job rows
 """
 from __future__ import annotations
 
-from mlcore.jobs.runner import job_task
+from infra.runner import job_task
 from mlcore.recommendations.services import NotEnoughData, recommender_train
 
 

@@ -8,9 +8,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from customers.marketing_group import ML_OPERATORS_GROUP_NAME
-from mlcore.jobs import services as jobs
-from mlcore.models import Job, ModelVersion
+from infra import jobs as jobs
+from infra.groups import ML_OPERATORS_GROUP_NAME
+from infra.models import Job
+from mlcore.models import ModelVersion
 from mlcore.registry import services as registry
 from mlcore.registry.metrics_display import metrics_tables, raw_json, readable_number
 from mlcore.registry.selectors import headline_metrics
@@ -117,7 +118,7 @@ def startable_jobs() -> dict:
 
 
 def can_start_jobs(user) -> bool:
-    return user.is_active and user.is_staff and (user.is_superuser or user.has_perm("mlcore.view_job"))
+    return user.is_active and user.is_staff and (user.is_superuser or user.has_perm("infra.view_job"))
 
 
 @admin.register(Job)
@@ -127,8 +128,8 @@ class JobAdmin(admin.ModelAdmin):
     search_fields = ["kind", "message", "error"]
     readonly_fields = ["progress", "live_message"] + [f.name for f in Job._meta.fields]
     date_hierarchy = "created_at"
-    change_form_template = "admin/mlcore/job/change_form.html"
-    change_list_template = "admin/mlcore/job/change_list.html"
+    change_form_template = "admin/infra/job/change_form.html"
+    change_list_template = "admin/infra/job/change_list.html"
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -150,7 +151,7 @@ class JobAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         start = self.admin_site.admin_view(require_POST(self.start_view))
-        return [path("start/<str:kind>/", start, name="mlcore_job_start"), *super().get_urls()]
+        return [path("start/<str:kind>/", start, name="infra_job_start"), *super().get_urls()]
 
     def changelist_view(self, request, extra_context=None):
         startable = [(kind, label) for kind, (label, _) in startable_jobs().items()] if can_start_jobs(request.user) else []
@@ -167,7 +168,7 @@ class JobAdmin(admin.ModelAdmin):
             self.message_user(request, f"{label}: queued as job {job.pk}; its progress shows on this page.")
         else:
             self.message_user(request, f"{label} is already {job.status} (job {job.pk}); this one was not started.", level=messages.WARNING)
-        return HttpResponseRedirect(reverse("admin:mlcore_job_change", args=[job.pk]))
+        return HttpResponseRedirect(reverse("admin:infra_job_change", args=[job.pk]))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         job = self.get_object(request, object_id)

@@ -1,7 +1,8 @@
 from rest_framework import viewsets
 
 from customers.api.scopes import Scope
-from mlcore.models import Job, ModelVersion
+from infra.models import Job
+from mlcore.models import ModelVersion
 from mlcore.registry import serializers
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from django.db.models import Q
 
+from infra.models import Job
 from mlcore.ml.predictions.drift import PSI_WARNING
-from mlcore.models import DriftReport, Job, ModelVersion
+from mlcore.models import DriftReport, ModelVersion
 
 # The metric names a reader looks for first, per kind of model (others follow when these are absent).
 HEADLINE_METRICS = (

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from mlcore.models import Job, ModelVersion
+from infra.models import Job
+from mlcore.models import ModelVersion
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):

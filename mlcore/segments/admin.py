@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from customers.money import money_format
 from customers.panels import register_customer_panel
-from mlcore.jobs.services import job_enqueue
+from infra.jobs import job_enqueue
 from mlcore.models import FeatureSnapshot, Segment, SegmentationRun
 from mlcore.segments import selectors
 
@@ -72,7 +72,7 @@ class SegmentationRunAdmin(admin.ModelAdmin):
             self.message_user(request, f"A segmentation is already {job.status} (job {job.pk}); this one was not started.", level=messages.WARNING)
         else:
             self.message_user(request, f"Segmentation queued as job {job.pk}; its progress shows on this page.")
-        return HttpResponseRedirect(reverse("admin:mlcore_job_change", args=[job.pk]))
+        return HttpResponseRedirect(reverse("admin:infra_job_change", args=[job.pk]))
 
 
 @admin.register(Segment)

@@ -22,9 +22,9 @@ from django.utils import timezone
 from customers.clock import shop_as_of
 from customers.money import money_format
 from customers.webhooks.services import webhook_customers, webhook_event_emit, webhook_event_wanted
+from infra.bulk import frame_insert
+from infra.jobs import job_progress
 from mlcore.features.services import feature_snapshot_build_with_frame
-from mlcore.jobs.bulk_write import frame_insert
-from mlcore.jobs.services import job_progress
 from mlcore.ml.segments.clustering import SegmentationConfig, SegmentationResult, fit_segments, match_previous
 from mlcore.ml.segments.names import SegmentInfo, name_segments
 from mlcore.models import Segment, SegmentationRun, SegmentMembership, SegmentTransition

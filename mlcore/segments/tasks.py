@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from customers.clock import shop_moment
-from mlcore.jobs.runner import job_task
+from infra.runner import job_task
 from mlcore.segments.services import NothingToSegment, segmentation_run_build
 
 

@@ -37,7 +37,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
-from customers.marketing_group import GROUP_NAME
+from infra.groups import GROUP_NAME
 from tests.campaigns.marketing_shop import marketing_shop_create
 from tests.conftest import MIGRATED_GROUPS, ROOT
 

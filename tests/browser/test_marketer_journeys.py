@@ -12,7 +12,7 @@ from campaigns.models import Campaign
 from campaigns.recommendations import recommendations_for
 from campaigns.starters import STARTERS
 from customers.models import Customer
-from mlcore.jobs.services import job_create, job_progress, job_start, job_succeed
+from infra.jobs import job_create, job_progress, job_start, job_succeed
 from mlcore.models import CustomerScore, Segment
 from tests.browser.conftest import BROWSER, MARKETER_PASSWORD, log_in
 

@@ -112,7 +112,7 @@ def test_segmentation_run_from_the_admin_is_queued_and_finishes(staff_page, live
         shot(page, "01-runs")
         started = time.monotonic()
         page.click("text=Run segmentation now")
-        page.wait_for_url(re.compile(r"/admin/mlcore/job/\d+/change/"))
+        page.wait_for_url(re.compile(r"/admin/infra/job/\d+/change/"))
         assert time.monotonic() - started < 10
         shot(page, "02-job")
         job_url = page.url

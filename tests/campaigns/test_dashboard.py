@@ -4,10 +4,11 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group
 
-from customers.marketing_group import GROUP_NAME
 from customers.models import Customer
-from mlcore.jobs.services import job_create, job_progress, job_start
-from mlcore.models import CustomerFeatures, CustomerScore, Job, Segment, SegmentationRun
+from infra.groups import GROUP_NAME
+from infra.jobs import job_create, job_progress, job_start
+from infra.models import Job
+from mlcore.models import CustomerFeatures, CustomerScore, Segment, SegmentationRun
 from mlcore.segments.selectors import segment_revenue, segment_sizes_over_time
 from tests.campaigns.factories import DeliveryFactory
 from tests.campaigns.marketing_shop import marketing_shop_create

@@ -8,7 +8,7 @@ from campaigns import tasks
 from campaigns.models import Campaign, Conversion, Suppression
 from clmsite.celery import app
 from clmsite.routing import queue_for
-from mlcore.models import Job
+from infra.models import Job
 from tests.campaigns.factories import VariantFactory
 from tests.customers.factories import CustomerFactory
 

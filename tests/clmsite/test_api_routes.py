@@ -34,7 +34,8 @@ from customers.models import Customer, Order, Product
 from customers.privacy.models import PrivacyRequest
 from customers.privacy.services import privacy_request_run
 from customers.webhooks.services import webhook_subscription_create, webhook_subscription_pause
-from mlcore.models import CustomerScore, Job, ModelVersion, Segment, SegmentationRun, SegmentMembership
+from infra.models import Job
+from mlcore.models import CustomerScore, ModelVersion, Segment, SegmentationRun, SegmentMembership
 from mlcore.recommendations.services import recommender_train
 from tests.customers.factories import ReviewFactory
 from tests.mlcore.recommend_shop import make_shop

@@ -36,7 +36,7 @@ def test_marketing_group_can_view_and_change_not_delete(django_user_model):
     user.groups.add(Group.objects.get(name="Marketing"))
     assert user.has_perm("customers.view_customer") and user.has_perm("customers.change_customer")
     assert not user.has_perm("customers.delete_customer")
-    assert user.has_perm("mlcore.view_job")
+    assert user.has_perm("infra.view_job")
 
 
 def test_consent_actions_record_history(admin_user_client):

@@ -3,8 +3,9 @@ import io
 import pytest
 from django.core.management import call_command
 
+from infra.models import Job
 from mlcore.feedback.tasks import score_reviews, train_sentiment
-from mlcore.models import Job, ModelVersion, ReviewSentiment
+from mlcore.models import ModelVersion, ReviewSentiment
 from tests.customers.factories import ProductFactory, ReviewFactory
 from tests.mlcore.feedback_support import NEGATIVE_TEXTS, POSITIVE_TEXTS, tiny_bert_folder
 

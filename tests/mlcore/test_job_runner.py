@@ -8,9 +8,9 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from mlcore.jobs import services as jobs
-from mlcore.jobs.runner import job_task
-from mlcore.models import Job
+from infra import jobs as jobs
+from infra.models import Job
+from infra.runner import job_task
 
 pytestmark = pytest.mark.django_db
 
@@ -107,13 +107,13 @@ def test_progress_inside_a_transaction_is_visible_to_other_connections():
 
 def test_admin_start_queues_a_job_and_a_second_press_joins_it(admin_user_client, django_capture_on_commit_callbacks):
     # given a staff user on the Jobs page, when "Start: Scoring" is pressed twice, then one job is queued (not run in the request) and the second press lands on it
-    page = admin_user_client.get("/admin/mlcore/job/")
+    page = admin_user_client.get("/admin/infra/job/")
     assert "Start: Scoring" in page.content.decode()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        first = admin_user_client.post("/admin/mlcore/job/start/score_customers/")
-        second = admin_user_client.post("/admin/mlcore/job/start/score_customers/")
+        first = admin_user_client.post("/admin/infra/job/start/score_customers/")
+        second = admin_user_client.post("/admin/infra/job/start/score_customers/")
     job = Job.objects.get(kind="score_customers")
-    assert first.status_code == second.status_code == 302 and first["Location"] == second["Location"] == f"/admin/mlcore/job/{job.pk}/change/"
+    assert first.status_code == second.status_code == 302 and first["Location"] == second["Location"] == f"/admin/infra/job/{job.pk}/change/"
     assert job.status == "queued" and len(callbacks) == 1
-    assert admin_user_client.post("/admin/mlcore/job/start/drop_tables/").status_code == 403
-    assert "refreshes every 3 seconds" in admin_user_client.get(f"/admin/mlcore/job/{job.pk}/change/").content.decode()
+    assert admin_user_client.post("/admin/infra/job/start/drop_tables/").status_code == 403
+    assert "refreshes every 3 seconds" in admin_user_client.get(f"/admin/infra/job/{job.pk}/change/").content.decode()

@@ -1,7 +1,7 @@
 import pytest
 
-from mlcore.jobs import services as jobs
-from mlcore.models import Job
+from infra import jobs as jobs
+from infra.models import Job
 
 pytestmark = pytest.mark.django_db
 
@@ -32,5 +32,5 @@ def test_admin_pages_render(admin_user_client):
 
     jobs.job_create(kind="train", total=5)
     registry.model_version_create(kind="churn")
-    assert admin_user_client.get("/admin/mlcore/job/").status_code == 200
+    assert admin_user_client.get("/admin/infra/job/").status_code == 200
     assert admin_user_client.get("/admin/mlcore/modelversion/").status_code == 200

@@ -2,7 +2,8 @@
 import pytest
 from django.utils import timezone
 
-from mlcore.models import CustomerScore, Job
+from infra.models import Job
+from mlcore.models import CustomerScore
 from mlcore.predictions import api as predictions_views
 from mlcore.predictions import services as predictions
 from mlcore.predictions.selectors import customer_ids_by_scores, customer_scores

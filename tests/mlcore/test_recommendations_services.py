@@ -1,7 +1,7 @@
 import pytest
 
 from customers.models import Product
-from mlcore.jobs.bulk_write import rows_insert
+from infra.bulk import rows_insert
 from mlcore.models import ModelVersion, PopularProduct, Recommendation, SimilarProduct
 from mlcore.recommendations.selectors import (
     RecommendedProduct,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group
 
-from customers.marketing_group import GROUP_NAME, ML_OPERATORS_GROUP_NAME
+from infra.groups import GROUP_NAME, ML_OPERATORS_GROUP_NAME
 from mlcore.models import ModelVersion
 from mlcore.registry import services as registry
 from mlcore.registry.metrics_display import readable_number

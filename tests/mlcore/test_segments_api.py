@@ -3,7 +3,8 @@ import datetime as dt
 import pytest
 
 from customers.models import Customer
-from mlcore.models import Job, SegmentationRun
+from infra.models import Job
+from mlcore.models import SegmentationRun
 from mlcore.segments.services import segmentation_run_build
 from tests.mlcore.segment_shop import SNAPSHOT, make_shop
 

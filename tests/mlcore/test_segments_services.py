@@ -5,13 +5,13 @@ import pandas as pd
 import pytest
 
 from customers.models import Customer
+from infra.bulk import frame_insert
+from infra.models import Job
 from mlcore.features.selectors import feature_snapshot_frame
 from mlcore.features.services import feature_snapshot_build
-from mlcore.jobs.bulk_write import frame_insert
 from mlcore.models import (
     CustomerFeatures,
     FeatureSnapshot,
-    Job,
     ModelVersion,
     SegmentationRun,
     SegmentMembership,

@@ -16,10 +16,10 @@ from django.utils import timezone
 
 from customers.models import Review
 from customers.webhooks.services import webhook_event_emit, webhook_event_wanted
+from infra.jobs import job_progress
 from mlcore.feedback.services.alerts import high_value_customer_ids, review_alerts_raise
 from mlcore.feedback.services.config import LANGUAGES, feedback_settings
 from mlcore.feedback.services.models import sentiment_kind, serving_model
-from mlcore.jobs.services import job_progress
 from mlcore.ml.feedback.labels import label_from_probability, review_texts
 from mlcore.ml.feedback.language import scoring_language
 from mlcore.ml.feedback.topics import aspect_mentions

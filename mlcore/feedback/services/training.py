@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from customers.selectors import reviews_frame
+from infra.jobs import job_progress
 from mlcore.feedback.services.config import (
     LANGUAGES,
     feedback_settings,
@@ -28,7 +29,6 @@ from mlcore.feedback.services.models import (
     model_version_sentiment_load,
     sentiment_kind,
 )
-from mlcore.jobs.services import job_progress
 from mlcore.ml.feedback.baselines import CHAR_NGRAM, WORD_TFIDF, LinearSentiment, SnowNLPSentiment, sentiment_metrics
 from mlcore.ml.feedback.datasets import sample_rows, split_holdout
 from mlcore.ml.feedback.labels import binary_targets, ratings_to_labels, review_texts

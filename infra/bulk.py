@@ -1,8 +1,8 @@
 """Fast insert of rows into one table: COPY on PostgreSQL, executemany elsewhere.
 
-The one bulk-write path of mlcore: feature snapshots and segment memberships write frames
-(`frame_insert`), the recommender streams value rows (`rows_insert`), where one ORM object per
-row would dominate the run time. Columns are the frame's, in its order; NaN and None become
+The one bulk-write path of the platform: feature snapshots and segment memberships write frames
+(`frame_insert`), the recommender streams value rows (`rows_insert`), the importer COPYs its
+staging tables (`copy_insert`), where one ORM object per row would dominate the run time. Columns are the frame's, in its order; NaN and None become
 NULL. `frame_insert`'s caller owns the transaction; `rows_insert` opens its own.
 
 On PostgreSQL a frame of only int64/float64 columns goes through binary COPY, its buffer built
@@ -13,7 +13,7 @@ the table (Django's BigAutoField ids and their foreign keys are).
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -83,7 +83,9 @@ def binary_rows(frame: pd.DataFrame) -> bytes:
     return b"".join(parts)
 
 
-def copy_insert(table: str, columns: list[str], frame: pd.DataFrame, *, binary: bool, chunk_rows: int = CHUNK_ROWS) -> None:
+def copy_insert(table: str, columns: list[str], frame: pd.DataFrame, *, binary: bool, chunk_rows: int = CHUNK_ROWS,
+                on_chunk: Callable[[int], None] | None = None) -> None:
+    """COPY the frame's rows into `table` (PostgreSQL), `chunk_rows` at a time; `on_chunk(rows)` after each (progress)."""
     quote = connection.ops.quote_name
     # CSV (not text) format for the text path: pandas quotes tabs, quotes and newlines; backslashes stay literal
     options = "FORMAT binary" if binary else "FORMAT csv, NULL '\\N'"
@@ -99,6 +101,8 @@ def copy_insert(table: str, columns: list[str], frame: pd.DataFrame, *, binary: 
                 buffer = io.StringIO()
                 chunk.to_csv(buffer, header=False, index=False, na_rep="\\N")
                 copy.write(buffer.getvalue())
+            if on_chunk is not None:
+                on_chunk(len(chunk))
         if binary:
             copy.write(PGCOPY_TRAILER)
 

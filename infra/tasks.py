@@ -1,10 +1,10 @@
-"""Task of the job runner: failing jobs whose worker died (beat, every minute)."""
+"""Task of the job runner: failing jobs whose worker died (beat, every minute; its deployed name keeps the mlcore. prefix)."""
 from __future__ import annotations
 
 from celery import shared_task
 
-from mlcore.jobs.runner import JobTask
-from mlcore.jobs.services import jobs_reap_stale
+from infra.jobs import jobs_reap_stale
+from infra.runner import JobTask
 
 
 @shared_task(name="mlcore.jobs_reap_stale", base=JobTask)

@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from mlcore.models import Job
+from infra.models import Job
 
 log = logging.getLogger(__name__)
 OPEN = [Job.Status.QUEUED, Job.Status.RUNNING]

@@ -1,7 +1,8 @@
 """One job runner: `@job_task` owns the life of a task's Job row, so no task body does.
 
 The decorated body takes `job_id` and its own keyword arguments and returns a small summary
-dict (an optional "message" key becomes the job's message). The decorator adopts the Job it was
+dict (an optional "message" key becomes the job's message; an "error" key fails the job with
+that reason, for work that ended without an exception but was not done). The decorator adopts the Job it was
 given or creates one (beat passes none), marks it running, beats while the body runs (a worker
 that dies stops beating and `jobs_reap_stale` fails the job), and marks it succeeded with the
 summary or failed with the reason. `JobTask.on_failure` also fails it when the task breaks
@@ -18,8 +19,8 @@ from celery import Task, shared_task
 from django.conf import settings
 from django.db import close_old_connections
 
-from mlcore.jobs.services import job_adopt, job_fail, job_heartbeat, job_start, job_succeed
-from mlcore.models import Job
+from infra.jobs import job_adopt, job_fail, job_heartbeat, job_start, job_succeed
+from infra.models import Job
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,9 @@ def job_task(*, name: str, kind: str, **options):
             except Exception as exc:
                 job_fail(job_id=job_id, error=f"{exc.__class__.__name__}: {exc}")
                 raise
+            if summary.get("error"):  # the work could not be done for a reason the body knows (a user's bad file): failed, not "succeeded"
+                job_fail(job_id=job_id, error=str(summary["error"]))
+                return {**summary, "job_id": job_id}
             message = str(summary.pop("message", "done"))
             job_succeed(job_id=job_id, result=summary, message=message)
             return {**summary, "job_id": job_id, "message": message}
