@@ -109,6 +109,8 @@ def model_tops(test: Split, tuned: tuning.Tuned, n: int = 20) -> dict[str, dict[
     for protocol in PROTOCOLS:
         tops = {name: tuning.protocol_top(test, raw[name], protocol, n) for name in raw}
         tops["hybrid before"] = tuning.protocol_top(test, blend(normalised, tuned.before[protocol]), protocol, n)
+        if protocol == "all":  # ALS as an explore list: on a shop without re-buys, the fair ALS baseline
+            tops["cf, own products masked"] = tuning.protocol_top(test, raw["cf"], "new", n)
         if protocol in tuned.searched:
             tops["hybrid with TIFU-KNN"] = tuning.protocol_top(test, blend(normalised, tuned.searched[protocol]), protocol, n)
         if protocol == "all" and tuned.slot_fit is not None:
@@ -118,8 +120,8 @@ def model_tops(test: Split, tuned: tuning.Tuned, n: int = 20) -> dict[str, dict[
     return out
 
 
-BASELINES = ("pop", "cf", "ba", "tifu", "hybrid before")
-CANDIDATES = ("tifu", "hybrid with TIFU-KNN", "repeat/explore split")
+BASELINES = ("pop", "cf", "cf, own products masked", "ba", "tifu", "hybrid before")
+CANDIDATES = ("tifu", "hybrid before", "hybrid with TIFU-KNN", "repeat/explore split")
 
 
 def test_report(test: Split, tuned: tuning.Tuned, *, rebuy_min_share: float = 0.05, bootstrap_samples: int = 2000) -> dict:
@@ -129,6 +131,9 @@ def test_report(test: Split, tuned: tuning.Tuned, *, rebuy_min_share: float = 0.
     for protocol, tops in model_tops(test, tuned).items():
         lists = {name: {int(r): top[i].tolist() for i, r in enumerate(test.rows)} for name, top in tops.items()}
         report["protocols"][protocol] = {name: metrics.summarise(ls, test.truth[protocol], n_items) for name, ls in lists.items()}
+        if not test.truth[protocol]:
+            report["gains"][protocol] = {}
+            continue
         truth = tuning.truth_matrix(test, protocol)
         ndcg = {name: tuning.per_customer(test, top, truth) for name, top in tops.items()}
         report["gains"][protocol] = {

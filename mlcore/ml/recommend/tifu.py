@@ -76,19 +76,26 @@ def customer_vectors(lines: pd.DataFrame, data: Interactions, config: TifuConfig
     return (owner @ content).astype(np.float32).tocsr()
 
 
-def nearest_neighbours(vectors: sparse.csr_matrix, k: int, *, block: int = 2048) -> sparse.csr_matrix:
-    """Rows of 1/k on each customer's k most cosine-similar other customers (blocks of rows)."""
+def nearest_neighbours(vectors: sparse.csr_matrix, k: int, *, block: int = 2048, max_reference: int = 20_000, seed: int = 0) -> sparse.csr_matrix:
+    """Rows of 1/k on each customer's k most cosine-similar other customers (blocks of rows).
+
+    Neighbours come from at most `max_reference` customers (a seeded sample when there are more),
+    so the search costs customers x max_reference, not customers squared.
+    """
     n = vectors.shape[0]
-    k = min(k, n - 1)
+    reference = np.arange(n) if n <= max_reference else np.sort(np.random.default_rng(seed).choice(n, max_reference, replace=False))
+    k = min(k, len(reference) - 1)
     if k <= 0:
         return sparse.csr_matrix((n, n), dtype=np.float32)
     norms = np.sqrt(np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel())
     normed = sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ vectors
+    candidates = normed[reference].T.tocsc()
     cols = []
     for start in range(0, n, block):
-        sims = (normed[start:start + block] @ normed.T).toarray()
-        sims[np.arange(sims.shape[0]), np.arange(start, start + sims.shape[0])] = -np.inf  # never your own neighbour
-        cols.append(np.argpartition(-sims, k - 1, axis=1)[:, :k])
+        rows = np.arange(start, min(start + block, n))
+        sims = (normed[rows] @ candidates).toarray()
+        sims[rows[:, None] == reference[None, :]] = -np.inf  # never your own neighbour
+        cols.append(reference[np.argpartition(-sims, k - 1, axis=1)[:, :k]])
     cols = np.vstack(cols)
     values = np.full(cols.size, 1.0 / k, dtype=np.float32)
     return sparse.csr_matrix((values, (np.repeat(np.arange(n), k), cols.ravel())), shape=(n, n))

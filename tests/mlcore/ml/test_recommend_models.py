@@ -134,7 +134,7 @@ def test_evaluate_reports_every_model_under_both_protocols():
 
     report = evaluate(shop_lines(), shop_products(), shop_embeddings(), split_at=SPLIT, validation_days=60, config=SMALL, reranker=reverse)
     # the served re-buy rule and the repeat/explore split only change lists that hold own products
-    extra = {"all": {"hybrid+rebuy_rule", "repeat/explore split"}, "new": set()}
+    extra = {"all": {"hybrid+rebuy_rule", "repeat/explore split", "cf, own products masked"}, "new": set()}
     for protocol in ("all", "new"):
         rows = {"pop", "cf", "cb", "ba", "tifu", "hybrid before", "hybrid with TIFU-KNN", "hybrid+ranker"} | extra[protocol]
         assert set(report["protocols"][protocol]) == rows

@@ -152,3 +152,17 @@ def test_served_lists_follow_the_slot_split_and_name_readable_reasons():
     assert explore[:len(new)] == new and new  # the new products come first
     assert {r.reason for r in new} == {"customers like you bought this"}
     assert [r.score for r in explore] == sorted((r.score for r in explore), reverse=True)
+
+
+def test_neighbours_come_from_the_reference_sample_when_capped():
+    # given 30 customers and a reference sample of 10, when neighbours are found, then every neighbour is a sampled customer
+    rng = np.random.default_rng(2)
+    from scipy import sparse
+
+    vectors = sparse.csr_matrix(rng.random((30, 6)) * (rng.random((30, 6)) < 0.5))
+    capped = tifu.nearest_neighbours(vectors, 3, max_reference=10)
+    used = np.unique(capped.indices)
+    assert len(used) <= 10 and np.diag(capped.toarray()).sum() == 0
+    assert np.allclose(capped.sum(axis=1), 1.0)
+    full = tifu.nearest_neighbours(vectors, 3)
+    assert np.array_equal(full.toarray(), tifu.nearest_neighbours(vectors, 3, max_reference=30).toarray())
