@@ -10,6 +10,7 @@ are then re-ranked with it (mlcore.services.ranker_serving).
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import tarfile
 import tempfile
@@ -24,6 +25,7 @@ from mlcore.ml.recommend.model import fit_recommender
 from mlcore.ml.recommend.ranker import RankerConfig, resolve_device
 from mlcore.ml.recommend.ranker_data import build_pairs, export_pairs, merge_pairs
 from mlcore.ml.recommend.ranker_train import run as run_training
+from mlcore.ml.recommend.tifu import TifuConfig
 from mlcore.models import ModelVersion
 from mlcore.services import jobs, registry
 from mlcore.services.recommendations import (
@@ -65,7 +67,11 @@ def ranker_pairs(export_path: Path) -> tuple[Path, dict]:
     if before.empty or after.empty:
         raise NoRecommender(f"need purchases before and within the last {LABEL_DAYS} days")
     weights = HybridWeights(**active.params.get("weights", {}))
-    model = fit_recommender(before, products, embeddings, config=recommender_config(fast=True), weights=weights, as_of=cutoff)
+    tuned_tifu = (active.params.get("tuned") or {}).get("tifu")  # the active version's TIFU-KNN settings (issue 18)
+    config = recommender_config(fast=True)
+    if tuned_tifu:
+        config = dataclasses.replace(config, tifu=TifuConfig(**tuned_tifu))
+    model = fit_recommender(before, products, embeddings, config=config, weights=weights, as_of=cutoff)
     truth = truth_sets(after, model.data)
     pairs = merge_pairs(build_pairs(model, truth), build_pairs(model, truth, exclude_history=True))
     if not len(pairs.labels):

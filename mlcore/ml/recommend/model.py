@@ -33,7 +33,7 @@ class RecommenderConfig:
     rebuy_min_share: float = 0.0  # own products re-bought by fewer of their buyers are not listed again (0: all may)
     max_per_category: int = 3
     similar_n: int = 20
-    tifu: tifu.TifuConfig | None = field(default_factory=tifu.TifuConfig)  # None: no TIFU-KNN part
+    tifu: tifu.TifuConfig | None = tifu.TifuConfig()  # None: no TIFU-KNN part (a plain default: older pickles read it)
 
 
 @dataclass

@@ -166,3 +166,22 @@ def test_neighbours_come_from_the_reference_sample_when_capped():
     assert np.allclose(capped.sum(axis=1), 1.0)
     full = tifu.nearest_neighbours(vectors, 3)
     assert np.array_equal(full.toarray(), tifu.nearest_neighbours(vectors, 3, max_reference=30).toarray())
+
+
+def test_an_artefact_made_before_tifu_and_the_split_still_serves_its_hybrid():
+    # given a fitted model pickled without the issue-18 fields (as older artefacts are), when loaded and asked, then it serves
+    import pickle
+
+    from mlcore.ml.recommend.model import RecommenderConfig, fit_recommender, recommend_block
+    from tests.mlcore.ml.shop_frames import shop_embeddings, shop_lines, shop_products
+
+    model = fit_recommender(shop_lines(), shop_products(), shop_embeddings(), config=RecommenderConfig(tifu=None))
+    for name in ("tifu", "explore_weights", "slots"):
+        del model.__dict__[name]
+    weights = dict(model.weights.__dict__)
+    weights.pop("epsilon")
+    object.__setattr__(model.weights, "__dict__", weights)
+    old = pickle.loads(pickle.dumps(model))  # noqa: S301 - our own bytes, as the registry loads its artefacts
+    assert old.tifu is None and old.slots is None and old.weights.epsilon == 0.0
+    listed = recommend_block(old, np.arange(3), 4)
+    assert all(len(items) == 4 for items in listed)
