@@ -10,6 +10,7 @@ are then re-ranked with it (mlcore.recommendations.ranker_serving).
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import tarfile
 import tempfile
@@ -18,13 +19,14 @@ from pathlib import Path
 import pandas as pd
 from django.conf import settings
 
-from infra import jobs as jobs
+from infra import jobs
 from mlcore.ml.recommendations.hybrid import HybridWeights
 from mlcore.ml.recommendations.interactions import time_split, truth_sets
 from mlcore.ml.recommendations.model import fit_recommender
 from mlcore.ml.recommendations.ranker import RankerConfig, resolve_device
 from mlcore.ml.recommendations.ranker_data import build_pairs, export_pairs, merge_pairs
 from mlcore.ml.recommendations.ranker_train import run as run_training
+from mlcore.ml.recommendations.tifu import TifuConfig
 from mlcore.models import ModelVersion
 from mlcore.recommendations.services import (
     embedding_model_path,
@@ -66,7 +68,11 @@ def ranker_pairs(export_path: Path) -> tuple[Path, dict]:
     if before.empty or after.empty:
         raise NoRecommender(f"need purchases before and within the last {LABEL_DAYS} days")
     weights = HybridWeights(**active.params.get("weights", {}))
-    model = fit_recommender(before, products, embeddings, config=recommender_config(fast=True), weights=weights, as_of=cutoff)
+    tuned_tifu = (active.params.get("tuned") or {}).get("tifu")  # the active version's TIFU-KNN settings (issue 18)
+    config = recommender_config(fast=True)
+    if tuned_tifu:
+        config = dataclasses.replace(config, tifu=TifuConfig(**tuned_tifu))
+    model = fit_recommender(before, products, embeddings, config=config, weights=weights, as_of=cutoff)
     truth = truth_sets(after, model.data)
     pairs = merge_pairs(build_pairs(model, truth), build_pairs(model, truth, exclude_history=True))
     if not len(pairs.labels):

@@ -1,7 +1,8 @@
 """The recommender pipeline: selectors -> frames -> mlcore.ml.recommendations -> registry -> stored lists.
 
-`recommender_train` reads the order lines and the recommendable catalogue, tunes the hybrid's
-weights on the last RECOMMENDER_VALIDATION_DAYS of data, fits every part on all of it, saves the
+`recommender_train` reads the order lines and the recommendable catalogue, tunes TIFU-KNN, the
+hybrid's weights and the repeat/explore slot split on the last RECOMMENDER_VALIDATION_DAYS of data
+(mlcore.ml.recommendations.tuning: a new part is served only where it wins there), fits every part on all of it, saves the
 artefact (with the product embeddings, reused next night for unchanged texts), writes each
 customer's top-N (re-ranked by the active ranker when there is one with a blend weight above 0;
 the version's params name that ranker version), every product's similar products and the popular
@@ -9,6 +10,7 @@ lists in bulk, activates the version and prunes the rows of versions older than 
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import numpy as np
@@ -19,10 +21,10 @@ from django.db import transaction
 from customers.selectors import customers_frame, order_lines_frame, products_frame
 from infra import jobs as jobs
 from mlcore.ml.horizons import too_little_repeat
-from mlcore.ml.recommendations import catalogue, content
+from mlcore.ml.recommendations import catalogue, content, tuning
 from mlcore.ml.recommendations.catalogue import live_catalogue
 from mlcore.ml.recommendations.cf import AlsConfig
-from mlcore.ml.recommendations.evaluation import choose_weights, prepare
+from mlcore.ml.recommendations.evaluation import prepare
 from mlcore.ml.recommendations.hybrid import HybridWeights
 from mlcore.ml.recommendations.model import RecommenderConfig, RecommenderModel, fit_recommender
 from mlcore.ml.sales import sale_mask
@@ -114,14 +116,19 @@ def recommender_config(*, fast: bool = False, exclude_recent_days: int | None = 
     )
 
 
-def tuned_weights(lines: pd.DataFrame, products: pd.DataFrame, embeddings: np.ndarray, config: RecommenderConfig, *, fast: bool) -> tuple[HybridWeights, float]:
-    """Grid-search the hybrid on the last validation days (fit before them, score on them)."""
+def tuned_choices(lines: pd.DataFrame, products: pd.DataFrame, embeddings: np.ndarray, config: RecommenderConfig, *, fast: bool) -> tuning.Tuned:
+    """TIFU-KNN's settings, the hybrid weights of both protocols and the slot split, chosen on the last validation days."""
     end = lines["placed_at"].max()
     validation_at = end - pd.Timedelta(days=settings.RECOMMENDER_VALIDATION_DAYS)
     if (lines["placed_at"] < validation_at).sum() == 0:
-        return HybridWeights(), float("nan")
+        return tuning.Tuned(tifu=config.tifu, before={}, weights={"all": HybridWeights(), "new": HybridWeights()}, slots=None)
     split = prepare(lines, products, embeddings, validation_at, config)
-    return choose_weights(split, "all", FAST_GRID if fast else None)
+    return tuning.tune(split, fast=fast, fast_grid=FAST_GRID if fast else None)
+
+
+def served_validation_ndcg(tuned: tuning.Tuned) -> float | None:
+    """Validation NDCG@10 (all items) of what is served: the split lists when they won, else the hybrid."""
+    return tuned.validation.get("split_all" if tuned.slots else "hybrid_all")
 
 
 def recommender_train(*, job_id: int | None = None, fast: bool = False) -> ModelVersion:
@@ -132,19 +139,21 @@ def recommender_train(*, job_id: int | None = None, fast: bool = False) -> Model
     texts, embeddings = product_embeddings(products)
     config = recommender_config(fast=fast, exclude_recent_days=horizons.exclude_recent_days)
     _progress(job_id, "tuning hybrid weights on the validation window")
-    weights, validation_ndcg = tuned_weights(lines, products, embeddings, config, fast=fast)
+    tuned = tuned_choices(lines, products, embeddings, config, fast=fast)
+    weights, config = tuned.weights["all"], dataclasses.replace(config, tifu=tuned.tifu)
     _progress(job_id, f"fitting the recommender: {lines['customer_id'].nunique():,} customers x {len(products):,} products")
     model = fit_recommender(lines, products, embeddings, config=config, weights=weights, progress=lambda m: _progress(job_id, m))
+    model.explore_weights, model.slots = tuned.weights["new"], tuned.slots
     serving_ranker = ranker_for_serving(pairs=len(model.data.user_ids) * settings.RANKER_CANDIDATES)
     rebuy_ok = catalogue.rebuy_allowed(model.rebuy, config.rebuy_min_share)
-    params = {"fast": fast, "weights": weights.as_dict(), "horizons": horizons.as_dict(),
+    params = {"fast": fast, "weights": weights.as_dict(), "horizons": horizons.as_dict(), "tuned": tuned.as_dict(),
               "config": {"top_n": settings.RECOMMENDER_TOP_N, "exclude_recent_days": config.exclude_recent_days,
                          "catalogue_days": settings.RECOMMENDER_CATALOGUE_DAYS, "rebuy_min_share": config.rebuy_min_share},
               "ranker": serving_ranker.as_params() if serving_ranker else None}
     version = registry.model_version_create(
         kind=KIND, params=params, data_window_start=lines["placed_at"].min().to_pydatetime(), data_window_end=lines["placed_at"].max().to_pydatetime(),
     )
-    metrics = {"validation_ndcg@10": None if np.isnan(validation_ndcg) else validation_ndcg, "customers": len(model.data.user_ids),
+    metrics = {"validation_ndcg@10": served_validation_ndcg(tuned), "customers": len(model.data.user_ids),
                "products": len(model.data.item_ids), "train_seconds": model.timings,
                "rebuy_allowed_products": int(rebuy_ok.sum()), "buy_again": buy_again_note(horizons, int(rebuy_ok.sum()), len(rebuy_ok))}
     try:

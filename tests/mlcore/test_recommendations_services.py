@@ -32,7 +32,8 @@ def test_training_stores_lists_for_every_customer_from_the_active_version(shop):
     assert Recommendation.objects.filter(model_version=version, customer=shop["customers"][0]).count() == 5
     assert SimilarProduct.objects.filter(model_version=version).exists()
     assert PopularProduct.objects.filter(model_version=version, country="France").exists()
-    assert set(version.params["weights"]) == {"alpha", "beta", "gamma", "delta"}
+    assert set(version.params["weights"]) == {"alpha", "beta", "gamma", "delta", "epsilon"}
+    assert version.params["tuned"]["tifu"]["neighbours"] > 0 and version.params["tuned"]["served"]["all"]
 
 
 def test_fees_inactive_and_recently_bought_are_never_recommended(shop):

@@ -4,17 +4,20 @@
 customer bought in training are removed from both the list and the truth, and customers with
 nothing new in the test window are left out. Customers are those with purchases both before and
 after the split (a cold-start customer gets the popularity fallback, which popularity's row shows).
-The hybrid's weights are grid-searched per protocol on a validation window cut from the end of
-the training period; the test window is read only to score the final lists.
+The hybrid's weights (and TIFU-KNN's settings and the repeat/explore split, tuning.py) are chosen
+per protocol on a validation window cut from the end of the training period; the test window is
+read only to score the final lists. Every row keeps its per-customer NDCG@10, so gains get paired
+bootstrap intervals over customers (metrics.paired_bootstrap).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from mlcore.ml.recommendations import catalogue, metrics, rules
+from mlcore.ml.recommendations import catalogue, metrics, rules, slots, tuning
 from mlcore.ml.recommendations.hybrid import HybridWeights, blend, grid_search, normalise_parts
 from mlcore.ml.recommendations.interactions import time_split, truth_sets
 from mlcore.ml.recommendations.model import RecommenderConfig, RecommenderModel, Reranker, fit_recommender, score_parts
@@ -28,6 +31,7 @@ class Split:
     rows: np.ndarray
     truth: dict[str, dict[int, list[int] | set[int]]]
     history: np.ndarray  # rows x catalogue, bought in training
+    train: pd.DataFrame | None = None  # the lines the model was fitted on (TIFU-KNN's tuning refits on them)
 
 
 def prepare(lines: pd.DataFrame, products: pd.DataFrame, embeddings: np.ndarray, at: pd.Timestamp, config: RecommenderConfig) -> Split:
@@ -42,7 +46,7 @@ def prepare(lines: pd.DataFrame, products: pd.DataFrame, embeddings: np.ndarray,
         new = truth_all[int(row)] - set(np.flatnonzero(history[i]).tolist())
         if new:
             truth_new[int(row)] = new
-    return Split(model=model, rows=rows, truth={"all": truth_all, "new": truth_new}, history=history)
+    return Split(model=model, rows=rows, truth={"all": truth_all, "new": truth_new}, history=history, train=train)
 
 
 def subset(split: Split, positions: np.ndarray) -> Split:
@@ -50,7 +54,7 @@ def subset(split: Split, positions: np.ndarray) -> Split:
     rows = split.rows[positions]
     keep = set(rows.tolist())
     truth = {p: {r: t for r, t in split.truth[p].items() if r in keep} for p in PROTOCOLS}
-    return Split(model=split.model, rows=rows, truth=truth, history=split.history[positions])
+    return Split(model=split.model, rows=rows, truth=truth, history=split.history[positions], train=split.train)
 
 
 def lists_for(split: Split, scores: np.ndarray, protocol: str, n: int = 20) -> dict[int, list[int]]:
@@ -77,30 +81,69 @@ def choose_weights(split: Split, protocol: str, grid: dict[str, tuple] | None = 
 def evaluate(
     lines: pd.DataFrame, products: pd.DataFrame, embeddings: np.ndarray, *, split_at: pd.Timestamp,
     validation_days: int = 60, config: RecommenderConfig | None = None, reranker: Reranker | None = None,
-    rebuy_min_share: float = 0.05,
+    rebuy_min_share: float = 0.05, fast: bool = False, bootstrap_samples: int = 2000,
 ) -> dict:
-    """Metrics of every part, the hybrid (and the re-ranked hybrid) under both protocols."""
+    """Metrics of every part, the hybrids (before / with TIFU-KNN / split lists) under both protocols, with intervals."""
     config = config or RecommenderConfig()
     train, _ = time_split(lines, split_at)
-    val_at = pd.Timestamp(split_at) - pd.Timedelta(days=validation_days)
-    validation = prepare(train, products, embeddings, val_at, config)
-    chosen = {p: choose_weights(validation, p) for p in PROTOCOLS}
-    test = prepare(lines, products, embeddings, split_at, config)
+    validation = prepare(train, products, embeddings, pd.Timestamp(split_at) - pd.Timedelta(days=validation_days), config)
+    tuned = tuning.tune(validation, fast=fast)
+    test = prepare(lines, products, embeddings, split_at, dataclasses.replace(config, tifu=tuned.tifu))
+    report = test_report(test, tuned, rebuy_min_share=rebuy_min_share, bootstrap_samples=bootstrap_samples)
+    if reranker is not None:
+        for protocol in PROTOCOLS:
+            hybrid = blend(normalise_parts(score_parts(test.model, test.rows)), tuned.weights[protocol])
+            report["protocols"][protocol]["hybrid+ranker"] = score_protocol(test, rerank_scores(test, hybrid, protocol, reranker), protocol)
+    return report
+
+
+def model_tops(test: Split, tuned: tuning.Tuned, n: int = 20) -> dict[str, dict[str, np.ndarray]]:
+    """protocol -> model -> every test customer's top-n columns (the protocol's exclusions applied).
+
+    "hybrid with TIFU-KNN" holds the coordinate ascent's weights and "repeat/explore split" the
+    fitted split, whether or not validation let them be served (tuned.served names the served row).
+    """
     raw = score_parts(test.model, test.rows)
     normalised = normalise_parts(raw)
-    report: dict = {"weights": {p: {**w.as_dict(), "validation_ndcg@10": v} for p, (w, v) in chosen.items()}, "protocols": {}}
+    out = {}
     for protocol in PROTOCOLS:
-        rows_out = {name: score_protocol(test, raw[name], protocol) for name in ("pop", "cf", "cb", "ba")}
-        hybrid = blend(normalised, chosen[protocol][0])
-        rows_out["hybrid"] = score_protocol(test, hybrid, protocol)
-        if protocol == "all":
-            ruled = rebuy_ruled(test, hybrid, rebuy_min_share)
-            rows_out["hybrid+rebuy_rule"] = score_protocol(test, ruled, protocol)
-            report["own_share@10"] = {"hybrid": own_share(test, hybrid), "hybrid+rebuy_rule": own_share(test, ruled)}
-        if reranker is not None:
-            rows_out["hybrid+ranker"] = score_protocol(test, rerank_scores(test, hybrid, protocol, reranker), protocol)
-        report["protocols"][protocol] = rows_out
-    report["customers"] = {"all": len(test.truth["all"]), "new": len(test.truth["new"])}
+        tops = {name: tuning.protocol_top(test, raw[name], protocol, n) for name in raw}
+        tops["hybrid before"] = tuning.protocol_top(test, blend(normalised, tuned.before[protocol]), protocol, n)
+        if protocol == "all":  # ALS as an explore list: on a shop without re-buys, the fair ALS baseline
+            tops["cf, own products masked"] = tuning.protocol_top(test, raw["cf"], "new", n)
+        if protocol in tuned.searched:
+            tops["hybrid with TIFU-KNN"] = tuning.protocol_top(test, blend(normalised, tuned.searched[protocol]), protocol, n)
+        if protocol == "all" and tuned.slot_fit is not None:
+            repeat, explore, rates = tuning.split_lists(test, normalised, tuned.weights, n)
+            tops["repeat/explore split"] = slots.mix_lists(repeat, explore, slots.repeat_slots(tuned.slot_fit, rates, 10))
+        out[protocol] = tops
+    return out
+
+
+BASELINES = ("pop", "cf", "cf, own products masked", "ba", "tifu", "hybrid before")
+CANDIDATES = ("tifu", "hybrid before", "hybrid with TIFU-KNN", "repeat/explore split")
+
+
+def test_report(test: Split, tuned: tuning.Tuned, *, rebuy_min_share: float = 0.05, bootstrap_samples: int = 2000) -> dict:
+    """Every model's metrics per protocol, and paired bootstrap intervals of NDCG@10 gains over the baselines."""
+    n_items = len(test.model.data.item_ids)
+    report: dict = {"tuned": tuned.as_dict(), "protocols": {}, "gains": {}, "customers": {p: len(test.truth[p]) for p in PROTOCOLS}}
+    for protocol, tops in model_tops(test, tuned).items():
+        lists = {name: {int(r): top[i].tolist() for i, r in enumerate(test.rows)} for name, top in tops.items()}
+        report["protocols"][protocol] = {name: metrics.summarise(ls, test.truth[protocol], n_items) for name, ls in lists.items()}
+        if not test.truth[protocol]:
+            report["gains"][protocol] = {}
+            continue
+        truth = tuning.truth_matrix(test, protocol)
+        ndcg = {name: tuning.per_customer(test, top, truth) for name, top in tops.items()}
+        report["gains"][protocol] = {
+            f"{model} vs {base}": metrics.paired_bootstrap(ndcg[model], ndcg[base], samples=bootstrap_samples)
+            for model in CANDIDATES if model in ndcg for base in BASELINES if base != model and base in ndcg
+        }
+    hybrid = blend(normalise_parts(score_parts(test.model, test.rows)), tuned.weights["all"])
+    ruled = rebuy_ruled(test, hybrid, rebuy_min_share)
+    report["protocols"]["all"]["hybrid+rebuy_rule"] = score_protocol(test, ruled, "all")
+    report["own_share@10"] = {"hybrid": own_share(test, hybrid), "hybrid+rebuy_rule": own_share(test, ruled)}
     return report
 
 

@@ -1,21 +1,25 @@
-"""The hybrid: y = alpha * CF + beta * CB + gamma * BA + delta * POP on per-customer z-scores.
+"""The hybrid: y = alpha * CF + beta * CB + gamma * BA + delta * POP + epsilon * TIFU on per-customer z-scores.
 
-CF is the ALS score, CB the content (embedding) score, BA the buy-again score and POP the
-customer's country popularity. Each part is z-normalised within each customer's row, so the
+CF is the ALS score, CB the content (embedding) score, BA the buy-again score, POP the
+customer's country popularity and TIFU the TIFU-KNN score (tifu.py; epsilon 0 is the hybrid
+before it). Each part is z-normalised within each customer's row, so the
 weights trade parts of different scales. alpha is fixed at 1 (a ranking does not change when all
 weights are scaled together) and beta, gamma, delta are chosen by grid search on a validation
-window carved from the end of the training period, never on the test window. Under the
+window carved from the end of the training period, never on the test window: first the 5x5x5
+grid of the four older parts, then coordinate ascent over all five weights from that optimum
+(`coordinate_search`), so TIFU gets weight only where it raises the validation NDCG. Under the
 "new items only" protocol the customer's own products are excluded, so gamma has no effect there.
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-PARTS = ("cf", "cb", "ba", "pop")
+PARTS = ("cf", "cb", "ba", "pop", "tifu")
 
 
 @dataclass(frozen=True)
@@ -24,15 +28,20 @@ class HybridWeights:
     beta: float = 0.1  # CB (content)
     gamma: float = 0.5  # BA (buy again)
     delta: float = 0.1  # POP (popularity in the customer's country)
+    epsilon: float = 0.0  # TIFU-KNN (0 in artefacts made before it: pickles take the class default)
 
     def as_dict(self) -> dict[str, float]:
-        return {"alpha": self.alpha, "beta": self.beta, "gamma": self.gamma, "delta": self.delta}
+        return {"alpha": self.alpha, "beta": self.beta, "gamma": self.gamma, "delta": self.delta, "epsilon": self.epsilon}
 
     def of(self, part: str) -> float:
-        return {"cf": self.alpha, "cb": self.beta, "ba": self.gamma, "pop": self.delta}[part]
+        return getattr(self, WEIGHT_OF[part])
+
+
+WEIGHT_OF = {"cf": "alpha", "cb": "beta", "ba": "gamma", "pop": "delta", "tifu": "epsilon"}
 
 
 GRID = {"beta": (0.0, 0.1, 0.2, 0.4, 0.8), "gamma": (0.0, 0.25, 0.5, 1.0, 2.0), "delta": (0.0, 0.1, 0.3, 0.5, 1.0)}
+COORDINATE_GRID = {**GRID, "epsilon": (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)}
 
 
 def zscore_rows(scores: np.ndarray) -> np.ndarray:
@@ -67,4 +76,31 @@ def grid_search(
         trials.append({**weights.as_dict(), "value": value})
         if value > best_value:
             best, best_value = weights, value
+    return best, float(best_value), trials
+
+
+def coordinate_search(
+    normalised: dict[str, np.ndarray], objective: Callable[[np.ndarray], float], start: HybridWeights,
+    grid: dict[str, tuple] | None = None, rounds: int = 3,
+) -> tuple[HybridWeights, float, list[dict]]:
+    """From `start`, try every grid value of one weight at a time, keep the best, until a round changes nothing.
+
+    The result is never worse on the objective than `start` (ties keep the current weight).
+    """
+    grid = grid or COORDINATE_GRID
+    best, best_value = start, objective(blend(normalised, start))
+    trials = [{**start.as_dict(), "value": best_value}]
+    for _ in range(rounds):
+        changed = False
+        for name, values in grid.items():
+            for value in values:
+                weights = dataclasses.replace(best, **{name: value})
+                if weights == best:
+                    continue
+                score = objective(blend(normalised, weights))
+                trials.append({**weights.as_dict(), "value": score})
+                if score > best_value + 1e-9:
+                    best, best_value, changed = weights, score, True
+        if not changed:
+            break
     return best, float(best_value), trials

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from mlcore.ml.recommendations import buy_again, catalogue, cf, content, rules
+from mlcore.ml.recommendations import buy_again, catalogue, cf, content, rules, slots, tifu
 from mlcore.ml.recommendations.hybrid import HybridWeights, blend, normalise_parts
 from mlcore.ml.recommendations.interactions import Interactions, build_interactions
 from mlcore.ml.recommendations.popularity import Popularity, fit_popularity, popularity_scores
@@ -33,6 +33,7 @@ class RecommenderConfig:
     rebuy_min_share: float = 0.0  # own products re-bought by fewer of their buyers are not listed again (0: all may)
     max_per_category: int = 3
     similar_n: int = 20
+    tifu: tifu.TifuConfig | None = tifu.TifuConfig()  # None: no TIFU-KNN part (a plain default: older pickles read it)
 
 
 @dataclass
@@ -51,6 +52,9 @@ class RecommenderModel:
     timings: dict[str, float] = field(default_factory=dict)
     repurchase: np.ndarray | None = None  # buy_again.repurchase_share of `data`; None in artefacts made before it
     rebuy: np.ndarray | None = None  # catalogue.rebuy_share per column (shrunk to the category); None before it
+    tifu: tifu.Tifu | None = None  # the TIFU-KNN part; None in artefacts made before it (or switched off)
+    explore_weights: HybridWeights | None = None  # the "new items" blend that ranks the explore list
+    slots: slots.SlotModel | None = None  # repeat/explore split; None: one blended list (as before)
 
 
 @dataclass(frozen=True)
@@ -85,12 +89,13 @@ def fit_recommender(
     als = step("als", lambda: cf.fit_als(data, config.als))
     knn = step("item_knn", lambda: cf.fit_item_knn(data, neighbours=config.knn_neighbours))
     profiles = step("content_profiles", lambda: content.customer_profiles(data.decayed, embeddings))
+    tifu_part = step("tifu_knn", lambda: tifu.fit_tifu(lines, data, config.tifu)) if config.tifu else None
     categories = products["category"].fillna("").to_numpy(dtype=object)
     return RecommenderModel(
         data=data, skus=products["sku"].to_numpy(dtype=object), titles=products["title"].fillna("").to_numpy(dtype=object),
         categories=categories, popularity=pop, als=als, knn=knn,
         embeddings=embeddings, profiles=profiles, weights=weights or HybridWeights(), config=config, timings=step.timings,
-        repurchase=buy_again.repurchase_share(data), rebuy=catalogue.rebuy_share(data.counts, categories),
+        repurchase=buy_again.repurchase_share(data), rebuy=catalogue.rebuy_share(data.counts, categories), tifu=tifu_part,
     )
 
 
@@ -111,12 +116,15 @@ class _Steps:
 
 def score_parts(model: RecommenderModel, rows: np.ndarray) -> dict[str, np.ndarray]:
     """Raw scores of each part for these customer rows (rows x catalogue)."""
-    return {
+    parts = {
         "cf": cf.als_scores(model.als, rows),
         "cb": content.content_scores(model.profiles[rows], model.embeddings),
         "ba": buy_again.buy_again_scores(model.data, rows, model.repurchase),
         "pop": popularity_scores(model.popularity, model.data.user_country[rows]),
     }
+    if getattr(model, "tifu", None) is not None:
+        parts["tifu"] = tifu.tifu_scores(model.tifu, rows)
+    return parts
 
 
 # (model, rows, candidate columns per row, blended scores) -> new scores of those candidates
@@ -134,22 +142,58 @@ def recommend_block(
     """
     days = model.config.exclude_recent_days if exclude_recent_days is None else exclude_recent_days
     normalised = normalise_parts(score_parts(model, rows))
-    scores = blend(normalised, model.weights)
-    if days > 0:
-        scores = rules.apply_mask(scores, rules.recent_purchase_mask(model.data.last_days, rows, days))
-    if model.config.rebuy_min_share > 0 and model.rebuy is not None:
-        allowed = catalogue.rebuy_allowed(model.rebuy, model.config.rebuy_min_share)
-        scores = rules.apply_mask(scores, catalogue.own_one_off_mask(model.data.counts, rows, allowed))
-    ranked = rules.top_columns(scores, k * 4 if reranker is None else max(k * 4, rerank_candidates))
-    listed = np.take_along_axis(scores, np.maximum(ranked, 0), axis=1).astype(np.float64)
+    scores = served_mask(model, rows, blend(normalised, model.weights), days)
+    length = k * 4 if reranker is None else max(k * 4, rerank_candidates)
+    if getattr(model, "slots", None) is not None:
+        ranked, listed = _split_lists(model, rows, normalised, scores, days, k, length)
+    else:
+        ranked = rules.top_columns(scores, length)
+        listed = np.take_along_axis(scores, np.maximum(ranked, 0), axis=1).astype(np.float64)
     if reranker is not None:
         ranked, listed = _reranked(model, rows, ranked, listed, scores, reranker, rerank_candidates)
     out = []
     for i, row in enumerate(rows):
         score_of = dict(zip(ranked[i].tolist(), listed[i].tolist(), strict=True))
         chosen = rules.diversify(ranked[i], model.categories, k, model.config.max_per_category)
-        out.append([Recommended(c, float(score_of[c]), reason_for(model, normalised, i, int(row), c)) for c in chosen])
+        out.append([Recommended(c, float(score_of[c]), reason_for(model, normalised, i, int(row), c, _weights_behind(model, int(row), c))) for c in chosen])
     return out
+
+
+def served_mask(model: RecommenderModel, rows: np.ndarray, scores: np.ndarray, days: int) -> np.ndarray:
+    """The serving rules on a block of scores: the recent-purchase mask and the learned re-buy rule."""
+    if days > 0:
+        scores = rules.apply_mask(scores, rules.recent_purchase_mask(model.data.last_days, rows, days))
+    if model.config.rebuy_min_share > 0 and model.rebuy is not None:
+        allowed = catalogue.rebuy_allowed(model.rebuy, model.config.rebuy_min_share)
+        scores = rules.apply_mask(scores, catalogue.own_one_off_mask(model.data.counts, rows, allowed))
+    return scores
+
+
+def _split_lists(model, rows, normalised, scores, days, k, length):
+    """Repeat/explore lists mixed by the customer's predicted repeat slots (slots.py).
+
+    Returns (columns, their scores); the scores fall with the rank.
+    """
+    own = rules.history_mask(model.data.counts, rows)
+    repeat = rules.top_columns(np.where(own, scores, -np.inf), length)
+    explore_scores = served_mask(model, rows, blend(normalised, model.explore_weights or model.weights), days)
+    explore = rules.top_columns(np.where(own, -np.inf, explore_scores), length)
+    rates = slots.rebuy_rates(model.data.counts, rows, model.slots.prior, model.slots.pseudo)
+    ranked = slots.mix_lists(repeat, explore, slots.repeat_slots(model.slots, rates, k))
+    source = np.where(np.take_along_axis(own, np.maximum(ranked, 0), axis=1), scores.shape[1], 0)
+    both = np.hstack([explore_scores, scores])
+    listed = np.take_along_axis(both, np.maximum(ranked, 0) + source, axis=1).astype(np.float64)
+    # stored scores fall with the rank: an explore item keeps its blended score, shifted below the repeat items above it
+    listed = np.minimum.accumulate(np.where(ranked >= 0, listed, np.inf), axis=1)
+    listed = np.where(ranked >= 0, listed, -np.inf)
+    return ranked, listed
+
+
+def _weights_behind(model: RecommenderModel, row: int, column: int) -> HybridWeights:
+    """The blend that ranked this item: the explore list's for a product new to a split-list customer."""
+    if getattr(model, "slots", None) is None or model.explore_weights is None or model.data.counts[row, column] > 0:
+        return model.weights
+    return model.explore_weights
 
 
 def _reranked(model, rows, ranked, listed, scores, reranker: Reranker, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -166,13 +210,19 @@ def _reranked(model, rows, ranked, listed, scores, reranker: Reranker, n: int) -
     return np.hstack([head, ranked[:, n:]]), np.hstack([new, tail])
 
 
-def reason_for(model: RecommenderModel, normalised: dict[str, np.ndarray], i: int, row: int, column: int) -> str:
+def reason_for(
+    model: RecommenderModel, normalised: dict[str, np.ndarray], i: int, row: int, column: int, weights: HybridWeights | None = None,
+) -> str:
     """Why this item: the part that contributed most to its blended score, in words."""
-    contributions = {name: model.weights.of(name) * normalised[name][i, column] for name in normalised}
-    part = max(contributions, key=contributions.get)
+    weights = weights or model.weights
+    contributions = {name: weights.of(name) * normalised[name][i, column] for name in normalised if weights.of(name)}
+    part = max(contributions, key=contributions.get) if contributions else "pop"
     history = model.data.counts[row].indices
-    if part == "ba":
-        return f"bought before ({int(model.data.counts[row, column])} orders)"
+    bought = int(model.data.counts[row, column])
+    if part in ("ba", "tifu") and bought:
+        return "you bought this once" if bought == 1 else f"you bought this {bought} times"
+    if part == "tifu":
+        return "customers like you bought this"
     if part == "cf" and len(history):
         anchor = history[np.argmax(model.knn[history, column].toarray().ravel())]
         return f"bought together with {model.titles[anchor]}"

@@ -85,4 +85,4 @@ def test_fit_reports_progress_of_every_part():
     lines, products = repeat_shop()
     told = []
     fit_recommender(lines, products, np.eye(4, dtype=np.float32), config=RecommenderConfig(als=AlsConfig(factors=2, iterations=2)), progress=told.append)
-    assert [m.split()[1] for m in told] == ["interactions", "popularity", "als", "item_knn", "content_profiles"]
+    assert [m.split()[1] for m in told] == ["interactions", "popularity", "als", "item_knn", "content_profiles", "tifu_knn"]

@@ -133,12 +133,19 @@ def test_evaluate_reports_every_model_under_both_protocols():
         return np.arange(top.shape[1], dtype=np.float64)[None, :].repeat(len(rows), axis=0)  # last candidate first
 
     report = evaluate(shop_lines(), shop_products(), shop_embeddings(), split_at=SPLIT, validation_days=60, config=SMALL, reranker=reverse)
-    extra = {"all": {"hybrid+rebuy_rule"}, "new": set()}  # the served re-buy rule only changes lists that hold own products
+    # the served re-buy rule and the repeat/explore split only change lists that hold own products
+    extra = {"all": {"hybrid+rebuy_rule", "repeat/explore split", "cf, own products masked"}, "new": set()}
     for protocol in ("all", "new"):
-        assert set(report["protocols"][protocol]) == {"pop", "cf", "cb", "ba", "hybrid", "hybrid+ranker"} | extra[protocol]
+        rows = {"pop", "cf", "cb", "ba", "tifu", "hybrid before", "hybrid with TIFU-KNN", "hybrid+ranker"} | extra[protocol]
+        assert set(report["protocols"][protocol]) == rows
         assert all(0.0 <= m["ndcg@10"] <= 1.0 for m in report["protocols"][protocol].values())
+        gains = report["gains"][protocol]
+        assert {"hybrid with TIFU-KNN vs hybrid before", "hybrid with TIFU-KNN vs cf", "tifu vs ba"} <= set(gains)
+        assert report["tuned"]["served"][protocol] in rows
+        assert all(g["low"] <= g["gain"] <= g["high"] for g in gains.values())
     assert 0.0 <= report["own_share@10"]["hybrid+rebuy_rule"] <= report["own_share@10"]["hybrid"] <= 1.0
-    assert report["customers"]["all"] > 0 and report["weights"]["all"]["alpha"] == 1.0
+    assert report["customers"]["all"] > 0 and report["tuned"]["weights"]["all"]["alpha"] == 1.0
+    assert report["tuned"]["tifu"]["group_size"] in (3, 7, 14)
 
 
 def test_a_reranker_reorders_the_head_of_the_list_and_keeps_reasons():
