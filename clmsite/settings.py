@@ -334,6 +334,7 @@ CAMPAIGN_SMTP_PIPELINE = env_int("CAMPAIGN_SMTP_PIPELINE", 2)
 CAMPAIGN_SMTP_CONNECTIONS = env_int("CAMPAIGN_SMTP_CONNECTIONS", 2)
 # One send task runs batches back to back this long before re-queueing (amortises task pickup).
 CAMPAIGN_TASK_SECONDS = env_int("CAMPAIGN_TASK_SECONDS", 20)
+CAMPAIGN_WAVE_GAP_SECONDS = env_int("CAMPAIGN_WAVE_GAP_SECONDS", 4 * 3600)  # between the end of one wave and the next (clicks come in meanwhile)
 
 # --- auth / security ----------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -378,4 +379,4 @@ ASSISTANT_MAX_MESSAGE_CHARS = env_int("ASSISTANT_MAX_MESSAGE_CHARS", 2000)
 ASSISTANT_LINK_MAX_AGE_DAYS = env_int("ASSISTANT_LINK_MAX_AGE_DAYS", 30)
 ASSISTANT_SUPPORT_DATA = env_str("ASSISTANT_SUPPORT_DATA", str(BASE_DIR.parent / "shared" / "data" / "support"))  # Bitext, JDDC, product QA
 ASSISTANT_FROM_EMAIL = env_str("ASSISTANT_FROM_EMAIL", "support@example.com")
-CELERY_TASK_ROUTES = {"campaigns.assistant_*": {"queue": "ml"}, **CELERY_TASK_ROUTES}
+CELERY_TASK_ROUTES = {"campaigns.assistant_*": {"queue": "ml"}, "campaigns.train_uplift": {"queue": "ml"}, **CELERY_TASK_ROUTES}

@@ -149,3 +149,26 @@ def bootstrap_qini(score: np.ndarray, t: np.ndarray, y: np.ndarray, *, reps: int
     values = [qini_coefficient(score[i], t[i], y[i]) for i in (rng.integers(0, len(score), len(score)) for _ in range(reps))]
     low, high = np.percentile(values, [2.5, 97.5])
     return qini_coefficient(score, t, y), float(low), float(high)
+
+
+@dataclass
+class UpliftFrameModel:
+    """A fitted learner over named feature columns; missing values take the training medians."""
+
+    learner: object
+    features: list[str]
+    medians: dict
+
+    def matrix(self, frame) -> np.ndarray:
+        return frame.reindex(columns=self.features).astype("float64").fillna(self.medians).fillna(0.0).to_numpy()
+
+    def predict(self, frame) -> np.ndarray:
+        return self.learner.predict(self.matrix(frame))
+
+
+def fit_uplift_frame(frame, *, features: list[str], config: UpliftConfig = UpliftConfig(), treated: str = "treated", outcome: str = "converted") -> UpliftFrameModel:
+    """Fit on a frame of feature columns plus 0/1 `treated` and `outcome` columns."""
+    medians = {name: float(v) for name, v in frame[features].astype("float64").median().items() if np.isfinite(v)}
+    model = UpliftFrameModel(learner=None, features=list(features), medians=medians)
+    model.learner = uplift_model(config, features).fit(model.matrix(frame), frame[treated].to_numpy(), frame[outcome].to_numpy())
+    return model

@@ -1,13 +1,13 @@
 """mlcore's tables, one module per area; every model is re-exported here for Django."""
 from mlcore.models.features import CustomerFeatures, FeatureSnapshot
 from mlcore.models.feedback import ProductFeedback, ReviewAlert, ReviewAspect, ReviewSentiment
-from mlcore.models.predictions import CustomerScore, DriftReport
+from mlcore.models.predictions import CustomerScore, CustomerUplift, DriftReport
 from mlcore.models.recommendations import PopularProduct, Recommendation, SimilarProduct
 from mlcore.models.registry import Job, ModelVersion
 from mlcore.models.segments import Segment, SegmentationRun, SegmentMembership, SegmentTransition
 
 __all__ = [
-    "CustomerFeatures", "CustomerScore", "DriftReport", "FeatureSnapshot", "Job", "ModelVersion",
+    "CustomerFeatures", "CustomerScore", "CustomerUplift", "DriftReport", "FeatureSnapshot", "Job", "ModelVersion",
     "PopularProduct", "ProductFeedback", "Recommendation", "ReviewAlert", "ReviewAspect", "ReviewSentiment",
     "Segment", "SegmentationRun", "SegmentMembership", "SegmentTransition", "SimilarProduct",
 ]

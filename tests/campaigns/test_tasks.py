@@ -45,7 +45,7 @@ def test_send_batch_twice_sends_once_and_completes_the_job(mailoutbox):
 def test_dispatch_attribute_and_bounce_tasks_are_safe_twice():
     # given nothing due, no clicks and one bounced address, when each task runs twice, then the second run changes nothing
     CustomerFactory(email="b@example.com")
-    assert tasks.dispatch_due.delay().get() == tasks.dispatch_due.delay().get() == {"started": [], "runs": [], "restarted": []}
+    assert tasks.dispatch_due.delay().get() == tasks.dispatch_due.delay().get() == {"started": [], "runs": [], "waves": [], "restarted": []}
     assert tasks.attribute_conversions.delay().get()["attributed"] == tasks.attribute_conversions.delay().get()["attributed"] == 0
     tasks.record_bounce.delay(email="b@example.com").get()
     tasks.record_bounce.delay(email="b@example.com").get()
