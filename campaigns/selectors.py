@@ -16,6 +16,7 @@ from campaigns import stats
 from campaigns.audience import audience_queryset
 from campaigns.models import Campaign, Conversion, Delivery, WaveAllocation
 from customers.models import Order, OrderLine
+from mlcore.ml.bandit import ArmCounts, probability_best, wave_rng
 
 _AMOUNT = ExpressionWrapper(F("quantity") * F("unit_price"), output_field=DecimalField(max_digits=18, decimal_places=2))
 HOLDOUT = "holdout"
@@ -136,17 +137,24 @@ def _qini(campaign: Campaign) -> dict:
     return campaign_qini(campaign=campaign)
 
 
+def wave_arm_counts(*, campaign: Campaign) -> list[ArmCounts]:
+    """Per variant (by name): recipients sent so far and of them, who clicked (or converted)."""
+    success = Q(clicked_at__isnull=False) if campaign.wave_metric == Campaign.WaveMetric.CLICKS else Q(conversions__isnull=False)
+    rows = (Delivery.objects.filter(campaign=campaign, status=Delivery.Status.SENT).values("variant__name")
+            .annotate(trials=Count("id", distinct=True), successes=Count("id", filter=success, distinct=True)))
+    found = {r["variant__name"]: r for r in rows}
+    return [ArmCounts(name, found.get(name, {}).get("trials", 0), found.get(name, {}).get("successes", 0))
+            for name in campaign.variants.order_by("name").values_list("name", flat=True)]
+
+
 def campaign_waves(*, campaign: Campaign) -> dict | None:
     """A campaign sent in waves: each wave's allocation and why, and the variants compared now on
     the bandit's metric (recipients sent, successes, rate, posterior probability of being best)."""
     if campaign.wave_count <= 1:
         return None
-    from campaigns.services.waves import arm_counts
-    from mlcore.ml.bandit import probability_best, wave_rng
-
     allocations = list(WaveAllocation.objects.filter(campaign=campaign).order_by("wave"))
     names = list(campaign.variants.order_by("name").values_list("name", flat=True))
-    arms = arm_counts(campaign)
+    arms = wave_arm_counts(campaign=campaign)
     best = probability_best(arms, rng=wave_rng(campaign.bandit_seed, 0, 2)) if any(a.trials for a in arms) else {}
     rows = [{"wave": a.wave, "size": a.size, "dispatched_at": a.dispatched_at, "adaptive": a.adaptive, "reason": a.reason,
              "cells": [{"variant": n, "count": a.counts.get(n, 0), "percent": 100 * a.shares.get(n, 0.0)} for n in names]} for a in allocations]

@@ -22,11 +22,11 @@ from datetime import datetime, timedelta
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from campaigns.assignment import assign_waves
 from campaigns.models import Campaign, Delivery, WaveAllocation
+from campaigns.selectors import wave_arm_counts
 from mlcore.ml.bandit import ArmCounts, WavePlan, plan_wave, wave_sizes
 
 CHUNK = 5_000  # ids per UPDATE (SQLite caps bound variables)
@@ -36,16 +36,6 @@ def ledger_waves(campaign: Campaign, recipient_ids: list[int]) -> dict[int, int]
     """Wave number of each recipient (all in wave 1 for a one-wave campaign)."""
     sizes = wave_sizes(len(recipient_ids), wave_count=campaign.wave_count, first_share=campaign.first_wave_percent / 100)
     return assign_waves(seed=campaign.seed, customer_ids=recipient_ids, sizes=sizes)
-
-
-def arm_counts(campaign: Campaign) -> list[ArmCounts]:
-    """Per variant (by name): recipients sent so far and of them, who clicked (or converted)."""
-    success = Q(clicked_at__isnull=False) if campaign.wave_metric == Campaign.WaveMetric.CLICKS else Q(conversions__isnull=False)
-    rows = (Delivery.objects.filter(campaign=campaign, status=Delivery.Status.SENT).values("variant__name")
-            .annotate(trials=Count("id", distinct=True), successes=Count("id", filter=success, distinct=True)))
-    found = {r["variant__name"]: r for r in rows}
-    return [ArmCounts(name, found.get(name, {}).get("trials", 0), found.get(name, {}).get("successes", 0))
-            for name in campaign.variants.order_by("name").values_list("name", flat=True)]
 
 
 def _store(campaign: Campaign, wave: int, plan: WavePlan, arms: list[ArmCounts], now: datetime) -> None:
@@ -58,7 +48,7 @@ def _store(campaign: Campaign, wave: int, plan: WavePlan, arms: list[ArmCounts],
 
 def wave_plan(campaign: Campaign, wave: int, customer_ids: list[int]) -> tuple[WavePlan, list[ArmCounts], dict[int, str]]:
     """The plan of `wave` over these customers (sorted by id) and each one's variant name."""
-    arms = arm_counts(campaign)
+    arms = wave_arm_counts(campaign=campaign)
     ids = sorted(customer_ids)
     plan, picks = plan_wave(arms, len(ids), wave=wave, seed=campaign.bandit_seed, min_sample=campaign.wave_min_sample, adaptive=campaign.wave_adaptive)
     names = [a.name for a in arms]

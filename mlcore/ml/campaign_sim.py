@@ -25,6 +25,7 @@ import pandas as pd
 
 from mlcore.ml.bandit import ArmCounts, plan_wave, wave_sizes
 from mlcore.ml.features import as_utc, build_customer_features
+from mlcore.ml.uplift import qini_coefficient
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,6 @@ def simulate_campaign(lines: pd.DataFrame, sim: SimCampaign) -> pd.DataFrame:
 def qini_table(scores: dict[str, np.ndarray], t: np.ndarray, y: np.ndarray, *, reps: int = 200, seed: int = 0, reference: str | None = None) -> list[dict]:
     """Qini coefficient of each score with a 95% bootstrap interval (the same resamples for all),
     and, against `reference`, the paired difference with its interval."""
-    from mlcore.ml.uplift import qini_coefficient
-
     rng = np.random.default_rng(seed)
     samples = [rng.integers(0, len(t), len(t)) for _ in range(reps)]
     boot = {name: np.array([qini_coefficient(s[i], t[i], y[i]) for i in samples]) for name, s in scores.items()}

@@ -65,13 +65,19 @@ def _check(x: np.ndarray, t: np.ndarray, y: np.ndarray) -> None:
             raise ValueError(f"uplift training needs converted and unconverted customers in the {name} group")
 
 
+def _arrays(x, t, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return np.asarray(x, dtype="float64"), np.asarray(t).astype(int), np.asarray(y).astype(int)
+
+
 @dataclass
-class TLearner:
+class _Learner:
     config: UpliftConfig = field(default_factory=UpliftConfig)
     features: list[str] = field(default_factory=list)
 
+
+class TLearner(_Learner):
     def fit(self, x: np.ndarray, t: np.ndarray, y: np.ndarray) -> TLearner:
-        x, t, y = np.asarray(x, dtype="float64"), np.asarray(t).astype(int), np.asarray(y).astype(int)
+        x, t, y = _arrays(x, t, y)
         _check(x, t, y)
         self.treated_model = _classifier(self.config).fit(x[t == 1], y[t == 1])
         self.control_model = _classifier(self.config).fit(x[t == 0], y[t == 0])
@@ -82,13 +88,9 @@ class TLearner:
         return _prob(self.treated_model, x) - _prob(self.control_model, x)
 
 
-@dataclass
-class XLearner:
-    config: UpliftConfig = field(default_factory=UpliftConfig)
-    features: list[str] = field(default_factory=list)
-
+class XLearner(_Learner):
     def fit(self, x: np.ndarray, t: np.ndarray, y: np.ndarray) -> XLearner:
-        x, t, y = np.asarray(x, dtype="float64"), np.asarray(t).astype(int), np.asarray(y).astype(int)
+        x, t, y = _arrays(x, t, y)
         stage1 = TLearner(self.config).fit(x, t, y)
         treated, control = t == 1, t == 0
         d1 = y[treated] - _prob(stage1.control_model, x[treated])

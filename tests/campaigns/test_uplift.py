@@ -47,7 +47,8 @@ def past_campaign():
             planted.append(customer_id)
     Delivery.objects.bulk_create(rows)
     product = Product.objects.first()
-    orders = Order.objects.bulk_create([Order(external_id=f"U{cid}", customer_id=cid, placed_at=send_at + dt.timedelta(days=3)) for cid in planted])
+    next_id = Order.objects.order_by("-pk").values_list("pk", flat=True).first() + 1  # the shop wrote explicit ids: PostgreSQL's sequence is behind
+    orders = Order.objects.bulk_create([Order(id=next_id + i, external_id=f"U{cid}", customer_id=cid, placed_at=send_at + dt.timedelta(days=3)) for i, cid in enumerate(planted)])
     OrderLine.objects.bulk_create([OrderLine(order=o, line_no=1, product=product, quantity=1, unit_price=Decimal("10.00")) for o in orders])
     return campaign
 
@@ -96,3 +97,14 @@ def test_audience_form_turns_points_into_the_uplift_rule():
     form = AudienceFields({"uplift_min": "5", "other_rules": "[]"})
     assert form.is_valid(), form.errors
     assert form.audience_rules() == [{"key": "expected_uplift", "params": {"min": 0.05}}]
+
+
+def test_train_task_twice_leaves_one_active_version_with_its_scores(past_campaign):
+    # given the past campaign, when the training task runs twice, then two ready versions, the second active, its scores one per customer
+    from campaigns.tasks import train_uplift
+
+    first, second = train_uplift.delay().get(), train_uplift.delay().get()
+    assert first["status"] == second["status"] == ModelVersion.Status.READY and first["version"] != second["version"]
+    active = ModelVersion.objects.get(kind="uplift", is_active=True)
+    assert active.label == second["version"]
+    assert CustomerUplift.objects.filter(model_version=active).count() == second["scored"] == CustomerUplift.objects.filter(model_version=active).values("customer").distinct().count()
