@@ -15,10 +15,11 @@ DEPLOYED = {"campaigns.dispatch_due", "campaigns.send_batch", "campaigns.attribu
 
 
 def test_deployed_task_names_never_change_and_route_to_the_email_queue():
-    # given the task registry, when the campaign tasks are listed, then the deployed names are all there and route to email (the assistant's go to ml)
+    # given the task registry, when the campaign tasks are listed, then the deployed names are all there and route to email (the assistant's and the uplift training go to ml)
     registered = {name for name in app.tasks if name.startswith("campaigns.") and not name.startswith("campaigns.assistant_")}
-    assert registered == DEPLOYED
+    assert registered == DEPLOYED | {"campaigns.train_uplift"}
     assert settings.CELERY_TASK_ROUTES["campaigns.*"] == {"queue": "email"}
+    assert app.amqp.router.route({}, "campaigns.train_uplift")["queue"].name == "ml"
     beat = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert {"campaigns.dispatch_due", "campaigns.attribute_conversions"} <= beat
 

@@ -63,7 +63,7 @@ def test_training_frame_has_features_at_send_time_and_window_outcomes(past_campa
     assert "frequency" in frame.columns
 
 
-def test_trained_model_finds_the_planted_effect_and_feeds_the_audience_and_report(past_campaign):
+def test_trained_model_finds_the_planted_effect_and_feeds_the_audience_and_report(past_campaign, admin_user_client):
     # given the past campaign, when the uplift model is trained, then it is active, every customer is scored, recent customers score higher, the criterion selects them and the report shows its Qini
     summary = uplift_model_train()
     assert summary["status"] == ModelVersion.Status.READY and summary["campaigns"] == [past_campaign.pk]
@@ -78,6 +78,8 @@ def test_trained_model_finds_the_planted_effect_and_feeds_the_audience_and_repor
     assert not chosen & set(features.index[features["recency_days"] >= 200])
     qini = campaign_report(campaign_id=past_campaign.pk)["qini"]
     assert qini["available"] and qini["in_sample"] and qini["coefficient"] > 0.02
+    page = admin_user_client.get(f"/admin/campaigns/campaign/{past_campaign.pk}/report/").content.decode()
+    assert 'id="qini-chart"' in page and page.count("<polyline") == 2 and "part of the model's training data" in page
 
 
 def test_too_little_history_fails_the_version_saying_why():
