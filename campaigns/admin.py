@@ -89,7 +89,7 @@ def _rules_help() -> str:
     return format_html_join("", "<li><code>{}</code> {}: <code>{}</code></li>", ((c.key, c.label, json.dumps(c.schema.get("properties", {}))) for c in criteria()))
 
 
-AUDIENCE_FIELDSET = ["segments", "countries", ("churn_min", "churn_max"), ("value_min", "value_max"), ("spend_min", "spend_max"), "audience_count", "other_rules", "criteria_help"]
+AUDIENCE_FIELDSET = ["segments", "countries", ("churn_min", "churn_max"), ("value_min", "value_max"), ("spend_min", "spend_max"), ("uplift_min", "uplift_max"), "audience_count", "other_rules", "criteria_help"]
 
 
 @admin.register(Campaign)
@@ -100,12 +100,13 @@ class CampaignAdmin(admin.ModelAdmin):
     list_filter = ["status", "recurrence"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["status", "started_at", "finished_at", "last_batch_at", "next_run_at", "parent", "job_id", "criteria_help", "tools", "audience_count", "starter"]
+    readonly_fields = ["status", "started_at", "finished_at", "last_batch_at", "next_run_at", "next_wave_at", "parent", "job_id", "criteria_help", "tools", "audience_count", "starter"]
     actions = ["schedule_selected", "send_now", "pause_selected", "resume_selected", "cancel_selected"]
     fieldsets = [
         (None, {"fields": ["starter", "name", "slug", "status", "tools"]}),
         ("Audience", {"fields": AUDIENCE_FIELDSET + ["holdout_share", "seed"]}),
         ("Schedule", {"fields": ["send_at", "recurrence", "recurrence_weekday", "recurrence_time", "only_new_entrants", "throttle_per_minute"]}),
+        ("Waves (adaptive variants)", {"fields": ["wave_count", "first_wave_percent", "wave_adaptive", "wave_metric", "wave_min_sample", "bandit_seed", "next_wave_at"]}),
         ("Content", {"fields": ["from_email", "offer_text", "discount_prefix", "recommendations_count", "landing_html", "conversion_window_days"]}),
         ("Progress", {"fields": ["started_at", "finished_at", "last_batch_at", "next_run_at", "parent", "job_id"]}),
     ]
@@ -120,7 +121,7 @@ class CampaignAdmin(admin.ModelAdmin):
         return [(name, {**options, "fields": [f for f in options["fields"] if f not in ("status", "tools")]}) for name, options in self.fieldsets if name != "Progress"]
 
     def get_readonly_fields(self, request, obj=None):
-        frozen = ["holdout_share", "seed"] if obj and obj.started_at else []
+        frozen = ["holdout_share", "seed", "wave_count", "first_wave_percent", "bandit_seed"] if obj and obj.started_at else []
         return self.readonly_fields + frozen
 
     def get_form(self, request, obj=None, change=False, **kwargs):

@@ -27,3 +27,14 @@ def assign_arm(*, seed: int, customer_id: int, holdout_share: float | Decimal, s
         if position < running:
             return variant_id
     return shares[-1][0]
+
+
+def assign_waves(*, seed: int, customer_ids: list[int], sizes: list[int]) -> dict[int, int]:
+    """Wave number (1 = first) of each recipient: recipients in the order of a second seeded hash,
+    cut into `sizes`, so a wave is a random slice of the audience, independent of the arm hash."""
+    order = sorted(customer_ids, key=lambda cid: hashlib.sha256(f"{seed}:wave:{cid}".encode()).digest())
+    waves, start = {}, 0
+    for number, size in enumerate(sizes, start=1):
+        waves.update(dict.fromkeys(order[start:start + size], number))
+        start += size
+    return waves

@@ -1,5 +1,5 @@
-"""The audience as form fields (segments, countries, churn risk, expected value and spend
-ranges, chosen from what the shop holds) and their translation to and from audience rules.
+"""The audience as form fields (segments, countries, churn risk, expected value, spend and
+expected uplift ranges, chosen from what the shop holds) and their translation to and from audience rules.
 
 Rules of other criteria (dates, categories, reviews, plug-ins) stay editable as JSON in
 "other rules", so nothing a campaign holds is lost when it is opened in the form.
@@ -18,10 +18,11 @@ RANGES = (
     ("churn_risk", "churn_min", "churn_max", 0.01),  # the form asks for percentages
     ("lifetime_value", "value_min", "value_max", 1),
     ("spend", "spend_min", "spend_max", 1),
+    ("expected_uplift", "uplift_min", "uplift_max", 0.01),  # percentage points of conversion probability
 )
 FORM_KEYS = {"segment", "country", *(key for key, *_ in RANGES)}
 AUDIENCE_FIELDS = (
-    "segments", "countries", "churn_min", "churn_max", "value_min", "value_max", "spend_min", "spend_max", "other_rules",
+    "segments", "countries", "churn_min", "churn_max", "value_min", "value_max", "spend_min", "spend_max", "uplift_min", "uplift_max", "other_rules",
 )
 
 
@@ -40,6 +41,8 @@ class AudienceFields(forms.Form):
     value_max = _number(label="to")
     spend_min = _number(label="Net spend so far from")
     spend_max = _number(label="to")
+    uplift_min = _number(label="Expected uplift above (points)", max_value=100, help_text="Customers the mail would change: conversion probability if mailed minus if not (active uplift model).")
+    uplift_max = _number(label="to", max_value=100)
     other_rules = forms.JSONField(required=False, initial=list, label="Other rules (JSON)", widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
                                   help_text='More criteria as [{"key": ..., "params": {...}}]; see the list of criteria below.')
 

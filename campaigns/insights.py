@@ -56,6 +56,12 @@ def _lifetime_value(params: dict) -> Q:
     return Q(pk__in=ids)
 
 
+@register_criterion("expected_uplift", label="Expected uplift of the mail (conversion probability, -1 to 1, active uplift model)", schema=_range_schema(
+    {"type": ["number", "null"], "minimum": -1, "maximum": 1}))
+def _expected_uplift(params: dict) -> Q:
+    return Q(pk__in=prediction_selectors.customer_ids_by_uplift(uplift_min=params.get("min"), uplift_max=params.get("max")))
+
+
 @register_criterion("no_recent_negative_review", label="No negative review in the last N days", schema={
     "properties": {"days": {"type": "integer", "minimum": 1}}, "additionalProperties": False,
 })

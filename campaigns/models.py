@@ -25,6 +25,10 @@ class Campaign(models.Model):
         EMPTY = "empty", "Finished, nobody to send to"
         CANCELLED = "cancelled", "Cancelled"
 
+    class WaveMetric(models.TextChoices):
+        CLICKS = "clicks", "Clicks"
+        CONVERSIONS = "conversions", "Attributed conversions"
+
     class Recurrence(models.TextChoices):
         NONE = "", "One-off"
         DAILY = "daily", "Every day"
@@ -54,6 +58,13 @@ class Campaign(models.Model):
     last_batch_at = models.DateTimeField(null=True, blank=True)
     next_run_at = models.DateTimeField(null=True, blank=True)
     job_id = models.PositiveBigIntegerField(null=True, blank=True, help_text="mlcore Job row of the sending progress.")
+    wave_count = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(20)], help_text="1 = everyone at once; more: send in waves, CAMPAIGN_WAVE_GAP_SECONDS apart.")
+    first_wave_percent = models.PositiveSmallIntegerField(default=20, validators=[MinValueValidator(1), MaxValueValidator(100)], help_text="Share of the recipients in the first wave; the other waves split the rest.")
+    wave_adaptive = models.BooleanField(default=True, help_text="Waves after the first follow Thompson sampling toward the better variant.")
+    wave_metric = models.CharField(max_length=11, choices=WaveMetric.choices, default=WaveMetric.CLICKS)
+    wave_min_sample = models.PositiveIntegerField(default=100, help_text="Recipients every variant needs before any shift.")
+    bandit_seed = models.PositiveIntegerField(default=_new_seed, help_text="Seeds the Thompson draws (a rerun allocates the same way).")
+    next_wave_at = models.DateTimeField(null=True, blank=True, help_text="Set between waves: when the next one goes.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -100,12 +111,14 @@ class Delivery(models.Model):
         FAILED = "failed", "Failed"
         SUPPRESSED = "suppressed", "Suppressed"
         HOLDOUT = "holdout", "Holdout (not sent)"
+        WAITING = "waiting", "Waiting for its wave"
         CANCELLED = "cancelled", "Cancelled"
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="deliveries")
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="campaign_deliveries")
     variant = models.ForeignKey(Variant, null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries")
     is_holdout = models.BooleanField(default=False)
+    wave = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Wave number of a campaign sent in waves (1 = first).")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     email = models.EmailField(blank=True)
     claim_token = models.UUIDField(null=True, blank=True)
@@ -128,7 +141,8 @@ class Delivery(models.Model):
         verbose_name_plural = "deliveries"
         constraints = [
             models.UniqueConstraint(fields=["campaign", "customer"], name="delivery_unique_campaign_customer"),
-            models.CheckConstraint(condition=Q(is_holdout=True) | Q(variant__isnull=False), name="delivery_variant_unless_holdout"),
+            # a later wave's rows get their variant when the wave goes (or never, if the campaign is cancelled first)
+            models.CheckConstraint(condition=Q(is_holdout=True) | Q(variant__isnull=False) | Q(wave__gt=1, status__in=["waiting", "cancelled"]), name="delivery_variant_unless_holdout_or_waiting"),
         ]
         indexes = [
             models.Index(fields=["campaign", "status"], name="delivery_campaign_status"),
@@ -137,6 +151,27 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}->{self.customer_id} {self.status}"
+
+
+class WaveAllocation(models.Model):
+    """How one wave of a campaign was split among its variants, and why (written once per wave)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="wave_allocations")
+    wave = models.PositiveSmallIntegerField()
+    size = models.PositiveIntegerField()
+    counts = models.JSONField(default=dict, help_text='{"A": customers, ...}')
+    shares = models.JSONField(default=dict)
+    adaptive = models.BooleanField(default=False, help_text="False: an even split.")
+    reason = models.CharField(max_length=200)
+    evidence = models.JSONField(default=dict, help_text='Before the wave: {"A": {"trials", "successes", "prob_best"}, ...}')
+    dispatched_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["campaign_id", "wave"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "wave"], name="waveallocation_one_per_wave")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} wave {self.wave}"
 
 
 class DeliveryEvent(models.Model):

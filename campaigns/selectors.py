@@ -14,10 +14,12 @@ from django.db.models import Count, Q, Sum
 
 from campaigns import stats
 from campaigns.audience import audience_queryset
-from campaigns.models import Campaign, Conversion, Delivery
+from campaigns.models import Campaign, Conversion, Delivery, WaveAllocation
 from customers.models import LINE_AMOUNT, OrderLine
+from mlcore.ml.bandit import ArmCounts, probability_best, wave_rng
 
 HOLDOUT = "holdout"
+WAITING = "not yet in a wave"
 
 
 def campaign_funnel(*, campaign_id: int) -> list[dict]:
@@ -37,7 +39,7 @@ def campaign_funnel(*, campaign_id: int) -> list[dict]:
     by_variant = {c["delivery__variant__name"]: c for c in conversions}
     funnel = []
     for row in rows:
-        name = HOLDOUT if row["is_holdout"] else row["variant__name"]
+        name = HOLDOUT if row["is_holdout"] else (row["variant__name"] or WAITING)
         conv = by_variant.get(row["variant__name"], {}) if not row["is_holdout"] else {}
         funnel.append({
             "variant": name, "selected": row["selected"], "sent": row["sent"], "failed": row["failed"], "suppressed": row["suppressed"],
@@ -47,8 +49,9 @@ def campaign_funnel(*, campaign_id: int) -> list[dict]:
     return funnel
 
 
-def _outcomes(campaign: Campaign) -> dict[str, list[float]]:
-    """Revenue within the window per customer, grouped by arm (variant name or holdout)."""
+def customer_outcomes(campaign: Campaign) -> dict[int, tuple[str, float]]:
+    """Each recipient's (sent) and holdout member's arm and revenue within the window after the
+    send (for the holdout: after the campaign started); 0 without an order."""
     window = timedelta(days=campaign.conversion_window_days)
     arms = Delivery.objects.filter(campaign=campaign).filter(Q(status=Delivery.Status.SENT) | Q(is_holdout=True))
     people = {cid: (HOLDOUT if hold else name, sent_at or campaign.started_at) for cid, hold, name, sent_at in arms.values_list("customer_id", "is_holdout", "variant__name", "sent_at")}
@@ -63,11 +66,16 @@ def _outcomes(campaign: Campaign) -> dict[str, list[float]]:
             ref = people[customer_id][1]
             if ref and ref <= row["order__placed_at"] <= ref + window:
                 revenue[customer_id] += float(row["r"] or 0)
+    return {customer_id: (arm, revenue.get(customer_id, 0.0)) for customer_id, (arm, _) in people.items()}
+
+
+def _outcomes(campaign: Campaign) -> dict[str, list[float]]:
+    """Revenue within the window per customer, grouped by arm (variant name or holdout)."""
     # every variant is an arm, also one that reached nobody, so the report compares all that exist
     result: dict[str, list[float]] = {name: [] for name in campaign.variants.values_list("name", flat=True)}
     result.setdefault(HOLDOUT, [])
-    for customer_id, (arm, _) in people.items():
-        result.setdefault(arm, []).append(revenue.get(customer_id, 0.0))
+    for arm, value in customer_outcomes(campaign).values():
+        result.setdefault(arm, []).append(value)
     return result
 
 
@@ -117,7 +125,42 @@ def campaign_report(*, campaign_id: int) -> dict:
         "failures": campaign_failures(campaign_id=campaign_id),
         "uplift": campaign_uplift(campaign=campaign, outcomes=outcomes),
         "ab_tests": campaign_ab(outcomes=outcomes),
+        "waves": campaign_waves(campaign=campaign),
+        "qini": _qini(campaign),
     }
+
+
+def _qini(campaign: Campaign) -> dict:
+    from campaigns.uplift import campaign_qini  # it reads this module's outcomes
+
+    return campaign_qini(campaign=campaign)
+
+
+def wave_arm_counts(*, campaign: Campaign) -> list[ArmCounts]:
+    """Per variant (by name): recipients sent so far and of them, who clicked (or converted)."""
+    success = Q(clicked_at__isnull=False) if campaign.wave_metric == Campaign.WaveMetric.CLICKS else Q(conversions__isnull=False)
+    rows = (Delivery.objects.filter(campaign=campaign, status=Delivery.Status.SENT).values("variant__name")
+            .annotate(trials=Count("id", distinct=True), successes=Count("id", filter=success, distinct=True)))
+    found = {r["variant__name"]: r for r in rows}
+    return [ArmCounts(name, found.get(name, {}).get("trials", 0), found.get(name, {}).get("successes", 0))
+            for name in campaign.variants.order_by("name").values_list("name", flat=True)]
+
+
+def campaign_waves(*, campaign: Campaign) -> dict | None:
+    """A campaign sent in waves: each wave's allocation and why, and the variants compared now on
+    the bandit's metric (recipients sent, successes, rate, posterior probability of being best)."""
+    if campaign.wave_count <= 1:
+        return None
+    allocations = list(WaveAllocation.objects.filter(campaign=campaign).order_by("wave"))
+    names = list(campaign.variants.order_by("name").values_list("name", flat=True))
+    arms = wave_arm_counts(campaign=campaign)
+    best = probability_best(arms, rng=wave_rng(campaign.bandit_seed, 0, 2)) if any(a.trials for a in arms) else {}
+    rows = [{"wave": a.wave, "size": a.size, "dispatched_at": a.dispatched_at, "adaptive": a.adaptive, "reason": a.reason,
+             "cells": [{"variant": n, "count": a.counts.get(n, 0), "percent": 100 * a.shares.get(n, 0.0)} for n in names]} for a in allocations]
+    comparison = [{"variant": a.name, "sent": a.trials, "successes": a.successes, "rate": a.successes / a.trials if a.trials else None,
+                   "prob_best": best.get(a.name)} for a in arms]
+    return {"metric": campaign.get_wave_metric_display(), "wave_count": campaign.wave_count, "variants": names, "allocations": rows,
+            "comparison": comparison, "next_wave_at": campaign.next_wave_at, "min_sample": campaign.wave_min_sample}
 
 
 def campaign_failures(*, campaign_id: int, limit: int = 10) -> list[dict]:

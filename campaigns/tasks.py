@@ -3,7 +3,8 @@
 campaigns.dispatch_due (beat, every minute): starts due one-off campaigns, spawns due recurring
 runs and restarts stalled sending. campaigns.send_batch: claims and sends batches for up to
 CAMPAIGN_TASK_SECONDS, then re-queues itself while work remains. campaigns.attribute_conversions (beat, hourly).
-campaigns.record_bounce: a hard bounce reported by the mail provider.
+campaigns.record_bounce: a hard bounce reported by the mail provider. campaigns.train_uplift
+(`ml` queue): fit the uplift model on past campaigns and score every customer.
 """
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from campaigns.services.attribution import conversions_attribute
 from campaigns.services.lifecycle import campaigns_dispatch_due
 from campaigns.services.sending import campaign_send_batches
 from campaigns.services.tracking import bounce_record
+from campaigns.services.uplift import uplift_model_train
 from infra.jobs import job_progress, job_succeed
-from infra.runner import JobTask
+from infra.runner import JobTask, job_task
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,12 @@ def attribute_conversions(lookback_days: int = 35) -> dict:
 @shared_task(name="campaigns.record_bounce", base=JobTask)
 def record_bounce(email: str, hard: bool = True, note: str = "") -> bool:
     return bounce_record(email=email, hard=hard, note=note)
+
+
+@job_task(name="campaigns.train_uplift", kind="campaigns.train_uplift")
+def train_uplift(*, job_id: int, campaign_ids: list[int] | None = None, learner: str = "t") -> dict:
+    summary = uplift_model_train(campaign_ids=campaign_ids, learner=learner)
+    return {**summary, "skipped": {str(k): v for k, v in summary["skipped"].items()}, "message": f"{summary['version']} {summary['status']}: {summary['rows']} rows, {summary['scored']} scored"}
 
 
 @shared_task(name="campaigns.assistant_reindex")

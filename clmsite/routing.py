@@ -13,6 +13,7 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("mlcore.gpu.*", "gpu"),
     ("mlcore.*", "ml"),
     ("campaigns.assistant_*", "ml"),  # the assistant's re-indexing and training embed texts
+    ("campaigns.train_uplift", "ml"),
     ("campaigns.*", EMAIL),
     ("customers.*", "default"),
 )

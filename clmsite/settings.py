@@ -328,6 +328,7 @@ CAMPAIGN_SMTP_PIPELINE = env_int("CAMPAIGN_SMTP_PIPELINE", 2)
 CAMPAIGN_SMTP_CONNECTIONS = env_int("CAMPAIGN_SMTP_CONNECTIONS", 2)
 # One send task runs batches back to back this long before re-queueing (amortises task pickup).
 CAMPAIGN_TASK_SECONDS = env_int("CAMPAIGN_TASK_SECONDS", 20)
+CAMPAIGN_WAVE_GAP_SECONDS = env_int("CAMPAIGN_WAVE_GAP_SECONDS", 4 * 3600)  # between the end of one wave and the next (clicks come in meanwhile)
 
 # --- auth / security ----------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -1,13 +1,13 @@
 """mlcore's tables live beside each area (mlcore/<area>/models.py); every model is re-exported here for Django."""
 from mlcore.features.models import CustomerFeatures, FeatureSnapshot
 from mlcore.feedback.models import ProductFeedback, ReviewAlert, ReviewAspect, ReviewSentiment
-from mlcore.predictions.models import CustomerScore, DriftReport
+from mlcore.predictions.models import CustomerScore, CustomerUplift, DriftReport
 from mlcore.recommendations.models import PopularProduct, Recommendation, SimilarProduct
 from mlcore.registry.models import ModelVersion
 from mlcore.segments.models import Segment, SegmentationRun, SegmentMembership, SegmentTransition
 
 __all__ = [
-    "CustomerFeatures", "CustomerScore", "DriftReport", "FeatureSnapshot", "ModelVersion",
+    "CustomerFeatures", "CustomerScore", "CustomerUplift", "DriftReport", "FeatureSnapshot", "ModelVersion",
     "PopularProduct", "ProductFeedback", "Recommendation", "ReviewAlert", "ReviewAspect", "ReviewSentiment",
     "Segment", "SegmentationRun", "SegmentMembership", "SegmentTransition", "SimilarProduct",
 ]

@@ -31,8 +31,9 @@ class CampaignSerializer(serializers.ModelSerializer):
             "id", "name", "slug", "status", "audience_rules", "holdout_share", "seed", "send_at", "recurrence", "recurrence_weekday",
             "recurrence_time", "only_new_entrants", "throttle_per_minute", "conversion_window_days", "discount_prefix", "offer_text",
             "recommendations_count", "from_email", "landing_html", "started_at", "finished_at", "next_run_at", "parent", "variants",
+            "wave_count", "first_wave_percent", "wave_adaptive", "wave_metric", "wave_min_sample", "bandit_seed", "next_wave_at",
         ]
-        read_only_fields = ["id", "status", "started_at", "finished_at", "next_run_at", "parent"]
+        read_only_fields = ["id", "status", "started_at", "finished_at", "next_run_at", "parent", "next_wave_at"]
 
     def validate_audience_rules(self, value):
         """Unknown criteria and names the shop does not hold are refused, listing the valid ones."""

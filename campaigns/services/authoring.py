@@ -13,11 +13,12 @@ from campaigns.rendering import variant_templates_check
 from campaigns.services.lifecycle import MAX_VARIANTS
 
 # Fixed once sending has started: the ledger was frozen from them.
-FROZEN_AFTER_START = ("audience_rules", "holdout_share", "seed")
+FROZEN_AFTER_START = ("audience_rules", "holdout_share", "seed", "wave_count", "first_wave_percent", "bandit_seed")
 EDITABLE = (
     "name", "slug", "audience_rules", "holdout_share", "seed", "send_at", "recurrence", "recurrence_weekday", "recurrence_time",
     "only_new_entrants", "throttle_per_minute", "from_email", "offer_text", "discount_prefix", "recommendations_count",
     "landing_html", "conversion_window_days",
+    "wave_count", "first_wave_percent", "wave_adaptive", "wave_metric", "wave_min_sample", "bandit_seed",
 )
 VARIANT_FIELDS = ("name", "share", "subject", "html_body", "text_body")
 

@@ -53,3 +53,21 @@ class DriftReport(models.Model):
 
     def __str__(self) -> str:
         return f"drift of v{self.model_version_id} at {self.computed_at:%Y-%m-%d}: max PSI {self.max_psi:.3f}"
+
+
+class CustomerUplift(models.Model):
+    """A customer's expected uplift of a campaign mail (conversion probability if mailed minus
+    if not, within the training campaigns' window), from one uplift model version."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="uplift_scores")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="uplift_scores")
+    uplift = models.FloatField()
+    scored_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-scored_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["model_version", "customer"], name="customeruplift_one_per_version")]
+        indexes = [models.Index(fields=["model_version", "uplift"], name="uplift_version_value")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: uplift {self.uplift:+.3f} (v{self.model_version_id})"

@@ -9,9 +9,10 @@ from django.conf import settings
 from django.db.models import Count, FloatField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
-from mlcore.models import CustomerScore, DriftReport, ModelVersion
+from mlcore.models import CustomerScore, CustomerUplift, DriftReport, ModelVersion
 
 CHURN = "churn"
+UPLIFT = "uplift"
 
 
 def active_churn_scores() -> QuerySet[CustomerScore]:
@@ -79,3 +80,14 @@ def at_risk_summary(*, churn_min: float = 0.5, top: int = 5) -> dict:
         "churn_min": churn_min, "customers": totals["customers"], "value_at_stake": totals["value"] or 0.0,
         "scored": scored.count(), "top": leaders,
     }
+
+
+def active_uplift_version() -> ModelVersion | None:
+    return ModelVersion.objects.filter(kind=UPLIFT, is_active=True).first()
+
+
+def customer_ids_by_uplift(*, uplift_min: float | None = None, uplift_max: float | None = None) -> QuerySet:
+    """Ids of customers whose expected uplift (active uplift version) lies in the closed range."""
+    qs = CustomerUplift.objects.filter(model_version__kind=UPLIFT, model_version__is_active=True)
+    bounds = {"uplift__gte": uplift_min, "uplift__lte": uplift_max}
+    return qs.filter(**{k: v for k, v in bounds.items() if v is not None}).values_list("customer_id", flat=True)

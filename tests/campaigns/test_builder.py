@@ -25,6 +25,7 @@ def add_form(**overrides) -> dict:
     data = {
         "name": "Spring", "slug": "spring", "holdout_share": "0.1", "seed": "7", "conversion_window_days": "7", "recommendations_count": "3",
         "throttle_per_minute": "0", "other_rules": "[]", "only_new_entrants": "on",
+        "wave_count": "1", "first_wave_percent": "20", "wave_adaptive": "on", "wave_metric": "clicks", "wave_min_sample": "100", "bandit_seed": "9",
         "variants-TOTAL_FORMS": "1", "variants-INITIAL_FORMS": "0", "variants-MIN_NUM_FORMS": "1", "variants-MAX_NUM_FORMS": "4",
         "variants-0-name": "A", "variants-0-share": "100", "variants-0-subject": "Hi {{ customer.first_name }}",
         "variants-0-html_body": "<p>{% for p in recommendations %}{{ p.title }}{% endfor %}</p>", "variants-0-text_body": "t",

@@ -16,10 +16,11 @@ DEPLOYED = {"campaigns.dispatch_due", "campaigns.send_batch", "campaigns.attribu
 
 
 def test_deployed_task_names_never_change_and_route_to_the_email_queue():
-    # given the task registry, when the campaign tasks are listed, then the deployed names are all there and route to email (the assistant's go to ml)
+    # given the task registry, when the campaign tasks are listed, then the deployed names are all there and route to email (the assistant's and the uplift training go to ml)
     registered = {name for name in app.tasks if name.startswith("campaigns.") and not name.startswith("campaigns.assistant_")}
-    assert registered == DEPLOYED
-    assert {queue_for(name) for name in registered} == {"email"}
+    assert registered == DEPLOYED | {"campaigns.train_uplift"}
+    assert {queue_for(name) for name in registered - {"campaigns.train_uplift"}} == {"email"}
+    assert queue_for("campaigns.train_uplift") == "ml"
     beat = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert {"campaigns.dispatch_due", "campaigns.attribute_conversions"} <= beat
 
@@ -46,7 +47,7 @@ def test_send_batch_twice_sends_once_and_completes_the_job(mailoutbox):
 def test_dispatch_attribute_and_bounce_tasks_are_safe_twice():
     # given nothing due, no clicks and one bounced address, when each task runs twice, then the second run changes nothing
     CustomerFactory(email="b@example.com")
-    assert tasks.dispatch_due.delay().get() == tasks.dispatch_due.delay().get() == {"started": [], "runs": [], "restarted": []}
+    assert tasks.dispatch_due.delay().get() == tasks.dispatch_due.delay().get() == {"started": [], "runs": [], "waves": [], "restarted": []}
     assert tasks.attribute_conversions.delay().get()["attributed"] == tasks.attribute_conversions.delay().get()["attributed"] == 0
     tasks.record_bounce.delay(email="b@example.com").get()
     tasks.record_bounce.delay(email="b@example.com").get()

@@ -12,6 +12,7 @@ DEPLOYED = {
     "campaigns.dispatch_due": "email",
     "campaigns.record_bounce": "email",
     "campaigns.send_batch": "email",
+    "campaigns.train_uplift": "ml",
     "customers.reap_stale_imports": "default",
     "customers.import_upload": "default",
     "mlcore.gpu.train_ranker": "gpu",
