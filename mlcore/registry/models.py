@@ -13,7 +13,21 @@ class ModelVersion(models.Model):
         READY = "ready", "Ready"
         FAILED = "failed", "Failed"
 
-    kind = models.CharField(max_length=40, db_index=True, help_text="e.g. churn, bgnbd, gamma_gamma, segmentation, recommender, ranker, sentiment_en")
+    class Kind(models.TextChoices):
+        """Every kind of trained artefact; model_version_create refuses any other."""
+
+        CHURN = "churn", "Churn risk"
+        BGNBD = "bgnbd", "Purchase probability (BG/NBD)"
+        GAMMA_GAMMA = "gamma_gamma", "Spend per order (Gamma-Gamma)"
+        SEGMENTATION = "segmentation", "Customer segmentation"
+        RECOMMENDER = "recommender", "Recommender"
+        RANKER = "ranker", "Recommendation re-ranker"
+        SENTIMENT_EN = "sentiment_en", "Review sentiment (English)"
+        SENTIMENT_ZH = "sentiment_zh", "Review sentiment (Chinese)"
+        ASSISTANT_INTENTS = "assistant_intents", "Support assistant intents"
+        UPLIFT = "uplift", "Campaign uplift"
+
+    kind = models.CharField(max_length=40, db_index=True, choices=Kind.choices)
     version = models.PositiveIntegerField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.TRAINING)
     is_active = models.BooleanField(default=False)

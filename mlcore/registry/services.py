@@ -48,6 +48,8 @@ def model_version_create(
     *, kind: str, params: dict | None = None, data_window_start: datetime | None = None, data_window_end: datetime | None = None
 ) -> ModelVersion:
     """A new `training` version with the next number for its kind (retries on a concurrent insert)."""
+    if kind not in ModelVersion.Kind.values:
+        raise ValueError(f"unknown model kind {kind!r}; add it to ModelVersion.Kind")
     for _ in range(5):
         try:
             with transaction.atomic():

@@ -24,14 +24,14 @@ def test_artefact_written_with_hash_and_then_ready():
 
 def test_artefacts_are_immutable():
     # given a ready version, when its artefact is written again, then it is refused
-    mv = registry.model_version_save_object(version_id=registry.model_version_create(kind="k").pk, obj=1)
+    mv = registry.model_version_save_object(version_id=registry.model_version_create(kind="churn").pk, obj=1)
     with pytest.raises(ValueError, match="immutable"):
         registry.model_version_save_object(version_id=mv.pk, obj=2)
 
 
 def test_tampered_artefact_is_refused():
     # given a ready version whose file changed on disk, when loaded, then the hash check refuses it
-    mv = registry.model_version_save_object(version_id=registry.model_version_create(kind="k").pk, obj=1)
+    mv = registry.model_version_save_object(version_id=registry.model_version_create(kind="churn").pk, obj=1)
     path = registry.model_version_path(version_id=mv.pk)
     path.write_bytes(b"changed")
     with pytest.raises(ValueError, match="sha256"):
