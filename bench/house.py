@@ -16,7 +16,7 @@ import re
 import statistics
 from pathlib import Path
 
-APPS = ("customers", "mlcore", "campaigns", "clmsite")
+APPS = ("infra", "customers", "mlcore", "campaigns", "clmsite")
 
 # concept -> regular expressions whose matching lines are places that define it
 CONCEPTS: dict[str, list[str]] = {
@@ -46,6 +46,8 @@ CONCEPTS: dict[str, list[str]] = {
 def project_files(root: Path) -> list[Path]:
     files = []
     for app in APPS:
+        if not (root / app).is_dir():
+            continue
         for path in sorted((root / app).rglob("*.py")):
             if "migrations" not in path.parts:
                 files.append(path)

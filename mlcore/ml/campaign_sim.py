@@ -25,6 +25,7 @@ import pandas as pd
 
 from mlcore.ml.bandit import ArmCounts, plan_wave, wave_sizes
 from mlcore.ml.features import as_utc, build_customer_features
+from mlcore.ml.sales import sale_mask
 from mlcore.ml.uplift import qini_coefficient
 
 
@@ -56,7 +57,7 @@ def true_effect(features: pd.DataFrame) -> np.ndarray:
 def real_buyers(lines: pd.DataFrame, start: pd.Timestamp, days: int) -> set[int]:
     """Customers with a sale line in [start, start + days)."""
     end = start + pd.Timedelta(days=days)
-    window = lines.loc[(lines["placed_at"] >= start) & (lines["placed_at"] < end) & (lines["quantity"] > 0)]
+    window = lines.loc[(lines["placed_at"] >= start) & (lines["placed_at"] < end) & sale_mask(lines)]
     return set(window["customer_id"].astype("int64").unique())
 
 
