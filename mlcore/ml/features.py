@@ -53,6 +53,29 @@ def lines_before(lines: pd.DataFrame, snapshot: pd.Timestamp) -> pd.DataFrame:
     return out.assign(customer_id=out["customer_id"].astype("int64"))
 
 
+def sale_lines(lines: pd.DataFrame) -> pd.DataFrame:
+    """Lines that are sales: positive quantity, not on an order whose status is "cancelled"."""
+    mask = lines["quantity"] > 0
+    if "status" in lines.columns:
+        mask &= lines["status"].ne("cancelled")
+    return lines.loc[mask]
+
+
+def net_lines(lines: pd.DataFrame) -> pd.DataFrame:
+    """The lines that make up net spend: sales plus returns and credit notes (negative quantities).
+
+    The platform's one definition of spend for features, labels and lifetime value: a cancelled
+    order's positive lines never count, and a cancellation filed as negative lines cancels the
+    sale it undoes (Online Retail's C-invoices, e.g. customer 16446's 80,995-unit order).
+    """
+    mask = lines["quantity"] < 0
+    if "status" in lines.columns:
+        mask |= (lines["quantity"] > 0) & lines["status"].ne("cancelled")
+    else:
+        mask |= lines["quantity"] > 0
+    return lines.loc[mask]
+
+
 def order_table(sales: pd.DataFrame) -> pd.DataFrame:
     """One row per sale order: customer, time and value, sorted by customer then time."""
     orders = sales.groupby("order_id", sort=False).agg(
@@ -89,7 +112,7 @@ def trend_stats(orders: pd.DataFrame, snapshot: pd.Timestamp, trend_days: int) -
 
 
 def purchase_features(lines: pd.DataFrame, snapshot: pd.Timestamp, config: FeatureConfig) -> pd.DataFrame:
-    sales = lines[lines["quantity"] > 0]
+    sales = sale_lines(lines)
     returns = lines[lines["quantity"] < 0]
     orders = order_table(sales)
     per = orders.groupby("customer_id")
