@@ -114,7 +114,12 @@ def labelled_frame(
 
 
 def training_frame(lines: pd.DataFrame, cutoffs: list, *, window_days: int, min_customers: int = 1, **signals) -> pd.DataFrame:
-    """Labelled frames at every cut-off (`signals`: vocabulary, reviews, events, recent_days of labelled_frame)."""
+    """Labelled frames at every cut-off (`signals`: vocabulary, reviews, events, recent_days of labelled_frame).
+
+    Without a vocabulary, the basket shares use the shop's largest categories before the latest cut-off, for every cut-off.
+    """
+    if signals.get("vocabulary") is None:
+        signals["vocabulary"] = shop_vocabulary(lines, max(cutoffs))
     frames = [labelled_frame(lines, cutoff=c, window_days=window_days, **signals) for c in cutoffs]
     frames = [f for f in frames if len(f) >= min_customers]
     if not frames:

@@ -101,7 +101,7 @@ PHRASES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
     "recency": phrase_recency,
     "trend": phrase_trend,
     "frequency": phrase_frequency,
-    "value": lambda f: whole(f["monetary"].fillna(0)) + " spent in total",
+    "value": lambda f: whole(f["monetary"].fillna(0)) + " spent in total (net of returns)",
     "tenure": lambda f: "a customer for " + whole(f["tenure_days"].fillna(0)) + " days",
     "returns": lambda f: whole(f["return_rate"].fillna(0) * 100) + "% of items returned",
     "season": phrase_season,
