@@ -14,11 +14,13 @@ import os
 import platform
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
+from scipy.stats import rankdata
+from sklearn.metrics import roc_auc_score
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -28,14 +30,28 @@ from mlcore.ml.features import build_customer_features  # noqa: E402
 from mlcore.ml.predictions import bgnbd, gamma_gamma  # noqa: E402
 from mlcore.ml.predictions.cdnow import load_sample  # noqa: E402
 from mlcore.ml.predictions.churn import (  # noqa: E402
+    RFM_TREND_FEATURES,
     ChurnConfig,
     add_derived,
+    feature_importances,
     fit_churn,
     labelled_frame,
+    model_features,
     plan_cutoffs,
+    shop_vocabulary,
     training_frame,
 )
-from mlcore.ml.predictions.metrics import classification_metrics, country_groups, group_table  # noqa: E402
+from mlcore.ml.predictions.metrics import (  # noqa: E402
+    calibration_bins,
+    classification_metrics,
+    country_groups,
+    expected_calibration_error,
+    group_table,
+    lift_deciles,
+    paired_bootstrap,
+)
+from mlcore.ml.predictions.value_holdout import model_value, net_spend, paired_difference, ranking_figures  # noqa: E402
+from mlcore.ml.predictions.value_intervals import bootstrap_draws, value_interval  # noqa: E402
 from mlcore.ml.synthetic import SyntheticConfig, cached_order_lines  # noqa: E402
 
 DATA = Path(os.environ.get("CLM_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -49,42 +65,111 @@ def show(title: str, row: dict) -> None:
     print(f"{title:<44}" + "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()))
 
 
+def probability_row(y, score, *, probability: bool) -> dict:
+    ranks = score if probability else rankdata(score) / len(score)  # a ranking only: its rank in [0, 1]
+    m = classification_metrics(y, ranks)
+    row = {k: m[k] for k in ("roc_auc", "pr_auc", "top_decile_lift")}
+    row |= {"brier": m["brier"], "ece": expected_calibration_error(y, score)} if probability else {"brier": "-", "ece": "-"}
+    return row
+
+
+def churn_scores(lines: pd.DataFrame, config: ChurnConfig, cutoffs: list, test: pd.DataFrame) -> dict:
+    """Every baseline and model of the churn table, scored on the test frame (name -> (score, is a probability))."""
+    vocabulary = shop_vocabulary(lines, EVAL_CUTOFF)
+    train = training_frame(lines, cutoffs, window_days=WINDOW, vocabulary=vocabulary)
+    summary = bgnbd.rfm_summary(lines, snapshot=EVAL_CUTOFF).reindex(test.index)
+    bg = bgnbd.fit_bgnbd(summary["frequency"].dropna(), summary["recency"].dropna(), summary["T"].dropna())
+    alive = bgnbd.probability_alive(bg, summary["frequency"].fillna(0), summary["recency"].fillna(0), summary["T"].fillna(1))
+    old = fit_churn(train, config, features=RFM_TREND_FEATURES)
+    new = fit_churn(train, config, vocabulary=vocabulary)
+    iso = fit_churn(train, replace(config, calibration="isotonic"), vocabulary=vocabulary)
+    return {
+        "baseline: recency only (days since last order)": (test["recency_days"].to_numpy(), False),
+        "baseline: past net spend (lower = riskier)": (-test["monetary"].to_numpy(), False),
+        "baseline: BG/NBD 1 - P(alive)": (1.0 - np.asarray(alive), True),
+        "baseline: logistic regression on log R/F/M": (new.predict_baseline(test), True),
+        "boosting, R/F/M + trend features (before)": (old.predict_proba(test), True),
+        "boosting, all features, isotonic": (iso.predict_proba(test), True),
+        "boosting, all features, sigmoid (served)": (new.predict_proba(test), True),
+    }, new
+
+
 def retail_churn(lines: pd.DataFrame) -> None:
     config = ChurnConfig(window_days=WINDOW)
     cutoffs = sorted(FIT_CUTOFF - pd.Timedelta(days=i * config.cutoff_step_days) for i in range(config.n_train_cutoffs))
-    model = fit_churn(training_frame(lines, cutoffs, window_days=WINDOW), config)
-    test = labelled_frame(lines, cutoff=EVAL_CUTOFF, window_days=WINDOW)
-    keys = ["roc_auc", "pr_auc", "brier", "top_decile_lift"]
-    p, base = model.predict_proba(test), model.predict_baseline(test)
+    test = labelled_frame(lines, cutoff=EVAL_CUTOFF, window_days=WINDOW, vocabulary=shop_vocabulary(lines, EVAL_CUTOFF))
+    y = test["churned"].to_numpy()
+    scores, model = churn_scores(lines, config, cutoffs, test)
     print(f"\n## Online Retail churn: train cut-offs {[f'{c:%Y-%m-%d}' for c in cutoffs]}, test {EVAL_CUTOFF:%Y-%m-%d} + {WINDOW} days")
-    print(f"customers {len(test)}, churn rate {test['churned'].mean():.3f}")
-    show("calibrated gradient boosting", {k: classification_metrics(test["churned"], p)[k] for k in keys})
-    show("logistic regression on log R/F/M", {k: classification_metrics(test["churned"], base)[k] for k in keys})
+    print(f"customers {len(test)}, churn rate {y.mean():.3f}; model features ({len(model.features)}): {', '.join(model.features)}")
+    print("| model | ROC AUC | PR AUC | Brier | calibration error | top-decile lift |\n| --- | --- | --- | --- | --- | --- |")
+    for name, (score, is_probability) in scores.items():
+        row = probability_row(y, score, probability=is_probability)
+        cells = [f"{row[k]:.4f}" if isinstance(row[k], float) else row[k] for k in ("roc_auc", "pr_auc", "brier", "ece")]
+        print(f"| {name} | " + " | ".join(cells) + f" | {row['top_decile_lift']:.2f} |")
+    served, rfm = scores["boosting, all features, sigmoid (served)"][0], scores["baseline: logistic regression on log R/F/M"][0]
+    before = scores["boosting, R/F/M + trend features (before)"][0]
+    for label, other in [("logistic R/F/M", rfm), ("boosting before", before)]:
+        gain = paired_bootstrap(y, served, other, roc_auc_score, n_boot=500, seed=0)
+        print(f"served minus {label}: ROC AUC {gain['difference']:+.4f} (95% paired bootstrap {gain['low']:+.4f} to {gain['high']:+.4f})")
+    retail_churn_detail(lines, test, y, served, scores["baseline: logistic regression on log R/F/M"][0], model)
+
+
+def retail_churn_detail(lines, test, y, served, base, model) -> None:
+    print("reliability (served): " + "; ".join(f"{p:.2f}->{o:.2f} (n {n})" for p, o, n in zip(*calibration_bins(y, served).values(), strict=True)))
+    print("lift deciles (served): " + "; ".join(f"{r['decile']}: rate {r['churn_rate']:.3f} lift {r['lift']:.2f} captured {r['captured']:.3f}" for r in lift_deciles(y, served)))
+    for threshold in (0.52, 0.7):
+        flagged = served >= threshold
+        print(f"at risk at >= {threshold}: {flagged.mean():.1%} of customers, churn rate among them {y[flagged].mean():.3f}")
     groups = country_groups(customer_countries(lines).reindex(test.index).fillna("Unknown"), min_customers=50)
-    print("per country group (boosting | baseline ROC AUC):")
-    for row, brow in zip(group_table(test["churned"], p, groups), group_table(test["churned"], base, groups), strict=True):
+    print("per country group (served | logistic baseline ROC AUC):")
+    for row, brow in zip(group_table(y, served, groups), group_table(y, base, groups), strict=True):
         print(f"  {row['group']:<16} n {row['n']:>5}  churn {row['churn_rate']:.3f}  auc {row['roc_auc']:.4f} | {brow['roc_auc']:.4f}"
               f"  pr {row['pr_auc']:.4f}  brier {row['brier']:.4f}  lift {row['top_decile_lift']:.2f}")
+    importances = feature_importances(model, test, seed=0)[:8]
+    print("permutation importances (top 8): " + ", ".join(f"{r['feature']} {r['importance']:.4f}" for r in importances))
     reasons = model.reasons(test.drop(columns=["churned", "cutoff"]))
     print("example reasons:", *reasons.sort_values("probability")["reason"].iloc[[-1, len(reasons) // 2, 0]], sep="\n  ")
 
 
 def retail_clv(lines: pd.DataFrame) -> None:
-    summary = bgnbd.rfm_summary(lines, snapshot=EVAL_CUTOFF)
+    end = EVAL_CUTOFF + pd.Timedelta(days=WINDOW)
+    actual = net_spend(lines, EVAL_CUTOFF, end)
+    past = net_spend(lines, lines["placed_at"].min(), EVAL_CUTOFF)
+    capped = model_value(lines, cutoff=EVAL_CUTOFF, window_days=WINDOW, unit_days=7.0, cap_quantile=0.99)
+    uncapped = model_value(lines, cutoff=EVAL_CUTOFF, window_days=WINDOW, unit_days=7.0, cap_quantile=None)
+    index = capped.index
+    held = actual.reindex(index, fill_value=0.0).clip(lower=0).to_numpy()
+    rankings = {"BG/NBD x Gamma-Gamma, net spend, repeat spend capped at p99": capped.to_numpy(),
+                "BG/NBD x Gamma-Gamma, net spend, uncapped": uncapped.to_numpy(),
+                "baseline: past net spend (served)": past.reindex(index, fill_value=0.0).to_numpy()}
+    print(f"\n## Online Retail CLV ({len(index)} customers), fitted before {EVAL_CUTOFF:%Y-%m-%d}, held-out {WINDOW} days")
+    print("| ranking | Spearman | top-decile capture |\n| --- | --- | --- |")
+    for name, score in rankings.items():
+        row = ranking_figures(score, held)
+        print(f"| {name} | {row['spearman']:.4f} | {row['top_decile_capture']:.1%} |")
+    for name in list(rankings)[:2]:
+        diff = paired_difference(rankings[name], rankings["baseline: past net spend (served)"], held, n_boot=500)
+        print(f"{name} minus past spend: " + "; ".join(f"{k} {v['difference']:+.4f} (95% {v['low']:+.4f} to {v['high']:+.4f})" for k, v in diff.items()))
+    retail_clv_whole_file(lines)
+
+
+def retail_clv_whole_file(lines: pd.DataFrame) -> None:
+    """The issue's case on the whole file: customer 16446's 80,995-unit order, cancelled the same day."""
+    snap = lines["placed_at"].max().floor("D") + pd.Timedelta(days=1)
+    summary = bgnbd.rfm_summary(lines, snapshot=snap)
+    cap = gamma_gamma.spend_cap(summary["frequency"], summary["monetary"])
     bg = bgnbd.fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
-    gg = gamma_gamma.fit_gamma_gamma(summary["frequency"], summary["monetary"])
-    months = WINDOW / (365.25 / 12)
-    horizon = bgnbd.expected_purchases(bg, WINDOW / 7.0, summary["frequency"], summary["recency"], summary["T"])
-    predicted = horizon * gamma_gamma.expected_spend(gg, summary["frequency"], summary["monetary"])
-    window = lines[(lines["placed_at"] >= EVAL_CUTOFF) & (lines["placed_at"] < EVAL_CUTOFF + pd.Timedelta(days=WINDOW))]
-    actual = window.groupby("customer_id")["amount"].sum().reindex(summary.index, fill_value=0.0).clip(lower=0)
-    past = build_customer_features(lines, snapshot=EVAL_CUTOFF)["monetary"].reindex(summary.index).fillna(0)
-    print(f"\n## Online Retail CLV ({len(summary)} customers), fitted before {EVAL_CUTOFF:%Y-%m-%d}, held-out {WINDOW} days ({months:.2f} months)")
-    print(f"BG/NBD {bg}\nGamma-Gamma {gg}; spend-frequency correlation {gamma_gamma.spend_frequency_correlation(summary['frequency'], summary['monetary']):.3f}")
-    for name, score in [("BG/NBD x Gamma-Gamma", predicted), ("baseline: past net spend", past.to_numpy())]:
-        top = np.argsort(-np.asarray(score), kind="stable")[: len(score) // 10]
-        show(name, {"spearman": float(spearmanr(score, actual).statistic), "top_decile_capture": float(actual.iloc[top].sum() / actual.sum())})
-    show("purchases: predicted vs actual (sum)", {"predicted": float(horizon.sum()), "actual": int(window[window["quantity"] > 0].groupby("customer_id")["placed_at"].apply(lambda s: s.dt.floor("D").nunique()).reindex(summary.index, fill_value=0).sum())})
+    gg = gamma_gamma.fit_gamma_gamma(summary["frequency"], gamma_gamma.capped(summary["monetary"], cap))
+    value = pd.Series(gamma_gamma.customer_lifetime_value(bg, gg, summary["frequency"], summary["recency"], summary["T"], gamma_gamma.capped(summary["monetary"], cap)), index=summary.index)
+    print(f"whole file at {snap:%Y-%m-%d}: customer 16446 frequency {summary.loc[16446, 'frequency']:.0f}, repeat spend {summary.loc[16446, 'monetary']:.2f}, "
+          f"12-month model value {value[16446]:,.2f} (before the fix: 187,387); largest model value {value.max():,.0f}; repeat-spend cap {cap:,.2f}")
+    start = time.perf_counter()
+    small = summary.sample(n=3000, random_state=0)
+    draws = bootstrap_draws(small, draws=40, seed=0)
+    interval = value_interval(draws, small, unit_days=7.0)
+    width = ((interval["high"] - interval["low"]) / value.reindex(small.index)).median()
+    print(f"bootstrap intervals, 3,000-customer sample, 40 refits: {time.perf_counter() - start:.1f} s; median 90% interval width {width:.0%} of the value")
 
 
 def cdnow() -> None:
@@ -117,8 +202,9 @@ def generated(n: int) -> None:
     summary = timed("BG/NBD summary", lambda: bgnbd.rfm_summary(lines, snapshot=end))
     bg = timed("BG/NBD fit", lambda: bgnbd.fit_bgnbd(summary["frequency"], summary["recency"], summary["T"]))
     gg = timed("Gamma-Gamma fit", lambda: gamma_gamma.fit_gamma_gamma(summary["frequency"], summary["monetary"]))
+    timed("R/F/M + trend features only (before 18)", lambda: add_derived(build_customer_features(lines, snapshot=end)))
     start = time.perf_counter()
-    features = timed("score: features at today", lambda: add_derived(build_customer_features(lines, snapshot=end)))
+    features = timed("score: features at today", lambda: model_features(model, lines, snapshot=end))
     timed("score: churn + reasons", lambda: model.reasons(features))
     timed("score: P(alive), E[purchases] 30/90/365", lambda: [bgnbd.expected_purchases(bg, d / 7, summary["frequency"], summary["recency"], summary["T"]) for d in (30, 90, 365)])
     timed("score: 12-month CLV", lambda: gamma_gamma.customer_lifetime_value(bg, gg, summary["frequency"], summary["recency"], summary["T"], summary["monetary"]))
@@ -130,7 +216,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--skip-real", action="store_true")
     args = parser.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores (shared with other jobs), OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores (shared with other jobs), OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
+          f"load average {os.getloadavg()[0]:.1f}")
     if not args.skip_real:
         retail = DATA / "online-retail" / "online_retail.csv.gz"
         if retail.exists():

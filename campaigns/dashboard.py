@@ -20,7 +20,6 @@ from mlcore.segments import selectors as segment_selectors
 
 # Apps of the machinery, not of the shop: only superusers see them, in a "System" section last.
 SYSTEM_APPS = ("django_celery_results", "django_celery_beat", "authtoken", "auth")
-AT_RISK_CHURN_MIN = 0.5
 
 
 def dashboard_context() -> dict:
@@ -31,7 +30,7 @@ def dashboard_context() -> dict:
         "segment_run": run,
         "segments_over_time": segment_selectors.segment_sizes_over_time(),
         "segment_revenue": segment_selectors.segment_revenue(run_id=run.pk) if run else [],
-        "at_risk": prediction_selectors.at_risk_summary(churn_min=AT_RISK_CHURN_MIN),
+        "at_risk": prediction_selectors.at_risk_summary(),
         "recent_campaigns": campaign_selectors.campaigns_recent(limit=5),
         "model_health": registry_selectors.model_health(),
         "jobs": registry_selectors.jobs_overview(),

@@ -218,7 +218,14 @@ FEEDBACK_TRANSFORMER_BASE_ZH = env_str("FEEDBACK_TRANSFORMER_BASE_ZH", "")  # Ch
 # --- horizons (None: derived from the shop's purchase cadence, see mlcore/ml/horizons.py) ---
 CHURN_WINDOW_DAYS = env_float_or_none("CHURN_WINDOW_DAYS")  # churn = no order in this many days
 BGNBD_UNIT_DAYS = env_float_or_none("BGNBD_UNIT_DAYS")  # BG/NBD time unit in days (1 or 7)
-AT_RISK_PROBABILITY = env_float_or_none("AT_RISK_PROBABILITY")  # churn risk at or above this is "at risk"
+AT_RISK_PROBABILITY = env_float_or_none("AT_RISK_PROBABILITY")  # legacy name of AT_RISK_MIN_PROBABILITY
+# The shop's at-risk rule (issue 18): calibrated churn risk at or above this AND a 12-month value at or
+# above AT_RISK_MIN_VALUE; the list is ordered by value at stake (risk x value).
+AT_RISK_MIN_PROBABILITY = next(v for v in (env_float_or_none("AT_RISK_MIN_PROBABILITY"), AT_RISK_PROBABILITY, 0.7) if v is not None)
+AT_RISK_MIN_VALUE = env_float_or_none("AT_RISK_MIN_VALUE") or 0.0  # 0: no value floor
+CLV_BOOTSTRAP_MAX_CUSTOMERS = env_int("CLV_BOOTSTRAP_MAX_CUSTOMERS", 20000)  # shops up to this size get value intervals
+CLV_BOOTSTRAP_DRAWS = env_int("CLV_BOOTSTRAP_DRAWS", 40)  # refits of BG/NBD + Gamma-Gamma on resampled customers
+CLV_SPEND_CAP_QUANTILE = float(env_str("CLV_SPEND_CAP_QUANTILE", "0.99"))  # repeat spend capped at this quantile
 
 # --- recommender --------------------------------------------------------------------------
 RECOMMENDER_TOP_N = env_int("RECOMMENDER_TOP_N", 20)  # stored recommendations per customer

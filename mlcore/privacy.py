@@ -45,7 +45,8 @@ def customer_insights_export(customer_id: int) -> dict[str, list]:
     return {
         "scores": list(tables["scores"].order_by("scored_at").values(
             *version, "churn_probability", "probability_active", "expected_purchases_30", "expected_purchases_90",
-            "expected_purchases_365", "expected_value_12m", "reason", "scored_at")),
+            "expected_purchases_365", "expected_value_12m", "expected_value_12m_low", "expected_value_12m_high", "value_reason",
+            "reason", "scored_at")),
         "segment_memberships": list(tables["segment_memberships"].order_by("run__snapshot_at").values("run__snapshot_at", "segment__key", "segment__name")),
         "recommendations": list(tables["recommendations"].order_by("model_version_id", "rank").values(*version, "rank", "product__sku", "product__title", "score", "reason")),
         "feature_rows": list(tables["feature_rows"].order_by("snapshot__snapshot_at").values("snapshot__snapshot_at", *FEATURE_COLUMNS)),

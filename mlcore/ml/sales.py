@@ -47,6 +47,11 @@ def returns(lines: pd.DataFrame) -> pd.DataFrame:
     return lines[return_mask(lines)]
 
 
+def net(lines: pd.DataFrame) -> pd.DataFrame:
+    """The lines that make net spend: sales plus returns."""
+    return lines[net_mask(lines)]
+
+
 def net_spend(lines: pd.DataFrame, by: str = "customer_id") -> pd.Series:
     """Sales plus returns per `by` (returns are negative amounts)."""
     return lines.loc[net_mask(lines)].groupby(by)["amount"].sum()

@@ -69,7 +69,7 @@ class RiskFilter(admin.SimpleListFilter):
     HIGH = 0.7
 
     def lookups(self, request, model_admin):
-        return [("high", f"high (>= {self.HIGH})"), ("medium", f"at risk (>= {selectors.at_risk_threshold():.2f}, the shop's threshold)")]
+        return [("high", f"high (>= {self.HIGH})"), ("medium", f"at risk (>= {selectors.at_risk_threshold():.2f}, the shop's rule)")]
 
     def queryset(self, request, queryset):
         levels = {"high": self.HIGH, "medium": selectors.at_risk_threshold()}
@@ -82,14 +82,16 @@ class RiskFilter(admin.SimpleListFilter):
 class CustomerScoreAdmin(admin.ModelAdmin):
     """Scores of the active churn version, most valuable first: the top at-risk customers by value."""
 
-    list_display = ["customer", "churn_probability_display", "expected_value_12m_display", "probability_active_display", "expected_purchases_90_display", "reason", "scored_at"]
+    # P(active) is not listed beside churn risk: BG/NBD's "has not dropped out for good" reads as a
+    # contradiction of "no order in the churn window" (issue 18); the customer page explains both.
+    list_display = ["customer", "churn_probability_display", "expected_value_12m_display", "value_at_stake_display", "expected_purchases_90_display", "reason", "scored_at"]
     list_filter = [RiskFilter]
     search_fields = ["customer__external_id", "customer__name", "customer__email"]
     list_select_related = ["customer"]
     readonly_fields = [f.name for f in CustomerScore._meta.fields]
 
     def get_queryset(self, request):
-        return selectors.at_risk_customers(churn_min=0.0)
+        return selectors.at_risk_customers(churn_min=0.0, min_value=0.0)
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -105,9 +107,9 @@ class CustomerScoreAdmin(admin.ModelAdmin):
     def expected_value_12m_display(self, obj) -> str:
         return "-" if obj.expected_value_12m is None else f"{obj.expected_value_12m:,.2f}"
 
-    @admin.display(description="P(active)", ordering="probability_active")
-    def probability_active_display(self, obj) -> str:
-        return "-" if obj.probability_active is None else f"{obj.probability_active:.2f}"
+    @admin.display(description="value at stake", ordering="value_rank")
+    def value_at_stake_display(self, obj) -> str:
+        return "-" if obj.expected_value_12m is None else f"{obj.churn_probability * obj.expected_value_12m:,.2f}"
 
     @admin.display(description="purchases next 90 d", ordering="expected_purchases_90")
     def expected_purchases_90_display(self, obj) -> str:
@@ -118,17 +120,26 @@ def figure(value, pattern: str = "{:.2f}") -> str:
     return "-" if value is None else pattern.format(value)
 
 
+def value_text(score) -> str:
+    """The value, its 90% bootstrap interval where one was computed (small shops), and how it was reached."""
+    text = figure(score.expected_value_12m, "{:,.2f}")
+    if score.expected_value_12m_low is not None and score.expected_value_12m_high is not None:
+        text += f" (90% interval {score.expected_value_12m_low:,.2f} to {score.expected_value_12m_high:,.2f})"
+    return f"{text}: {score.value_reason}" if score.value_reason else text
+
+
 @register_customer_panel("Predictions", order=30)
 def predictions_panel(customer_id: int) -> str:
     score = selectors.customer_scores(customer_id=customer_id)
     if score is None:
         return format_html("<p>{}</p>", "No scores yet (the nightly scoring has not run for this customer).")
+    window = (score.model_version.params.get("config") or {}).get("window_days", 90)
     rows = [
-        ("Churn risk", figure(score.churn_probability)),
+        ("Churn risk", f"{figure(score.churn_probability)}: the calibrated probability of no order in the next {window} days "
+                       f"(so {figure(1 - score.churn_probability)} of at least one)"),
         ("Reason", score.reason),
-        ("Probability still active", figure(score.probability_active)),
         ("Expected purchases 30 / 90 / 365 days", " / ".join(figure(v) for v in (score.expected_purchases_30, score.expected_purchases_90, score.expected_purchases_365))),
-        ("Expected 12-month value", figure(score.expected_value_12m, "{:,.2f}")),
+        ("Expected 12-month value", value_text(score)),
         ("Model", f"churn v{score.model_version.version}, scored {score.scored_at:%Y-%m-%d %H:%M}"),
     ]
     body = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)

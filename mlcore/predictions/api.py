@@ -40,7 +40,7 @@ class CustomerScoresView(generics.RetrieveAPIView):
 
 
 class AtRiskView(generics.ListAPIView):
-    """Customers at risk (churn >= churn_min), most valuable first; filter by value and segment."""
+    """Customers at risk (the shop's rule: churn >= churn_min and value >= min_value), largest value at stake (risk x value) first."""
 
     required_scopes = Scope.READ_SCORES
     serializer_class = CustomerScoreSerializer
@@ -50,8 +50,8 @@ class AtRiskView(generics.ListAPIView):
     pagination_class = cursor_pagination("-value_rank", "-churn_probability", "id")
 
     @extend_schema(parameters=[
-        OpenApiParameter("churn_min", float, description="lowest churn probability (default: the shop's at-risk threshold, AT_RISK_PROBABILITY or the active churn version's)"),
-        OpenApiParameter("min_value", float, description="lowest expected 12-month value"),
+        OpenApiParameter("churn_min", float, description="lowest churn probability (default: the shop's rule, AT_RISK_MIN_PROBABILITY, 0.7 unless set)"),
+        OpenApiParameter("min_value", float, description="lowest expected 12-month value (default: AT_RISK_MIN_VALUE)"),
         OpenApiParameter("segment", str, many=True, description="segment key(s), when segments are installed"),
     ])
     def get(self, request, *args, **kwargs):

@@ -23,6 +23,10 @@ class CustomerScore(models.Model):
     expected_purchases_90 = models.FloatField(null=True, blank=True)
     expected_purchases_365 = models.FloatField(null=True, blank=True)
     expected_value_12m = models.FloatField(null=True, blank=True)
+    # 90% bootstrap interval of the model's 12-month value (small shops only, see docs/models.md)
+    expected_value_12m_low = models.FloatField(null=True, blank=True)
+    expected_value_12m_high = models.FloatField(null=True, blank=True)
+    value_reason = models.CharField(max_length=200, blank=True, help_text="How the 12-month value was reached, in the customer's figures.")
     reason = models.CharField(max_length=400, blank=True)
     scored_at = models.DateTimeField(db_index=True)
 

@@ -18,12 +18,13 @@ from django.utils import timezone
 
 from customers.models import Customer
 from customers.webhooks.services import webhook_customers, webhook_event_emit, webhook_event_wanted
-from infra import jobs as jobs
-from mlcore.ml.features import as_utc, build_customer_features
+from infra import jobs
+from mlcore.ml.features import as_utc
 from mlcore.ml.predictions import bgnbd, gamma_gamma
-from mlcore.ml.predictions.churn import add_derived
+from mlcore.ml.predictions.churn import model_features
 from mlcore.ml.predictions.drift import drift_table
 from mlcore.ml.predictions.value_holdout import net_spend
+from mlcore.ml.predictions.value_intervals import value_interval, value_reasons
 from mlcore.models import CustomerScore, DriftReport, ModelVersion
 from mlcore.predictions.services import (
     BGNBD,
@@ -34,6 +35,7 @@ from mlcore.predictions.services import (
     horizon_features,
     json_safe,
     shop_lines,
+    shop_signals,
 )
 from mlcore.registry import services as registry
 
@@ -52,10 +54,14 @@ class ScoringResult:
     max_psi: float | None
 
 
+LIFETIME_COLUMNS = ["probability_active", "expected_purchases_30", "expected_purchases_90", "expected_purchases_365",
+                    "expected_value_12m", "expected_value_12m_low", "expected_value_12m_high"]
+
+
 def lifetime_figures(lines: pd.DataFrame, snapshot: pd.Timestamp, index: pd.Index, *, annual_discount_rate: float) -> tuple[pd.DataFrame, dict]:
-    """P(active), expected purchases and 12-month value from the active BG/NBD and Gamma-Gamma."""
+    """P(active), expected purchases, 12-month value (with its interval and reason) from the active BG/NBD and Gamma-Gamma."""
     bg_mv, gg_mv = registry.model_version_active(kind=BGNBD), registry.model_version_active(kind=GAMMA_GAMMA)
-    out = pd.DataFrame(index=index, columns=["probability_active", "expected_purchases_30", "expected_purchases_90", "expected_purchases_365", "expected_value_12m"], dtype="float64")
+    out = pd.DataFrame(index=index, columns=LIFETIME_COLUMNS, dtype="float64").assign(value_reason="")
     if bg_mv is None:
         return out, {}
     unit = float(bg_mv.params.get("unit_days", UNIT_DAYS))
@@ -66,15 +72,30 @@ def lifetime_figures(lines: pd.DataFrame, snapshot: pd.Timestamp, index: pd.Inde
     out.loc[known, "probability_active"] = bgnbd.probability_alive(purchase, s["frequency"], s["recency"], s["T"])
     for days in HORIZONS_DAYS:
         out.loc[known, f"expected_purchases_{days}"] = bgnbd.expected_purchases(purchase, days / unit, s["frequency"], s["recency"], s["T"])
-    if gg_mv is not None and gg_mv.params.get("served_model") == "past_spend":
-        past = net_spend(lines, snapshot - pd.Timedelta(days=365), snapshot).reindex(s.index).fillna(0.0)
-        out.loc[known, "expected_value_12m"] = past.to_numpy(dtype="float64")
-    elif gg_mv is not None:
-        spend = registry.model_version_load_object(version_id=gg_mv.pk)
-        out.loc[known, "expected_value_12m"] = gamma_gamma.customer_lifetime_value(
-            purchase, spend, s["frequency"], s["recency"], s["T"], s["monetary"], annual_discount_rate=annual_discount_rate, unit_days=unit,
-        )
+    if gg_mv is not None:
+        value = value_figures(lines, snapshot, s, gg_mv, purchase, unit=unit, annual_discount_rate=annual_discount_rate,
+                              purchases_365=out.loc[known, "expected_purchases_365"])
+        for column, source in [("expected_value_12m", "value"), ("expected_value_12m_low", "low"), ("expected_value_12m_high", "high"), ("value_reason", "reason")]:
+            out.loc[known, column] = value[source].to_numpy()
     return out, {"bgnbd_version_id": bg_mv.pk, "gamma_gamma_version_id": getattr(gg_mv, "pk", None)}
+
+
+def value_figures(lines, snapshot, s: pd.DataFrame, gg_mv: ModelVersion, purchase, *, unit: float, annual_discount_rate: float, purchases_365) -> pd.DataFrame:
+    """The served 12-month value (past net spend or the capped BG/NBD x Gamma-Gamma), its interval (model, small shops) and reason."""
+    served = gg_mv.params.get("served_model", "bgnbd_gamma_gamma")
+    out = pd.DataFrame({"value": np.nan, "low": np.nan, "high": np.nan}, index=s.index)
+    if served == "past_spend":
+        out["value"] = net_spend(lines, snapshot - pd.Timedelta(days=365), snapshot).reindex(s.index).fillna(0.0).to_numpy(dtype="float64")
+    else:
+        spend = registry.model_version_load_object(version_id=gg_mv.pk)
+        monetary = gamma_gamma.capped(s["monetary"], gg_mv.params.get("spend_cap"))
+        out["value"] = gamma_gamma.customer_lifetime_value(
+            purchase, spend, s["frequency"], s["recency"], s["T"], monetary, annual_discount_rate=annual_discount_rate, unit_days=unit,
+        )
+        interval = value_interval(gg_mv.params.get("bootstrap") or [], s, unit_days=unit, annual_discount_rate=annual_discount_rate)
+        out["low"], out["high"] = interval["low"].to_numpy(), interval["high"].to_numpy()
+    out["reason"] = value_reasons(out["value"], purchases_365, served=served)
+    return out
 
 
 @dataclass(frozen=True)
@@ -97,11 +118,11 @@ def score_frame(*, as_of=None, annual_discount_rate: float = 0.10) -> ScoredFram
     lines = shop_lines()
     # Default: the day after the last order (today for a live shop; the data's end for a historical import).
     snapshot = as_utc(data_end(lines, as_of))
-    features = add_derived(build_customer_features(lines, snapshot=snapshot))
+    features = model_features(model, lines, snapshot=snapshot, **shop_signals())
     scores = model.reasons(features)
     lifetime, versions = lifetime_figures(lines, snapshot, features.index, annual_discount_rate=annual_discount_rate)
     horizon = artefact.get("reference_horizon_days")
-    current = features if horizon is None else horizon_features(lines, snapshot, horizon)
+    current = features if horizon is None else horizon_features(lines, snapshot, horizon, model)
     return ScoredFrame(mv, scores.join(lifetime), versions, features, artefact["reference"], snapshot, current)
 
 
@@ -112,7 +133,9 @@ def score_rows(frame: pd.DataFrame, mv: ModelVersion, versions: dict, scored_at)
             customer_id=int(customer_id), model_version_id=mv.pk, churn_probability=float(row.probability),
             probability_active=row.probability_active, expected_purchases_30=row.expected_purchases_30,
             expected_purchases_90=row.expected_purchases_90, expected_purchases_365=row.expected_purchases_365,
-            expected_value_12m=row.expected_value_12m, reason=str(row.reason)[:400], scored_at=scored_at,
+            expected_value_12m=row.expected_value_12m, expected_value_12m_low=row.expected_value_12m_low,
+            expected_value_12m_high=row.expected_value_12m_high, value_reason=str(row.value_reason or "")[:200],
+            reason=str(row.reason)[:400], scored_at=scored_at,
             bgnbd_version_id=versions.get("bgnbd_version_id"), gamma_gamma_version_id=versions.get("gamma_gamma_version_id"),
         )
         for customer_id, row in zip(values.index, values.itertuples(index=False), strict=True)

@@ -5,10 +5,13 @@ customer's latest figures); both read the scores of the active churn version onl
 """
 from __future__ import annotations
 
+import pandas as pd
 from django.conf import settings
-from django.db.models import Count, FloatField, QuerySet, Sum, Value
+from django.db.models import Count, ExpressionWrapper, F, FloatField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
+from customers.models import Event, Review
+from mlcore.ml.features import net_lines
 from mlcore.models import CustomerScore, CustomerUplift, DriftReport, ModelVersion
 
 CHURN = "churn"
@@ -38,23 +41,29 @@ def customer_scores(*, customer_id: int) -> CustomerScore | None:
 
 
 def at_risk_threshold() -> float:
-    """The at-risk churn probability: AT_RISK_PROBABILITY, else the active churn version's horizon, else 0.5."""
-    if settings.AT_RISK_PROBABILITY is not None:
-        return float(settings.AT_RISK_PROBABILITY)
-    params = ModelVersion.objects.filter(kind=CHURN, is_active=True).values_list("params", flat=True).first() or {}
-    return float((params.get("horizons") or {}).get("at_risk_probability", 0.5))
+    """The shop's at-risk churn probability: AT_RISK_MIN_PROBABILITY (0.7 unless set; the legacy
+    AT_RISK_PROBABILITY is read when the new name is unset). The score is a calibrated probability."""
+    return float(settings.AT_RISK_MIN_PROBABILITY)
+
+
+def at_risk_min_value() -> float:
+    """The 12-month value an at-risk customer must reach (AT_RISK_MIN_VALUE, 0 unless set)."""
+    return float(settings.AT_RISK_MIN_VALUE)
 
 
 def at_risk_customers(*, churn_min: float | None = None, min_value: float | None = None, customer_ids=None) -> QuerySet[CustomerScore]:
-    """Active-model scores at or above churn_min (None: the shop's at-risk threshold), most valuable first."""
+    """The shop's at-risk list: active-model scores with churn risk >= churn_min and 12-month value >=
+    min_value (None: the shop's settings), ordered by value at stake (risk x value), largest first."""
     churn_min = at_risk_threshold() if churn_min is None else churn_min
+    min_value = at_risk_min_value() if min_value is None else min_value
     qs = active_churn_scores().filter(churn_probability__gte=churn_min).select_related("customer")
-    if min_value is not None:
+    if min_value > 0:
         qs = qs.filter(expected_value_12m__gte=min_value)
     if customer_ids is not None:
         qs = qs.filter(customer_id__in=customer_ids)
-    # value_rank: the value with unknown ones last, a plain column an id-free cursor can follow
-    qs = qs.annotate(value_rank=Coalesce("expected_value_12m", Value(-1.0), output_field=FloatField()))
+    # value_rank: the value at stake (risk x 12-month value), unknown values last; a plain column an id-free cursor can follow
+    at_stake = ExpressionWrapper(F("churn_probability") * F("expected_value_12m"), output_field=FloatField())
+    qs = qs.annotate(value_rank=Coalesce(at_stake, Value(-1.0), output_field=FloatField()))
     return qs.order_by("-value_rank", "-churn_probability", "id")
 
 
@@ -66,19 +75,20 @@ def churn_versions() -> QuerySet[ModelVersion]:
     return ModelVersion.objects.filter(kind=CHURN)
 
 
-def at_risk_summary(*, churn_min: float = 0.5, top: int = 5) -> dict:
-    """Customers at or above churn_min on the active churn model, the 12-month value they hold
-    (the value at stake), all scored customers, and the most valuable few of them."""
+def at_risk_summary(*, churn_min: float | None = None, top: int = 5) -> dict:
+    """The shop's at-risk customers (its rule: risk and value floor), the 12-month value they hold
+    (the value at stake: risk x value, summed), all scored customers, and the largest stakes."""
     scored = active_churn_scores()
-    risky = scored.filter(churn_probability__gte=churn_min)
-    totals = risky.aggregate(customers=Count("id"), value=Sum("expected_value_12m"))
+    risky = at_risk_customers(churn_min=churn_min)
+    totals = risky.aggregate(customers=Count("id"), value=Sum(F("churn_probability") * F("expected_value_12m"), output_field=FloatField()))
     leaders = [
-        {"customer_id": s.customer_id, "name": s.customer.name or s.customer.external_id, "churn_probability": s.churn_probability, "expected_value_12m": s.expected_value_12m}
-        for s in at_risk_customers(churn_min=churn_min)[:top]
+        {"customer_id": s.customer_id, "name": s.customer.name or s.customer.external_id, "churn_probability": s.churn_probability,
+         "expected_value_12m": s.expected_value_12m, "value_at_stake": s.value_rank}
+        for s in risky[:top]
     ]
     return {
-        "churn_min": churn_min, "customers": totals["customers"], "value_at_stake": totals["value"] or 0.0,
-        "scored": scored.count(), "top": leaders,
+        "churn_min": at_risk_threshold() if churn_min is None else churn_min, "min_value": at_risk_min_value(),
+        "customers": totals["customers"], "value_at_stake": totals["value"] or 0.0, "scored": scored.count(), "top": leaders,
     }
 
 
@@ -91,3 +101,33 @@ def customer_ids_by_uplift(*, uplift_min: float | None = None, uplift_max: float
     qs = CustomerUplift.objects.filter(model_version__kind=UPLIFT, model_version__is_active=True)
     bounds = {"uplift__gte": uplift_min, "uplift__lte": uplift_max}
     return qs.filter(**{k: v for k, v in bounds.items() if v is not None}).values_list("customer_id", flat=True)
+
+
+def support_events_frame(*, until=None) -> pd.DataFrame:
+    """customer_id, kind, occurred_at of the support contacts the assistant recorded (churn features)."""
+    qs = Event.objects.filter(kind__in=[Event.Kind.SUPPORT_CONTACT, Event.Kind.SUPPORT_NEGATIVE], customer__erased_at__isnull=True)
+    if until is not None:
+        qs = qs.filter(occurred_at__lt=until)
+    frame = pd.DataFrame.from_records(list(qs.values_list("customer_id", "kind", "occurred_at")), columns=["customer_id", "kind", "occurred_at"])
+    frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
+    return frame
+
+
+def review_signals_frame(*, until=None) -> pd.DataFrame:
+    """customer_id, created_at, rating and sentiment score (-1..1, NaN unscored) of every customer's reviews."""
+    qs = Review.objects.filter(customer__isnull=False, customer__erased_at__isnull=True)
+    if until is not None:
+        qs = qs.filter(created_at__lt=until)
+    rows = qs.values_list("customer_id", "created_at", "rating", "sentiment__score")
+    frame = pd.DataFrame.from_records(list(rows), columns=["customer_id", "created_at", "rating", "sentiment"])
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+    return frame.astype({"rating": "float64", "sentiment": "float64"})
+
+
+def net_spend_lines(lines: pd.DataFrame) -> pd.DataFrame:
+    """The lines that count towards spend (sales not on cancelled orders, plus returns and credit notes).
+
+    The value models read this; it delegates to `mlcore.ml.features.net_lines` until the shared
+    Django-side definition (customers' named QuerySet methods, issue 12) exists to point it at.
+    """
+    return net_lines(lines)

@@ -11,7 +11,8 @@ class CustomerScoreSerializer(serializers.ModelSerializer):
         model = CustomerScore
         fields = [
             "id", "customer", "model_version", "churn_probability", "reason", "probability_active",
-            "expected_purchases_30", "expected_purchases_90", "expected_purchases_365", "expected_value_12m", "scored_at",
+            "expected_purchases_30", "expected_purchases_90", "expected_purchases_365", "expected_value_12m",
+            "expected_value_12m_low", "expected_value_12m_high", "value_reason", "scored_at",
         ]
 
 

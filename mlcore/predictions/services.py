@@ -22,31 +22,35 @@ from django.utils import timezone
 from customers import selectors as shop
 from customers.clock import shop_as_of, shop_moment
 from infra import jobs as jobs
-from mlcore.ml.features import as_utc, build_customer_features
+from mlcore.ml.features import as_utc
 from mlcore.ml.horizons import at_risk_threshold, too_little_repeat
 from mlcore.ml.predictions import bgnbd, gamma_gamma
 from mlcore.ml.predictions.churn import (
-    CHURN_FEATURES,
     ChurnConfig,
-    add_derived,
     baseline_model,
     baseline_wins,
     feature_importances,
     fit_churn,
     labelled_frame,
+    model_features,
     plan_cutoffs,
+    shop_vocabulary,
     training_frame,
 )
 from mlcore.ml.predictions.metrics import (
     calibration_bins,
     classification_metrics,
     country_groups,
+    expected_calibration_error,
     group_table,
+    lift_deciles,
     roc_points,
 )
 from mlcore.ml.predictions.value_holdout import value_holdout
+from mlcore.ml.predictions.value_intervals import bootstrap_draws
 from mlcore.models import ModelVersion
 from mlcore.predictions.horizons import horizons_of
+from mlcore.predictions.selectors import review_signals_frame, support_events_frame
 from mlcore.registry import services as registry
 from mlcore.registry.services import ActivationRefused
 
@@ -70,6 +74,11 @@ class GateDecision:
 
 def shop_lines() -> pd.DataFrame:
     return shop.order_lines_frame()
+
+
+def shop_signals() -> dict:
+    """The reviews (with sentiment) and support contacts the churn features read."""
+    return {"reviews": review_signals_frame(), "events": support_events_frame()}
 
 
 def customer_country_groups(customer_ids: pd.Index) -> pd.Series:
@@ -114,6 +123,10 @@ def validation_report(model, frame: pd.DataFrame) -> dict:
         "roc_curve": roc_points(y, p),
         "baseline_roc_curve": roc_points(y, base),
         "calibration": calibration_bins(y, p),
+        "calibration_error": expected_calibration_error(y, p),
+        "baseline_calibration_error": expected_calibration_error(y, base),
+        "lift_deciles": lift_deciles(y, p),
+        "baseline_lift_deciles": lift_deciles(y, base),
     }
 
 
@@ -136,14 +149,17 @@ def churn_train(*, as_of=None, config: ChurnConfig | None = None, job_id: int | 
         return not_learnable(mv, f"not trained: the shop gives {too_little_repeat(horizons)}; no churn model is activated")
     try:
         progress(job_id, 1, "building training sets")
-        train = training_frame(lines, cutoffs, window_days=config.window_days, min_customers=config.min_customers_per_cutoff)
-        validation = labelled_frame(lines, cutoff=validation_cutoff, window_days=config.window_days)
+        signals = shop_signals() | {"vocabulary": shop_vocabulary(lines, validation_cutoff), "recent_days": config.recent_days}
+        train = training_frame(lines, cutoffs, window_days=config.window_days, min_customers=config.min_customers_per_cutoff, **signals)
+        validation = labelled_frame(lines, cutoff=validation_cutoff, window_days=config.window_days, **signals)
+        validation.attrs["window_days"] = config.window_days
         progress(job_id, 2, "fitting")
-        model = fit_churn(train, config)
+        model = fit_churn(train, config, vocabulary=signals["vocabulary"])
         metrics = validation_report(model, validation) | {
             "train_rows": int(len(train)), "feature_importances": feature_importances(model, validation, seed=config.seed),
+            "features": list(model.features),
         }
-        reference = drift_reference(lines, end, config.seed)
+        reference = drift_reference(lines, end, config.seed, model)
         params |= {"horizons": horizons_with_at_risk(horizons, train), "drift_horizon_days": reference["reference_horizon_days"]}
         ModelVersion.objects.filter(pk=mv.pk).update(params=json_safe(params))
         mv = registry.model_version_save_object(version_id=mv.pk, obj={"model": model, **reference}, metrics=json_safe(metrics))
@@ -177,7 +193,7 @@ def horizons_with_at_risk(horizons, train: pd.DataFrame) -> dict:
     return out
 
 
-def drift_reference(lines: pd.DataFrame, end: pd.Timestamp, seed: int) -> dict:
+def drift_reference(lines: pd.DataFrame, end: pd.Timestamp, seed: int, model) -> dict:
     """Today's population at training time, over a history horizon the next scorings reuse.
 
     Drift compares like with like: the reference is every customer's features at the end of the
@@ -186,16 +202,16 @@ def drift_reference(lines: pd.DataFrame, end: pd.Timestamp, seed: int) -> dict:
     are not flagged just because the shop has grown older since training.
     """
     horizon = int(math.ceil((end - as_utc(lines["placed_at"].min())) / pd.Timedelta(days=1)))
-    features = horizon_features(lines, end, horizon)
+    features = horizon_features(lines, end, horizon, model)
     sample = features.sample(n=min(REFERENCE_ROWS, len(features)), random_state=seed)
     return {"reference": sample, "reference_horizon_days": horizon}
 
 
-def horizon_features(lines: pd.DataFrame, snapshot: pd.Timestamp, horizon_days: int | None) -> pd.DataFrame:
-    """Churn features at the snapshot from the last `horizon_days` of lines (all lines when None)."""
+def horizon_features(lines: pd.DataFrame, snapshot: pd.Timestamp, horizon_days: int | None, model) -> pd.DataFrame:
+    """The model's features at the snapshot from the last `horizon_days` of lines (all lines when None)."""
     if horizon_days is not None:
         lines = lines.loc[lines["placed_at"] >= snapshot - pd.Timedelta(days=horizon_days)]
-    return add_derived(build_customer_features(lines, snapshot=snapshot))[CHURN_FEATURES]
+    return model_features(model, lines, snapshot=snapshot)[model.features]
 
 
 def baseline_version_create(*, candidate: ModelVersion, model, reference: dict) -> ModelVersion:
@@ -205,7 +221,9 @@ def baseline_version_create(*, candidate: ModelVersion, model, reference: dict) 
         **m["baseline"], "baseline": m["baseline"], "booster": {k: m.get(k) for k in ("roc_auc", "pr_auc", "brier", "top_decile_lift", "n", "churn_rate")},
         "by_country_group": m.get("baseline_by_country_group", []), "roc_curve": m.get("baseline_roc_curve"),
         "baseline_roc_curve": m.get("baseline_roc_curve"), "booster_roc_curve": m.get("roc_curve"), "train_rows": m.get("train_rows"),
-        "feature_importances": [],
+        "feature_importances": [], "features": m.get("features"),
+        "calibration_error": m.get("baseline_calibration_error"), "lift_deciles": m.get("baseline_lift_deciles"),
+        "booster_calibration_error": m.get("calibration_error"), "booster_lift_deciles": m.get("lift_deciles"),
     }
     params = {**candidate.params, "served_model": "logistic_baseline", "baseline_of_version": candidate.version}
     served = registry.model_version_create(kind=CHURN, params=params, data_window_start=candidate.data_window_start, data_window_end=candidate.data_window_end)
@@ -227,20 +245,38 @@ def load_churn_model(version_id: int):
 
 
 def churn_compare(*, candidate_id: int, validation: pd.DataFrame | None = None, as_of=None) -> GateDecision:
-    """ROC AUC of the candidate and the active version on one recent validation window."""
+    """ROC AUC of the candidate and the active version on one recent validation window.
+
+    Each model reads the window's features built with its own basket vocabulary (a model trained
+    on another vocabulary gets the same customers and labels, its own columns).
+    """
     active = registry.model_version_active(kind=CHURN)
+    candidate = load_churn_model(candidate_id)
+    lines = None
     if validation is None:
         lines = shop_lines()
         window_days = ModelVersion.objects.get(pk=candidate_id).params.get("config", {}).get("window_days", ChurnConfig.window_days)
         cutoff = data_end(lines, as_of) - pd.Timedelta(days=window_days)
-        validation = labelled_frame(lines, cutoff=cutoff.floor("D"), window_days=window_days)
+        validation = validation_for(candidate, lines, cutoff.floor("D"), window_days)
     y = validation["churned"].to_numpy()
-    candidate_auc = classification_metrics(y, load_churn_model(candidate_id).predict_proba(validation))["roc_auc"]
+    candidate_auc = classification_metrics(y, candidate.predict_proba(validation))["roc_auc"]
     active_auc = None
-    if active is not None and active.pk != candidate_id:
-        active_auc = classification_metrics(y, load_churn_model(active.pk).predict_proba(validation))["roc_auc"]
+    if active is not None and active.pk != candidate_id and len(validation):
+        incumbent = load_churn_model(active.pk)
+        frame = validation
+        if list(getattr(incumbent, "vocabulary", [])) != list(getattr(candidate, "vocabulary", [])):
+            lines = shop_lines() if lines is None else lines
+            frame = validation_for(incumbent, lines, validation["cutoff"].iloc[0], int(validation.attrs.get("window_days", ChurnConfig.window_days)))
+        active_auc = classification_metrics(frame["churned"].to_numpy(), incumbent.predict_proba(frame))["roc_auc"]
     window = f"{validation['cutoff'].iloc[0]:%Y-%m-%d}" if len(validation) else ""
     return GateDecision(candidate_id, getattr(active, "pk", None), candidate_auc, active_auc, False, window)
+
+
+def validation_for(model, lines: pd.DataFrame, cutoff, window_days: int) -> pd.DataFrame:
+    """The labelled window after `cutoff` with the model's own vocabulary and the shop's signals."""
+    frame = labelled_frame(lines, cutoff=cutoff, window_days=window_days, vocabulary=list(getattr(model, "vocabulary", [])), **shop_signals())
+    frame.attrs["window_days"] = window_days
+    return frame
 
 
 def gate_passes(decision: GateDecision) -> bool:
@@ -289,10 +325,18 @@ def value_holdout_or_none(lines: pd.DataFrame, end: pd.Timestamp, horizons) -> d
     if (lines["placed_at"] < cutoff).sum() == 0:
         return None
     try:
-        return value_holdout(lines, cutoff=cutoff, window_days=horizons.churn_window_days, unit_days=horizons.bgnbd_unit_days)
+        return value_holdout(lines, cutoff=cutoff, window_days=horizons.churn_window_days, unit_days=horizons.bgnbd_unit_days,
+                             cap_quantile=settings.CLV_SPEND_CAP_QUANTILE)
     except ValueError as exc:
         log.warning("lifetime value holdout skipped: %s", exc)
         return None
+
+
+def value_bootstrap(summary: pd.DataFrame) -> list[dict]:
+    """Refits on resampled customers for a small shop's value intervals (none above CLV_BOOTSTRAP_MAX_CUSTOMERS)."""
+    if len(summary) > settings.CLV_BOOTSTRAP_MAX_CUSTOMERS or settings.CLV_BOOTSTRAP_DRAWS <= 0:
+        return []
+    return bootstrap_draws(summary, draws=settings.CLV_BOOTSTRAP_DRAWS, seed=0, cap_quantile=settings.CLV_SPEND_CAP_QUANTILE)
 
 
 def lifetime_models_train(*, as_of=None) -> tuple[ModelVersion, ModelVersion]:
@@ -312,14 +356,16 @@ def lifetime_models_train(*, as_of=None) -> tuple[ModelVersion, ModelVersion]:
         reason = f"not trained: the shop gives {too_little_repeat(horizons)}; purchase probability and lifetime value are left empty"
         return tuple(not_learnable(registry.model_version_create(kind=kind, params=json_safe(common), **window), reason) for kind in (BGNBD, GAMMA_GAMMA))
     summary = bgnbd.rfm_summary(lines, snapshot=end, unit_days=unit)
+    cap = gamma_gamma.spend_cap(summary["frequency"], summary["monetary"], quantile=settings.CLV_SPEND_CAP_QUANTILE)
     purchase = bgnbd.fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
-    spend = gamma_gamma.fit_gamma_gamma(summary["frequency"], summary["monetary"])
+    spend = gamma_gamma.fit_gamma_gamma(summary["frequency"], gamma_gamma.capped(summary["monetary"], cap))
     common |= {"customers": int(len(summary))}
     bg = registry.model_version_create(kind=BGNBD, params=json_safe(purchase.as_dict() | common), **window)
     bg = registry.model_version_save_object(version_id=bg.pk, obj=purchase, metrics=json_safe(common | {"repeat_buyers": int((summary["frequency"] > 0).sum())}))
     holdout = value_holdout_or_none(lines, end, horizons)
     served = (holdout or {}).get("winner", "bgnbd_gamma_gamma")
-    gg = registry.model_version_create(kind=GAMMA_GAMMA, params=json_safe(spend.as_dict() | common | {"served_model": served}), **window)
+    extra = {"served_model": served, "spend_cap": cap, "spend_cap_quantile": settings.CLV_SPEND_CAP_QUANTILE, "bootstrap": value_bootstrap(summary)}
+    gg = registry.model_version_create(kind=GAMMA_GAMMA, params=json_safe(spend.as_dict() | common | extra), **window)
     correlation = gamma_gamma.spend_frequency_correlation(summary["frequency"], summary["monetary"])
     gg = registry.model_version_save_object(version_id=gg.pk, obj=spend, metrics=json_safe(common | {"spend_frequency_correlation": correlation, "holdout": holdout}))
     if served == "past_spend":

@@ -26,7 +26,7 @@ def test_marketer_logs_in_and_the_dashboard_shows_the_shops_figures(page, live_s
     log_in(page, live_server.url, marketer.username, MARKETER_PASSWORD)
     page.wait_for_function("() => window.Chart && Chart.getChart('chart-segments') && Chart.getChart('chart-revenue')")
     shot(page, "dashboard")
-    at_risk = CustomerScore.objects.filter(model_version__is_active=True, churn_probability__gte=0.5).count()
+    at_risk = CustomerScore.objects.filter(model_version__is_active=True, churn_probability__gte=0.7).count()  # the default at-risk rule
     assert f"{Customer.objects.count():,}" in page.inner_text("#panel-shop")
     assert f"{at_risk:,}" in page.inner_text("#panel-at-risk")
     segments = list(Segment.objects.filter(run_id=marketing_shop["runs"][1]).values_list("name", flat=True))

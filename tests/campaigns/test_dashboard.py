@@ -32,7 +32,7 @@ def marketer_client(client, django_user_model):
 def test_dashboard_shows_the_shops_figures_to_a_marketer(shop, marketer_client):
     # given a segmented and scored shop, when a Marketing user opens the admin home, then every panel shows the shop's own figures and no system tables
     page = marketer_client.get("/admin/").content.decode()
-    at_risk = CustomerScore.objects.filter(model_version__is_active=True, churn_probability__gte=0.5).count()
+    at_risk = CustomerScore.objects.filter(model_version__is_active=True, churn_probability__gte=0.7).count()  # the default at-risk rule
     assert f"{Customer.objects.count():,}" in page and f"<strong>{at_risk:,}</strong>" in page
     for name in Segment.objects.filter(run_id=shop["runs"][1]).values_list("name", flat=True):
         assert name in page

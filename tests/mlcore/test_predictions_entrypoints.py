@@ -6,7 +6,7 @@ from infra.models import Job
 from mlcore.models import CustomerScore
 from mlcore.predictions import api as predictions_views
 from mlcore.predictions import services as predictions
-from mlcore.predictions.selectors import customer_ids_by_scores, customer_scores
+from mlcore.predictions.selectors import at_risk_summary, customer_ids_by_scores, customer_scores
 from mlcore.predictions.tasks import score_customers, train_churn
 from mlcore.registry import services as registry
 from tests.customers.factories import CustomerFactory
@@ -63,15 +63,18 @@ def test_api_returns_a_customers_scores_and_404_without(api_client, scored):
 
 
 def test_api_lists_at_risk_customers_by_value(api_client, scored):
-    # given scores, when at-risk customers are listed with a value floor, then the valuable at-risk ones come first
-    rows = api_client.get("/api/v1/at-risk").json()["results"]
+    # given scores, when at-risk customers are listed, then the shop's rule (risk >= 0.7 by default) applies; a lower churn_min
+    # widens it and a value floor narrows it
+    assert [r["customer"] for r in api_client.get("/api/v1/at-risk").json()["results"]] == [scored[0].external_id]
+    rows = api_client.get("/api/v1/at-risk?churn_min=0.5").json()["results"]
     assert [r["customer"] for r in rows] == [scored[0].external_id, scored[1].external_id]
-    assert [r["customer"] for r in api_client.get("/api/v1/at-risk?min_value=100").json()["results"]] == [scored[0].external_id]
+    assert [r["customer"] for r in api_client.get("/api/v1/at-risk?churn_min=0.5&min_value=100").json()["results"]] == [scored[0].external_id]
     assert api_client.get("/api/v1/at-risk?churn_min=2").status_code == 400
 
 
 def test_at_risk_is_cursor_paginated_by_value(api_client, scored):
-    # given five at-risk customers (one without a value), when read two a page, then the cursor walks them by value, unknown last
+    # given four customers at the default rule (one without a value), when read two a page, then the cursor walks them by
+    # value at stake (risk x value: 450, 210, 28), unknown last; the 0.6-risk customer is below the rule
     mv = registry.model_version_active(kind="churn")
     for value in (300.0, None, 40.0):
         add_score(mv, CustomerFactory(), 0.7, value)
@@ -80,7 +83,22 @@ def test_at_risk_is_cursor_paginated_by_value(api_client, scored):
         body = api_client.get(url).json()
         seen += [row["expected_value_12m"] for row in body["results"]]
         url = body["next"]
-    assert seen == [500.0, 300.0, 40.0, 20.0, None]
+    assert seen == [500.0, 300.0, 40.0, None]
+
+
+def test_at_risk_rule_comes_from_the_shop_settings_and_orders_by_value_at_stake(api_client, scored, settings):
+    # given AT_RISK_MIN_PROBABILITY 0.5 and AT_RISK_MIN_VALUE 10, when the list is read, then both apply and a risky
+    # customer of small value ranks below a less risky one of larger value at stake
+    settings.AT_RISK_MIN_PROBABILITY, settings.AT_RISK_MIN_VALUE = 0.5, 10.0
+    mv = registry.model_version_active(kind="churn")
+    add_score(mv, CustomerFactory(), 0.95, 5.0)  # below the value floor
+    big = CustomerFactory()
+    add_score(mv, big, 0.55, 1000.0)  # at stake 550, above the 0.9 x 500 = 450 of the riskiest
+    rows = api_client.get("/api/v1/at-risk").json()["results"]
+    assert [r["customer"] for r in rows] == [big.external_id, scored[0].external_id, scored[1].external_id]
+    summary = at_risk_summary()
+    assert summary["customers"] == 3 and summary["churn_min"] == 0.5 and summary["min_value"] == 10.0
+    assert summary["value_at_stake"] == pytest.approx(550 + 450 + 0.6 * 20)
 
 
 def test_api_segment_filter_needs_the_segments_area(api_client, scored, monkeypatch):
@@ -88,7 +106,7 @@ def test_api_segment_filter_needs_the_segments_area(api_client, scored, monkeypa
     monkeypatch.setattr(predictions_views, "segment_selector", lambda: None)
     assert api_client.get("/api/v1/at-risk?segment=vip").status_code == 400
     monkeypatch.setattr(predictions_views, "segment_selector", lambda: lambda segment_keys: [scored[1].pk])
-    assert [r["customer"] for r in api_client.get("/api/v1/at-risk?segment=vip").json()["results"]] == [scored[1].external_id]
+    assert [r["customer"] for r in api_client.get("/api/v1/at-risk?segment=vip&churn_min=0.5").json()["results"]] == [scored[1].external_id]
 
 
 def test_api_needs_authentication(anon_client):
@@ -101,7 +119,7 @@ def test_admin_shows_scores_panel_and_at_risk_list(admin_user_client, scored):
     page = admin_user_client.get(f"/admin/customers/customer/{scored[0].pk}/change/").content.decode()
     assert "Predictions" in page and "churn risk 0.90" in page
     listing = admin_user_client.get("/admin/mlcore/customerscore/?risk=medium").content.decode()
-    assert "churn risk 0.60" in listing and "churn risk 0.10" not in listing
+    assert "churn risk 0.90" in listing and "churn risk 0.60" not in listing and "churn risk 0.10" not in listing
 
 
 def test_training_and_scoring_tasks_twice_leave_one_score_set_and_jobs_done(admin_user_client):
@@ -171,12 +189,12 @@ def test_the_model_page_says_when_the_baseline_is_served_and_shows_the_horizons(
     assert "at-risk threshold" in page
 
 
-def test_at_risk_list_defaults_to_the_shops_threshold_and_the_setting_wins(api_client, scored, settings):
-    # given an active version whose shop's at-risk threshold is 0.7, when the list is asked without churn_min, then only
-    # risks of 0.7 and more are listed; AT_RISK_PROBABILITY replaces it
+def test_at_risk_list_follows_the_setting_not_the_versions_churn_rate(api_client, scored, settings):
+    # given an active version whose shop's base churn rate was 0.05 (recorded in its horizons), when the list is asked
+    # without churn_min, then the shop's rule (AT_RISK_MIN_PROBABILITY, 0.7) applies; changing the setting moves it
     from mlcore.models import ModelVersion
 
-    ModelVersion.objects.filter(kind="churn", is_active=True).update(params={"horizons": {"at_risk_probability": 0.7}})
+    ModelVersion.objects.filter(kind="churn", is_active=True).update(params={"horizons": {"at_risk_probability": 0.05}})
     assert [r["customer"] for r in api_client.get("/api/v1/at-risk").json()["results"]] == [scored[0].external_id]
-    settings.AT_RISK_PROBABILITY = 0.05
+    settings.AT_RISK_MIN_PROBABILITY = 0.05
     assert len(api_client.get("/api/v1/at-risk").json()["results"]) == 3

@@ -162,3 +162,31 @@ def test_where_past_spend_is_served_the_12_month_value_is_last_years_net_spend(s
     expected = net_spend(lines, end - pd.Timedelta(days=365), end)
     scored = dict(CustomerScore.objects.values_list("customer_id", "expected_value_12m"))
     assert all(abs(scored[c] - expected.get(c, 0.0)) < 1e-6 for c in scored) and len(scored) > 100
+
+
+def test_support_contacts_become_churn_features_and_scores_carry_a_value_reason_and_interval(settings):
+    # given a small shop whose customers contacted support (events the assistant writes), when the models train and score
+    # with the model's value served, then the churn model reads the support counts and each score has a value interval
+    # and a reason built from its own figures
+    from customers.models import Event
+
+    settings.CLV_BOOTSTRAP_DRAWS = 5
+    lines = shop_lines()
+    shop_create(lines)
+    rng = np.random.default_rng(0)
+    start, end = lines["placed_at"].min(), lines["placed_at"].max()
+    customers = lines["customer_id"].unique()
+    Event.objects.bulk_create([
+        Event(customer_id=int(c), kind=kind, occurred_at=(start + (end - start) * rng.random()).to_pydatetime())
+        for c in customers for kind in ("support", "support_neg") if rng.random() < 0.4
+    ])
+    _, gg = predictions.lifetime_models_train()
+    assert len(gg.params["bootstrap"]) == 5 and gg.params["spend_cap"] > 0
+    ModelVersion.objects.filter(pk=gg.pk).update(params={**gg.params, "served_model": "bgnbd_gamma_gamma"})
+    mv = predictions.churn_train()
+    assert "support_contacts_recent" in mv.metrics["features"] and len(mv.metrics["lift_deciles"]) == 10
+    assert 0 <= mv.metrics["calibration_error"] < 0.2
+    customers_score()
+    scores = list(CustomerScore.objects.exclude(expected_value_12m=None)[:20])
+    assert scores and all(s.expected_value_12m_low <= s.expected_value_12m_high for s in scores)
+    assert all(s.value_reason.startswith("about ") and "net per purchase day" in s.value_reason for s in scores)

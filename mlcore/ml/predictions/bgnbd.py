@@ -14,7 +14,7 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import betaln, gammaln, hyp2f1
 
-from mlcore.ml.sales import sale_mask
+from mlcore.ml.features import net_lines
 
 
 @dataclass(frozen=True)
@@ -29,17 +29,26 @@ class BgNbdParams:
 
 
 def rfm_summary(lines: pd.DataFrame, *, snapshot, unit_days: float = 7.0) -> pd.DataFrame:
-    """frequency, recency, T (in units of unit_days) and mean repeat-day spend per customer.
+    """frequency, recency, T (in units of unit_days) and mean repeat-day net spend per customer.
 
-    Sales before the snapshot only; a customer's purchases on one day count once (BG/NBD's
-    convention), with their spend summed. monetary is the mean spend of the repeat days (0 without).
+    Lines before the snapshot only, net of cancellations and returns (`features.net_lines`): a
+    customer's lines of one day are summed, and a day is a purchase day only when that sum is
+    positive, so an order cancelled the same day (Online Retail's 80,995-unit order of customer
+    16446) is no purchase and adds no spend. Returns filed on other days scale the customer's
+    purchase-day values down by the share of spend they undo. monetary is the mean net spend of
+    the repeat days (0 without).
     """
     snap = pd.Timestamp(snapshot)
-    sales = lines.loc[lines["customer_id"].notna() & (lines["placed_at"] < snap) & sale_mask(lines)]
-    if "product_kind" in sales.columns:
-        sales = sales.loc[sales["product_kind"].ne("fee")]
-    day = sales["placed_at"].dt.floor("D")
-    days = sales.assign(day=day).groupby(["customer_id", "day"], sort=True)["amount"].sum().reset_index()
+    net = net_lines(lines.loc[lines["customer_id"].notna() & (lines["placed_at"] < snap)])
+    if "product_kind" in net.columns:
+        net = net.loc[net["product_kind"].ne("fee")]
+    frame = net.assign(day=net["placed_at"].dt.floor("D"), sold=net["quantity"] > 0)
+    all_days = frame.groupby(["customer_id", "day"], sort=True).agg(amount=("amount", "sum"), sold=("sold", "any")).reset_index()
+    bought = all_days["sold"] & (all_days["amount"] > 0)
+    days = all_days.loc[bought].reset_index(drop=True)
+    kept = days.groupby("customer_id")["amount"].sum()
+    total = all_days.groupby("customer_id")["amount"].sum().reindex(kept.index)
+    days["amount"] *= days["customer_id"].map((total / kept).clip(0.0, 1.0))
     first = days.groupby("customer_id")["day"].transform("min")
     days["repeat_value"] = days["amount"].where(days["day"] > first)
     per = days.groupby("customer_id")

@@ -20,13 +20,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from mlcore.ml.features import BASE_FEATURES, as_utc, build_customer_features
+from mlcore.ml.churn_signals import SIGNAL_FEATURES, basket_vocabulary, signal_features
+from mlcore.ml.features import BASE_FEATURES, as_utc, build_customer_features, lines_before, sale_lines
 from mlcore.ml.predictions.reasons import group_projection, reasons_frame
 from mlcore.ml.predictions.tree_paths import tree_contributions
-from mlcore.ml.sales import sale_mask
 
 DERIVED_FEATURES = ["overdue_ratio"]
-CHURN_FEATURES = BASE_FEATURES + DERIVED_FEATURES
+RFM_TREND_FEATURES = BASE_FEATURES + DERIVED_FEATURES  # the booster's features before issue 18 (bench compares)
+CHURN_FEATURES = RFM_TREND_FEATURES + SIGNAL_FEATURES
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class ChurnConfig:
     min_samples_leaf: int = 200
     l2_regularization: float = 1.0
     calibration: str = "sigmoid"
+    recent_days: int = 90  # reviews and support contacts count over this many days before the cut-off
     max_train_rows: int = 400_000
     min_customers_per_cutoff: int = 50
 
@@ -65,25 +67,60 @@ def churn_labels(lines: pd.DataFrame, customers: pd.Index, *, cutoff, window_day
     """1 where a customer places no sale order in [cutoff, cutoff + window_days), else 0."""
     start = as_utc(cutoff)
     end = start + pd.Timedelta(days=window_days)
-    window = lines.loc[(lines["placed_at"] >= start) & (lines["placed_at"] < end) & sale_mask(lines)]
+    window = sale_lines(lines.loc[(lines["placed_at"] >= start) & (lines["placed_at"] < end)])
     if "product_kind" in window.columns:
         window = window.loc[window["product_kind"].ne("fee")]
     active = set(window["customer_id"].dropna().astype("int64").unique())
     return pd.Series(np.where(customers.isin(list(active)), 0, 1), index=customers, name="churned")
 
 
-def labelled_frame(lines: pd.DataFrame, *, cutoff, window_days: int) -> pd.DataFrame:
+def shop_vocabulary(lines: pd.DataFrame, before) -> list[str]:
+    """The basket-share categories: the shop's largest by sales before `before` (fixed for a model)."""
+    return basket_vocabulary(sale_lines(lines_before(lines, as_utc(before))))
+
+
+def churn_features(
+    lines: pd.DataFrame, *, snapshot, window_days: int, vocabulary: list[str],
+    reviews: pd.DataFrame | None = None, events: pd.DataFrame | None = None, recent_days: int = 90,
+) -> pd.DataFrame:
+    """Every CHURN_FEATURES column at the snapshot (R/F/M, trend and the signals of `mlcore.ml.churn_signals`)."""
+    base = add_derived(build_customer_features(lines, snapshot=snapshot))
+    signals = signal_features(lines, snapshot, window_days=window_days, vocabulary=vocabulary, reviews=reviews, events=events, recent_days=recent_days)
+    return base.join(signals)
+
+
+def model_features(model, lines: pd.DataFrame, *, snapshot, reviews=None, events=None) -> pd.DataFrame:
+    """A stored model's input at the snapshot, with the vocabulary and window it was trained with."""
+    config = getattr(model, "config", {}) or {}
+    return churn_features(
+        lines, snapshot=snapshot, window_days=int(config.get("window_days", ChurnConfig.window_days)),
+        vocabulary=list(getattr(model, "vocabulary", [])), reviews=reviews, events=events,
+        recent_days=int(config.get("recent_days", ChurnConfig.recent_days)),
+    )
+
+
+def labelled_frame(
+    lines: pd.DataFrame, *, cutoff, window_days: int, vocabulary: list[str] | None = None,
+    reviews: pd.DataFrame | None = None, events: pd.DataFrame | None = None, recent_days: int = 90,
+) -> pd.DataFrame:
     """Features at the cut-off plus the churn label; refuses a label window the data does not cover."""
     end = as_utc(cutoff) + pd.Timedelta(days=window_days)
     if end > lines["placed_at"].max() + pd.Timedelta(days=1):
         raise ValueError(f"label window {as_utc(cutoff):%Y-%m-%d} + {window_days} days ends after the data ({lines['placed_at'].max():%Y-%m-%d})")
-    features = add_derived(build_customer_features(lines, snapshot=cutoff))
+    vocabulary = shop_vocabulary(lines, cutoff) if vocabulary is None else vocabulary
+    features = churn_features(lines, snapshot=cutoff, window_days=window_days, vocabulary=vocabulary, reviews=reviews, events=events, recent_days=recent_days)
     frame = features.join(churn_labels(lines, features.index, cutoff=cutoff, window_days=window_days))
     return frame.assign(cutoff=as_utc(cutoff))
 
 
-def training_frame(lines: pd.DataFrame, cutoffs: list, *, window_days: int, min_customers: int = 1) -> pd.DataFrame:
-    frames = [labelled_frame(lines, cutoff=c, window_days=window_days) for c in cutoffs]
+def training_frame(lines: pd.DataFrame, cutoffs: list, *, window_days: int, min_customers: int = 1, **signals) -> pd.DataFrame:
+    """Labelled frames at every cut-off (`signals`: vocabulary, reviews, events, recent_days of labelled_frame).
+
+    Without a vocabulary, the basket shares use the shop's largest categories before the latest cut-off, for every cut-off.
+    """
+    if signals.get("vocabulary") is None:
+        signals["vocabulary"] = shop_vocabulary(lines, max(cutoffs))
+    frames = [labelled_frame(lines, cutoff=c, window_days=window_days, **signals) for c in cutoffs]
     frames = [f for f in frames if len(f) >= min_customers]
     if not frames:
         raise ValueError("no cut-off has enough customers to train on")
@@ -107,6 +144,7 @@ class ChurnModel:
     baseline: object
     medians: dict
     config: dict = field(default_factory=dict)
+    vocabulary: list[str] = field(default_factory=list)  # the basket shares' categories, in order
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
         return self.booster.predict_proba(features[self.features].to_numpy(dtype="float64"))[:, 1]
@@ -138,6 +176,7 @@ class BaselineChurnModel:
     medians: dict
     config: dict = field(default_factory=dict)
     served_model: str = "logistic_baseline"
+    vocabulary: list[str] = field(default_factory=list)
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
         return self.baseline.predict_proba(rfm_matrix(features))[:, 1]
@@ -150,7 +189,7 @@ class BaselineChurnModel:
 
 
 def baseline_model(model: ChurnModel) -> BaselineChurnModel:
-    return BaselineChurnModel(features=list(model.features), baseline=model.baseline, medians=dict(model.medians), config=dict(model.config))
+    return BaselineChurnModel(features=list(model.features), baseline=model.baseline, medians=dict(model.medians), config=dict(model.config), vocabulary=list(model.vocabulary))
 
 
 def baseline_wins(metrics: dict) -> bool:
@@ -167,9 +206,20 @@ def subsample(frame: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
     return frame.sample(n=max_rows, random_state=seed).sort_index()
 
 
-def fit_churn(train: pd.DataFrame, config: ChurnConfig = ChurnConfig()) -> ChurnModel:
-    """Fit on all but the latest training cut-off, calibrate on the latest one (time held out)."""
+def varying(train: pd.DataFrame, names: list[str]) -> list[str]:
+    """The features that take at least two values in training (a shop without reviews or support
+    contacts trains without those columns; the model records the ones it used)."""
+    return [name for name in names if train[name].nunique(dropna=True) >= 2]
+
+
+def fit_churn(train: pd.DataFrame, config: ChurnConfig = ChurnConfig(), *, vocabulary: list[str] | None = None, features: list[str] | None = None) -> ChurnModel:
+    """Fit on all but the latest training cut-off, calibrate on the latest one (time held out).
+
+    `features` defaults to CHURN_FEATURES; `vocabulary` is the basket shares' categories the
+    training frame was built with (kept with the model so scoring builds the same columns).
+    """
     train = subsample(train, config.max_train_rows, config.seed).reset_index(drop=True)
+    features = varying(train, CHURN_FEATURES if features is None else features)
     latest = train["cutoff"].max()
     fit_idx, calib_idx = np.flatnonzero(train["cutoff"] < latest), np.flatnonzero(train["cutoff"] == latest)
     if len(fit_idx) == 0 or train["churned"].iloc[fit_idx].nunique() < 2:
@@ -180,12 +230,12 @@ def fit_churn(train: pd.DataFrame, config: ChurnConfig = ChurnConfig()) -> Churn
         early_stopping=False, random_state=config.seed,
     )
     calibrated = CalibratedClassifierCV(booster, method=config.calibration, cv=[(fit_idx, calib_idx)])
-    x, y = train[CHURN_FEATURES].to_numpy(dtype="float64"), train["churned"].to_numpy()
+    x, y = train[features].to_numpy(dtype="float64"), train["churned"].to_numpy()
     calibrated.fit(x, y)
     baseline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, random_state=config.seed))
     baseline.fit(rfm_matrix(train), y)
-    medians = {name: float(train[name].median()) for name in CHURN_FEATURES}
-    return ChurnModel(features=list(CHURN_FEATURES), booster=calibrated, baseline=baseline, medians=medians, config=config.as_dict())
+    medians = {name: float(train[name].median()) for name in features}
+    return ChurnModel(features=features, booster=calibrated, baseline=baseline, medians=medians, config=config.as_dict(), vocabulary=list(vocabulary or []))
 
 
 def feature_importances(model: ChurnModel, frame: pd.DataFrame, *, seed: int = 0, max_rows: int = 20_000) -> list[dict]:

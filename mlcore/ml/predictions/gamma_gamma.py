@@ -92,3 +92,15 @@ def customer_lifetime_value(
         value += (cumulative - previous) * spend / (1.0 + monthly_rate) ** month
         previous = cumulative
     return value
+
+
+def spend_cap(frequency, monetary, *, quantile: float = 0.99) -> float:
+    """The repeat buyers' mean spend at `quantile`: Gamma-Gamma reads spend capped there, so one
+    extreme order (a wholesale lot) cannot dominate a customer's value or the fitted population."""
+    _, m = repeat_buyers(frequency, monetary)
+    return float(np.quantile(m, quantile)) if len(m) else float("inf")
+
+
+def capped(monetary, cap: float | None) -> np.ndarray:
+    m = np.asarray(monetary, dtype="float64")
+    return m if cap is None else np.minimum(m, cap)

@@ -55,3 +55,42 @@ def group_table(y, p, groups: pd.Series) -> list[dict]:
     frame = pd.DataFrame({"y": np.asarray(y), "p": np.asarray(p), "group": np.asarray(groups)})
     rows = [{"group": name} | classification_metrics(part["y"], part["p"]) for name, part in frame.groupby("group")]
     return sorted(rows, key=lambda row: -row["n"])
+
+
+def expected_calibration_error(y, p, *, bins: int = 10) -> float:
+    """Mean |observed - predicted| over equal-width probability bins, weighted by their customers."""
+    table = calibration_bins(y, p, bins=bins)
+    n = np.asarray(table["n"], dtype="float64")
+    if n.sum() == 0:
+        return float("nan")
+    gap = np.abs(np.asarray(table["observed"]) - np.asarray(table["predicted"]))
+    return float((gap * n).sum() / n.sum())
+
+
+def lift_deciles(y, p) -> list[dict]:
+    """Per score decile (1 = highest risk): customers, churn rate, lift over the base rate, share of churners captured so far."""
+    y = np.asarray(y, dtype="float64")
+    order = np.argsort(-np.asarray(p, dtype="float64"), kind="stable")
+    base, total = (y.mean(), y.sum()) if len(y) else (np.nan, 0.0)
+    rows, seen = [], 0.0
+    for decile, part in enumerate(np.array_split(order, 10), start=1):
+        churners = float(y[part].sum())
+        seen += churners
+        rate = churners / len(part) if len(part) else float("nan")
+        rows.append({"decile": decile, "n": int(len(part)), "churn_rate": round(rate, 4),
+                     "lift": round(rate / base, 3) if base else None, "captured": round(seen / total, 4) if total else None})
+    return rows
+
+
+def paired_bootstrap(y, first, second, metric, *, n_boot: int = 500, seed: int = 0) -> dict:
+    """metric(y, first) - metric(y, second) with a 95% percentile interval from resampling customers."""
+    y, first, second = (np.asarray(a) for a in (y, first, second))
+    rng = np.random.default_rng(seed)
+    diffs = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, len(y), len(y))
+        if len(np.unique(y[idx])) < 2 and metric is roc_auc_score:
+            continue
+        diffs.append(metric(y[idx], first[idx]) - metric(y[idx], second[idx]))
+    low, high = np.percentile(diffs, [2.5, 97.5]) if diffs else (np.nan, np.nan)
+    return {"difference": float(metric(y, first) - metric(y, second)), "low": float(low), "high": float(high)}

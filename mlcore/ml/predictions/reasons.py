@@ -17,13 +17,17 @@ import numpy as np
 import pandas as pd
 
 FEATURE_GROUPS: dict[str, list[str]] = {
-    "recency": ["recency_days", "overdue_ratio"],
+    "recency": ["recency_days", "overdue_ratio", "cadence_hazard", "overdue_z"],
+    "season": ["orders_same_window_last_year", "spend_same_window_last_year"],
     "trend": ["orders_last_90", "orders_prev_90", "spend_last_90", "spend_prev_90", "activity_trend"],
     "frequency": ["frequency", "interpurchase_mean_days", "interpurchase_std_days"],
     "value": ["monetary", "avg_order_value"],
     "tenure": ["tenure_days"],
-    "returns": ["return_rate"],
+    "returns": ["return_rate", "return_value_share", "returned_order_share"],
     "variety": ["distinct_products", "distinct_categories"],
+    "basket": [f"basket_share_{i}" for i in range(1, 9)] + ["basket_share_other", "basket_concentration"],
+    "reviews": ["reviews_recent", "review_rating_recent", "review_sentiment_recent", "reviews_negative_recent"],
+    "support": ["support_contacts_recent", "support_negative_recent"],
 }
 
 
@@ -65,13 +69,45 @@ def phrase_frequency(f: pd.DataFrame) -> pd.Series:
     return pd.Series(np.where(n == 1, "one order so far", whole(n) + " orders so far"), index=f.index)
 
 
+def column(f: pd.DataFrame, name: str, fill: float = 0.0) -> pd.Series:
+    return f[name].fillna(fill) if name in f.columns else pd.Series(fill, index=f.index)
+
+
+def phrase_season(f: pd.DataFrame) -> pd.Series:
+    n = column(f, "orders_same_window_last_year", np.nan)
+    text = np.where(n.isna(), "not yet a customer in these months last year",
+                    np.where(n == 0, "no orders in these months last year", whole(n.fillna(0)) + " order(s) in these months last year"))
+    return pd.Series(text, index=f.index)
+
+
+def phrase_reviews(f: pd.DataFrame) -> pd.Series:
+    n, negative = column(f, "reviews_recent"), column(f, "reviews_negative_recent")
+    text = np.where(n == 0, "no recent reviews", whole(n) + " recent review(s), " + whole(negative) + " negative")
+    return pd.Series(text, index=f.index)
+
+
+def phrase_support(f: pd.DataFrame) -> pd.Series:
+    n, negative = column(f, "support_contacts_recent"), column(f, "support_negative_recent")
+    text = np.where(n + negative == 0, "no recent support contacts", whole(n) + " recent support contact(s), " + whole(negative) + " negative")
+    return pd.Series(text, index=f.index)
+
+
+def phrase_basket(f: pd.DataFrame) -> pd.Series:
+    top = f[[c for c in f.columns if c.startswith("basket_share_") and c != "basket_share_other"]].max(axis=1) if "basket_share_1" in f else pd.Series(0.0, index=f.index)
+    return "largest product type " + whole(top.fillna(0) * 100) + "% of spend"
+
+
 PHRASES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
     "recency": phrase_recency,
     "trend": phrase_trend,
     "frequency": phrase_frequency,
-    "value": lambda f: whole(f["monetary"].fillna(0)) + " spent in total",
+    "value": lambda f: whole(f["monetary"].fillna(0)) + " spent in total (net of returns)",
     "tenure": lambda f: "a customer for " + whole(f["tenure_days"].fillna(0)) + " days",
     "returns": lambda f: whole(f["return_rate"].fillna(0) * 100) + "% of items returned",
+    "season": phrase_season,
+    "basket": phrase_basket,
+    "reviews": phrase_reviews,
+    "support": phrase_support,
     "variety": lambda f: whole(f["distinct_products"].fillna(0)) + " different products bought",
 }
 
