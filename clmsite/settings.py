@@ -187,8 +187,10 @@ MODEL_DIR = Path(env_str("MODEL_DIR", str(VAR_DIR / "models")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": env_str("MEDIA_DIR", str(VAR_DIR / "media"))}},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    # Model artefacts: swap for an object-storage backend by configuration.
-    "models": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(MODEL_DIR)}},
+    # Model artefacts: on separate hosts an object store every worker reads, by configuration
+    # (docs/deploy.md): MODEL_STORAGE_BACKEND=storages.backends.s3.S3Storage, MODEL_STORAGE_OPTIONS={"bucket_name": ...}.
+    "models": {"BACKEND": env_str("MODEL_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+               "OPTIONS": json.loads(env_str("MODEL_STORAGE_OPTIONS", "{}")) or {"location": str(MODEL_DIR)}},
 }
 WHITENOISE_USE_FINDERS = True
 

@@ -74,3 +74,11 @@ def test_api_docs_serve_swagger_ui_from_our_own_static_files(client):
     # given the API docs page, when it is opened, then Swagger UI's script and style come from the site's static files, not a CDN
     page = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page and "cdn" not in page.lower()
+
+
+def test_model_storage_backend_and_options_come_from_the_environment():
+    # given MODEL_STORAGE_BACKEND and MODEL_STORAGE_OPTIONS (an object store on separate hosts, docs/deploy.md), when settings load, then STORAGES["models"] is that class with those options
+    env = os.environ | {"MODEL_STORAGE_BACKEND": "django.core.files.storage.InMemoryStorage", "MODEL_STORAGE_OPTIONS": '{"location": "models/"}'}
+    code = "import django; django.setup(); from django.core.files.storage import storages; s = storages['models']; print(type(s).__name__, s.base_location)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env | {"DJANGO_SETTINGS_MODULE": "clmsite.settings"}, capture_output=True, text=True, timeout=120)
+    assert result.stdout.split() == ["InMemoryStorage", "models/"], result.stderr
