@@ -35,7 +35,7 @@ def say(text: str) -> None:
 
 
 def _last_job_id() -> int:
-    from mlcore.models import Job
+    from infra.models import Job
 
     return Job.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
@@ -69,7 +69,7 @@ def cmd_job(args) -> None:
 
 
 def _job_wait(kind: str, after: int, timeout: float, want_running_s: float | None = None):
-    from mlcore.models import Job
+    from infra.models import Job
 
     deadline, seen_failed = time.monotonic() + timeout, set()
     while time.monotonic() < deadline:
