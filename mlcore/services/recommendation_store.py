@@ -17,6 +17,7 @@ from mlcore.ml.recommend.model import RecommenderModel, Reranker, popular_list, 
 from mlcore.ml.recommend.topn import category_codes, top_block
 from mlcore.models import PopularProduct, Recommendation, SimilarProduct
 from mlcore.services.bulk_write import frame_insert, rows_insert
+from mlcore.services.shards import rows_in_range
 
 BLOCK = 2048
 REASON_MAX = 300
@@ -36,9 +37,30 @@ def lists_write(
     """
     recommendations = recommendations_write(version_id=version_id, model=model, top_n=top_n, on_block=on_block,
                                             reranker=reranker, rerank_candidates=rerank_candidates)
+    return {"recommendations": recommendations, **catalogue_lists_write(version_id=version_id, model=model, top_n=top_n)}
+
+
+def catalogue_lists_write(*, version_id: int, model: RecommenderModel, top_n: int) -> dict[str, int]:
+    """Every product's similar products and the popular lists (they do not grow with customers)."""
     similar = rows_insert(model=SimilarProduct, fields=("model_version", "product", "similar", "rank", "score"), rows=_similar_rows(version_id, model))
     popular = rows_insert(model=PopularProduct, fields=("model_version", "country", "product", "rank", "score"), rows=_popular_rows(version_id, model, top_n))
-    return {"recommendations": recommendations, "similar": similar, "popular": popular}
+    return {"similar": similar, "popular": popular}
+
+
+@transaction.atomic
+def recommendations_replace(
+    *, version_id: int, model: RecommenderModel, top_n: int, first_id: int, end_id: int,
+    reranker: Reranker | None = None, rerank_candidates: int = 20,
+) -> int:
+    """One shard: replace this version's top-N rows of customers with ids in [first_id, end_id).
+
+    Delete-then-insert in one transaction, so a shard that is run again (a redelivered message,
+    a resumed night) leaves exactly one list per customer.
+    """
+    Recommendation.objects.filter(model_version_id=version_id, customer_id__gte=first_id, customer_id__lt=end_id).delete()
+    rows = rows_in_range(sorted_ids=model.data.user_ids, first_id=first_id, end_id=end_id)
+    return recommendations_write(version_id=version_id, model=model, top_n=top_n, customer_rows=rows,
+                                 reranker=reranker, rerank_candidates=rerank_candidates)
 
 
 def recommendations_write(
@@ -46,7 +68,7 @@ def recommendations_write(
     on_block: Callable[[int], None] | None = None, reranker: Reranker | None = None, rerank_candidates: int = 20,
 ) -> int:
     """Write the top-N of the customers at `customer_rows` (all by default), block by block; returns rows written."""
-    customer_rows = customer_rows or range(len(model.data.user_ids))
+    customer_rows = range(len(model.data.user_ids)) if customer_rows is None else customer_rows
     codes = category_codes(model)
     written = 0
     for start in range(customer_rows.start, customer_rows.stop, BLOCK):

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from mlcore.models import Job
-from mlcore.services.jobs import job_adopt, job_fail, job_heartbeat, job_start, job_succeed
+from mlcore.services.jobs import job_adopt, job_fail, job_heartbeat, job_progress, job_start, job_succeed
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,13 @@ class _Heartbeat:
         self.stop.set()
 
 
+def _continue(job_id: int, then, eager: bool, message: str) -> None:
+    """Start the body's follow-up (a chord of shard tasks): here when the task runs eagerly, else on
+    the workers. The follow-up's last task ends the job (`job_succeed`); a failing part fails it."""
+    job_progress(job_id=job_id, message=message)
+    then.apply() if eager else then.apply_async()
+
+
 def job_task(*, name: str, kind: str, **options):
     """A Celery task named `name` whose Job row of kind `kind` this decorator runs."""
 
@@ -67,14 +74,19 @@ def job_task(*, name: str, kind: str, **options):
         def task(self, job_id: int | None = None, **kwargs) -> dict:
             job_id = job_adopt(job_id=job_id, kind=kind, task_id=self.request.id or "", params=kwargs)
             job_start(job_id=job_id, message="running")
+            eager = bool(self.request.is_eager) or not self.request.id
             try:
-                with _Heartbeat(job_id, eager=bool(self.request.is_eager) or not self.request.id):
+                with _Heartbeat(job_id, eager=eager):
                     summary = dict(body(job_id=job_id, **kwargs) or {})
+                    then = summary.pop("then", None)
+                    if then is not None:
+                        _continue(job_id, then, eager, str(summary.get("message", "continuing")))
             except Exception as exc:
                 job_fail(job_id=job_id, error=f"{exc.__class__.__name__}: {exc}")
                 raise
             message = str(summary.pop("message", "done"))
-            job_succeed(job_id=job_id, result=summary, message=message)
+            if then is None:
+                job_succeed(job_id=job_id, result=summary, message=message)
             return {**summary, "job_id": job_id, "message": message}
 
         return task
