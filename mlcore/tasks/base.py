@@ -10,6 +10,7 @@ the task id; a job already failed is never marked twice.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import threading
@@ -56,6 +57,11 @@ class _Heartbeat:
 
     def __exit__(self, *exc) -> None:
         self.stop.set()
+
+
+def beating(task: Task, job_id: int | None):
+    """A part of a job (a shard task) keeps the job's heartbeat while it runs, as the job's own task does."""
+    return _Heartbeat(job_id, eager=bool(task.request.is_eager) or not task.request.id) if job_id else contextlib.nullcontext()
 
 
 def _continue(job_id: int, then, eager: bool, message: str) -> None:

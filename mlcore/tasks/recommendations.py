@@ -22,7 +22,7 @@ from mlcore.services.recommendations import (
     recommender_fit_store,
     recommender_shards,
 )
-from mlcore.tasks.base import JobTask, job_task
+from mlcore.tasks.base import JobTask, beating, job_task
 
 
 @job_task(name="mlcore.train_recommender", kind="train_recommender")
@@ -38,10 +38,11 @@ def train_recommender(*, job_id: int, fast: bool = False) -> dict:
             "message": f"recommender v{version.version}: writing top-N in {len(shards)} shards"}
 
 
-@shared_task(name="mlcore.recommend_shard", base=JobTask, acks_late=True)
-def recommend_shard(*, version_id: int, first_id: int, end_id: int, job_id: int | None = None) -> int:
+@shared_task(name="mlcore.recommend_shard", base=JobTask, bind=True, acks_late=True)
+def recommend_shard(self, *, version_id: int, first_id: int, end_id: int, job_id: int | None = None) -> int:
     """Write (or rewrite) the top-N of one customer-id range of a version; returns rows written."""
-    return recommendations_shard_write(version_id=version_id, first_id=first_id, end_id=end_id, job_id=job_id)
+    with beating(self, job_id):
+        return recommendations_shard_write(version_id=version_id, first_id=first_id, end_id=end_id, job_id=job_id)
 
 
 @shared_task(name="mlcore.recommend_finish", base=JobTask)
