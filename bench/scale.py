@@ -188,7 +188,7 @@ def step_workers(args) -> dict:
         recommend_shard.app.control.purge()
         started = time.perf_counter()
         parts = [recommend_shard.si(version_id=version.pk, first_id=a, end_id=b, job_id=job.pk) for a, b in shards]
-        chord(parts, recommend_finish.si(version_id=version.pk, job_id=job.pk)).apply_async().get(timeout=args.time_left)
+        chord(parts, recommend_finish.si(version_id=version.pk, job_id=job.pk)).apply_async().get(timeout=max(5, args.time_left - 20))  # ends before the parent stops this process, so the worker is stopped too
         seconds = time.perf_counter() - started
     finally:
         worker.terminate()
@@ -261,7 +261,7 @@ def parent_main(args) -> None:
     results = {"customers": args.customers, "products": args.products, "fast": args.fast, "machine": machine(), "steps": {}}
     night_started = None
     for label, argv in plan(args):
-        if args.keep and label in ("generate", "import"):
+        if (args.keep and label in ("generate", "import")) or (args.only and not label.startswith(tuple(args.only))):
             continue
         left = deadline - time.monotonic()
         if left < 5:
@@ -274,10 +274,11 @@ def parent_main(args) -> None:
         if label == "score_reviews" and night_started:
             results["night_wall_s"] = round(time.monotonic() - night_started, 1)
         print(f"{label:32} {json.dumps(results['steps'][label])[:300]}", flush=True)
-    (CACHE / f"{args.customers}.json").write_text(json.dumps(results, indent=1, default=str))
+    name = f"{args.customers}" + ("-" + "-".join(args.only) if args.only else "")
+    (CACHE / f"{name}.json").write_text(json.dumps(results, indent=1, default=str))
     table = markdown(results)
     print(table)
-    docs_write(table)
+    docs_write(table, marker="scale-rest" if args.only else "scale")
 
 
 def markdown(results: dict) -> str:
@@ -294,10 +295,13 @@ def markdown(results: dict) -> str:
     return "\n".join(rows)
 
 
-def docs_write(table: str) -> None:
+def docs_write(table: str, marker: str) -> None:
+    """The table into docs/scale.md between `<!-- marker:begin -->` and `<!-- marker:end -->` (appended if absent)."""
     path = ROOT / "docs" / "scale.md"
-    text = path.read_text() if path.exists() else "# Scale\n\n<!-- scale:begin -->\n<!-- scale:end -->\n"
-    begin, end = "<!-- scale:begin -->", "<!-- scale:end -->"
+    begin, end = f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->"
+    text = path.read_text() if path.exists() else "# Scale\n"
+    if begin not in text:
+        text += f"\n{begin}\n{end}\n"
     head, rest = text.split(begin, 1)
     path.write_text(f"{head}{begin}\n{table}\n{end}{rest.split(end, 1)[1]}")
 
@@ -312,6 +316,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--shard-sizes", type=int, nargs="*", default=[5_000, 50_000])
     parser.add_argument("--keep", action="store_true", help="reuse the imported shop (skip generate and import)")
+    parser.add_argument("--only", nargs="*", help="run only the steps whose label starts with one of these (with --keep: 'before' 'shards')")
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--concurrency", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--shard-size", type=int, default=50_000, help=argparse.SUPPRESS)
