@@ -1,8 +1,9 @@
 """Fast insert of rows into one table: COPY on PostgreSQL, executemany elsewhere.
 
-The one bulk-write path of the platform: feature snapshots and segment memberships write frames
-(`frame_insert`), the recommender streams value rows (`rows_insert`), the importer COPYs its
-staging tables (`copy_insert`), where one ORM object per row would dominate the run time. Columns are the frame's, in its order; NaN and None become
+The one bulk-write path of the platform: feature snapshots, segment memberships, customer scores
+and the recommender's top-N write frames (`frame_insert`); similar and popular lists stream value
+rows (`rows_insert`); the importer COPYs its staging tables (`copy_insert`). One ORM object per row
+would dominate the run time (bulk_create of customer scores: about 80 s per million rows). Columns are the frame's, in its order; NaN and None become
 NULL. `frame_insert`'s caller owns the transaction; `rows_insert` opens its own.
 
 On PostgreSQL a frame of only int64/float64 columns goes through binary COPY, its buffer built
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -114,4 +116,9 @@ def executemany_insert(table: str, columns: list[str], frame: pd.DataFrame, chun
         for start in range(0, len(frame), chunk_rows):
             chunk = frame.iloc[start:start + chunk_rows].astype(object)
             chunk = chunk.where(chunk.notna(), None)
-            cursor.executemany(sql, list(chunk.itertuples(index=False, name=None)))
+            cursor.executemany(sql, [tuple(map(_adapted, row)) for row in chunk.itertuples(index=False, name=None)])
+
+
+def _adapted(value):
+    """Datetimes as the backend stores them (SQLite: naive UTC text, as the ORM writes them)."""
+    return connection.ops.adapt_datetimefield_value(value) if isinstance(value, datetime) else value

@@ -11,6 +11,7 @@ the task id; a job already failed is never marked twice.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import threading
@@ -19,7 +20,7 @@ from celery import Task, shared_task
 from django.conf import settings
 from django.db import close_old_connections
 
-from infra.jobs import job_adopt, job_fail, job_heartbeat, job_start, job_succeed
+from infra.jobs import job_adopt, job_fail, job_heartbeat, job_progress, job_start, job_succeed
 from infra.models import Job
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,18 @@ class _Heartbeat:
         self.stop.set()
 
 
+def beating(task: Task, job_id: int | None):
+    """A part of a job (a shard task) keeps the job's heartbeat while it runs, as the job's own task does."""
+    return _Heartbeat(job_id, eager=bool(task.request.is_eager) or not task.request.id) if job_id else contextlib.nullcontext()
+
+
+def _continue(job_id: int, then, eager: bool, message: str) -> None:
+    """Start the body's follow-up (a chord of shard tasks): here when the task runs eagerly, else on
+    the workers. The follow-up's last task ends the job (`job_succeed`); a failing part fails it."""
+    job_progress(job_id=job_id, message=message)
+    then.apply() if eager else then.apply_async()
+
+
 def job_task(*, name: str, kind: str, **options):
     """A Celery task named `name` whose Job row of kind `kind` this decorator runs."""
 
@@ -68,9 +81,13 @@ def job_task(*, name: str, kind: str, **options):
         def task(self, job_id: int | None = None, **kwargs) -> dict:
             job_id = job_adopt(job_id=job_id, kind=kind, task_id=self.request.id or "", params=kwargs)
             job_start(job_id=job_id, message="running")
+            eager = bool(self.request.is_eager) or not self.request.id
             try:
-                with _Heartbeat(job_id, eager=bool(self.request.is_eager) or not self.request.id):
+                with _Heartbeat(job_id, eager=eager):
                     summary = dict(body(job_id=job_id, **kwargs) or {})
+                    then = summary.pop("then", None)
+                    if then is not None:
+                        _continue(job_id, then, eager, str(summary.get("message", "continuing")))
             except Exception as exc:
                 job_fail(job_id=job_id, error=f"{exc.__class__.__name__}: {exc}")
                 raise
@@ -78,7 +95,8 @@ def job_task(*, name: str, kind: str, **options):
                 job_fail(job_id=job_id, error=str(summary["error"]))
                 return {**summary, "job_id": job_id}
             message = str(summary.pop("message", "done"))
-            job_succeed(job_id=job_id, result=summary, message=message)
+            if then is None:
+                job_succeed(job_id=job_id, result=summary, message=message)
             return {**summary, "job_id": job_id, "message": message}
 
         return task

@@ -19,6 +19,7 @@ from django.utils import timezone
 from customers.models import Customer
 from customers.webhooks.services import webhook_customers, webhook_event_emit, webhook_event_wanted
 from infra import jobs
+from infra.bulk import frame_insert
 from mlcore.ml.features import as_utc
 from mlcore.ml.predictions import bgnbd, gamma_gamma
 from mlcore.ml.predictions.churn import model_features
@@ -126,30 +127,34 @@ def score_frame(*, as_of=None, annual_discount_rate: float = 0.10) -> ScoredFram
     return ScoredFrame(mv, scores.join(lifetime), versions, features, artefact["reference"], snapshot, current)
 
 
-def score_rows(frame: pd.DataFrame, mv: ModelVersion, versions: dict, scored_at) -> list[CustomerScore]:
-    values = frame.astype({"probability": "float64"}).replace({np.nan: None})
-    return [
-        CustomerScore(
-            customer_id=int(customer_id), model_version_id=mv.pk, churn_probability=float(row.probability),
-            probability_active=row.probability_active, expected_purchases_30=row.expected_purchases_30,
-            expected_purchases_90=row.expected_purchases_90, expected_purchases_365=row.expected_purchases_365,
-            expected_value_12m=row.expected_value_12m, expected_value_12m_low=row.expected_value_12m_low,
-            expected_value_12m_high=row.expected_value_12m_high, value_reason=str(row.value_reason or "")[:200],
-            reason=str(row.reason)[:400], scored_at=scored_at,
-            bgnbd_version_id=versions.get("bgnbd_version_id"), gamma_gamma_version_id=versions.get("gamma_gamma_version_id"),
-        )
-        for customer_id, row in zip(values.index, values.itertuples(index=False), strict=True)
-    ]
+def score_table(frame: pd.DataFrame, mv: ModelVersion, versions: dict, scored_at) -> pd.DataFrame:
+    """The CustomerScore rows of `frame` (indexed by customer id) in the table's field names."""
+    lifetime = ["probability_active", "expected_purchases_30", "expected_purchases_90", "expected_purchases_365", "expected_value_12m",
+                "expected_value_12m_low", "expected_value_12m_high"]
+    table = pd.DataFrame({
+        "customer": frame.index.to_numpy(dtype="int64"), "model_version": mv.pk,
+        "churn_probability": frame["probability"].to_numpy(dtype="float64"),
+        **{name: frame[name].to_numpy(dtype="float64", na_value=np.nan) for name in lifetime},
+        "reason": frame["reason"].astype(str).str.slice(0, 400).to_numpy(dtype=object),
+        "value_reason": frame["value_reason"].fillna("").astype(str).str.slice(0, 200).to_numpy(dtype=object),
+        "scored_at": pd.Timestamp(scored_at),
+    })
+    for name in ("bgnbd_version", "gamma_gamma_version"):
+        table[name] = pd.array([versions.get(f"{name}_id")] * len(table), dtype="Int64")
+    return table
 
 
 @transaction.atomic
 def scores_replace(*, mv: ModelVersion, frame: pd.DataFrame, versions: dict, job_id: int | None, batch_size: int) -> int:
-    """Replace this version's score set with `frame`, in batches that advance the job."""
+    """Replace this version's score set with `frame`: COPY on PostgreSQL, batched inserts elsewhere.
+
+    Batches of `batch_size` advance the job between them (never inside a COPY).
+    """
     CustomerScore.objects.filter(model_version=mv).delete()
     scored_at = timezone.now()
     for start in range(0, len(frame), batch_size):
         chunk = frame.iloc[start : start + batch_size]
-        CustomerScore.objects.bulk_create(score_rows(chunk, mv, versions, scored_at), batch_size=batch_size)
+        frame_insert(model=CustomerScore, frame=score_table(chunk, mv, versions, scored_at), binary=False)
         if job_id:
             jobs.job_progress(job_id=job_id, advance=len(chunk))
     return len(frame)
@@ -161,7 +166,7 @@ def drift_report_create(*, mv: ModelVersion, reference: pd.DataFrame, current: p
     return DriftReport.objects.create(model_version=mv, computed_at=timezone.now(), snapshot_at=snapshot, rows=rows, max_psi=max_psi)
 
 
-def customers_score(*, as_of=None, job_id: int | None = None, batch_size: int = 5000, annual_discount_rate: float = 0.10) -> ScoringResult:
+def customers_score(*, as_of=None, job_id: int | None = None, batch_size: int = 50_000, annual_discount_rate: float = 0.10) -> ScoringResult:
     """Score every customer with the active versions and write the set in bulk (see the module doc)."""
     scored_frame = score_frame(as_of=as_of, annual_discount_rate=annual_discount_rate)
     mv, features, reference = scored_frame.mv, scored_frame.drift_current, scored_frame.reference

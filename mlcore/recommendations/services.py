@@ -7,6 +7,8 @@ artefact (with the product embeddings, reused next night for unchanged texts), w
 customer's top-N (re-ranked by the active ranker when there is one with a blend weight above 0;
 the version's params name that ranker version), every product's similar products and the popular
 lists in bulk, activates the version and prunes the rows of versions older than the previous one.
+The top-N is written in shards over customer-id ranges (`infra.shards`), each one
+idempotent; the nightly task runs them as a Celery chord whose callback activates the version.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from django.db import transaction
 
 from customers.selectors import customers_frame, order_lines_frame, products_frame
 from infra import jobs as jobs
+from infra.shards import rows_in_range, shard_ranges
 from mlcore.ml.horizons import too_little_repeat
 from mlcore.ml.recommendations import catalogue, content, tuning
 from mlcore.ml.recommendations.catalogue import live_catalogue
@@ -31,11 +34,12 @@ from mlcore.ml.sales import sale_mask
 from mlcore.models import ModelVersion, PopularProduct, Recommendation, SimilarProduct
 from mlcore.predictions.horizons import horizons_of
 from mlcore.recommendations.ranker_serving import ranker_for_serving
-from mlcore.recommendations.store import lists_write
+from mlcore.recommendations.store import catalogue_lists_write, recommendations_replace
 from mlcore.registry import services as registry
 
 log = logging.getLogger(__name__)
 KIND = "recommender"
+_LOADED: dict[tuple[int, str], RecommenderModel] = {}  # the last model this process loaded
 FAST_GRID = {"beta": (0.0, 0.2), "gamma": (0.5, 1.0), "delta": (0.0, 0.5)}
 
 
@@ -132,7 +136,20 @@ def served_validation_ndcg(tuned: tuning.Tuned) -> float | None:
 
 
 def recommender_train(*, job_id: int | None = None, fast: bool = False) -> ModelVersion:
-    """Train, store every list, activate; returns the new ready and active version."""
+    """Train, store every list, activate; returns the new ready and active version.
+
+    The shards run one after another here (the command, tests, benchmarks); the nightly task
+    dispatches the same shards as a Celery chord instead (`mlcore.recommendations.tasks`).
+    """
+    version = recommender_fit_store(job_id=job_id, fast=fast)
+    for first_id, end_id in recommender_shards(version_id=version.pk):
+        recommendations_shard_write(version_id=version.pk, first_id=first_id, end_id=end_id, job_id=job_id)
+    return recommender_finish(version_id=version.pk)
+
+
+def recommender_fit_store(*, job_id: int | None = None, fast: bool = False) -> ModelVersion:
+    """Train and store the artefact with its similar and popular lists: a ready version, not yet
+    active (each customer's top-N is written next, shard by shard, then `recommender_finish`)."""
     lines, products = recommender_inputs()
     horizons = horizons_of(lines)
     _progress(job_id, f"embedding {len(products):,} product texts (unchanged ones reused)")
@@ -158,15 +175,53 @@ def recommender_train(*, job_id: int | None = None, fast: bool = False) -> Model
                "rebuy_allowed_products": int(rebuy_ok.sum()), "buy_again": buy_again_note(horizons, int(rebuy_ok.sum()), len(rebuy_ok))}
     try:
         registry.model_version_save_object(version_id=version.pk, obj={"model": model, "texts": texts}, metrics=metrics)
-        counts = lists_write(version_id=version.pk, model=model, top_n=settings.RECOMMENDER_TOP_N, on_block=lambda n: _advance(job_id, n),
-                             reranker=serving_ranker.reranker if serving_ranker else None, rerank_candidates=settings.RANKER_CANDIDATES)
+        catalogue_lists_write(version_id=version.pk, model=model, top_n=settings.RECOMMENDER_TOP_N)
     except Exception as exc:
         registry.model_version_fail(version_id=version.pk, error=str(exc))
         raise
-    registry.model_version_activate(version_id=version.pk)
-    ModelVersion.objects.filter(pk=version.pk).update(notes=metrics["buy_again"])
+    _LOADED.update({(version.pk, ModelVersion.objects.get(pk=version.pk).artefact_sha256): model})
+    if job_id:
+        jobs.job_progress(job_id=job_id, done=0, total=len(model.data.user_ids), message="writing recommendations")
+    return version
+
+
+def recommender_shards(*, version_id: int, size: int | None = None) -> list[tuple[int, int]]:
+    """Customer-id ranges of this version's customers, RECOMMENDER_SHARD_CUSTOMERS each by default."""
+    model = recommender_model(version_id=version_id)
+    return shard_ranges(ids=model.data.user_ids, size=size or settings.RECOMMENDER_SHARD_CUSTOMERS)
+
+
+def recommendations_shard_write(*, version_id: int, first_id: int, end_id: int, job_id: int | None = None) -> int:
+    """Write (or rewrite) the top-N of this version's customers with ids in [first_id, end_id).
+
+    Progress advances after the shard's transaction: a Job row updated inside it would be locked
+    against every other shard until it commits.
+    """
+    model = recommender_model(version_id=version_id)
+    reranker = _shard_reranker(version_id, len(model.data.user_ids))
+    written = recommendations_replace(version_id=version_id, model=model, top_n=settings.RECOMMENDER_TOP_N, first_id=first_id, end_id=end_id,
+                                      reranker=reranker, rerank_candidates=settings.RANKER_CANDIDATES)
+    if job_id:
+        customers = len(rows_in_range(sorted_ids=model.data.user_ids, first_id=first_id, end_id=end_id))
+        jobs.job_progress(job_id=job_id, advance=customers, message="writing recommendations")
+    return written
+
+
+def _shard_reranker(version_id: int, customers: int):
+    """The ranker the version was fitted to use (the same version, or none if it is no longer active)."""
+    named = ModelVersion.objects.get(pk=version_id).params.get("ranker")
+    if not named:
+        return None
+    serving = ranker_for_serving(pairs=customers * settings.RANKER_CANDIDATES)
+    return serving.reranker if serving and serving.version.pk == named["model_version"] else None
+
+
+def recommender_finish(*, version_id: int) -> ModelVersion:
+    """Activate the version whose lists are all written, note its buy-again rule, prune old rows."""
+    version = registry.model_version_activate(version_id=version_id)
+    ModelVersion.objects.filter(pk=version.pk).update(notes=version.metrics.get("buy_again", ""))
     recommendations_prune(keep=2)
-    log.info("recommender v%s written: %s", version.version, counts)
+    log.info("recommender v%s written: %s recommendations", version.version, Recommendation.objects.filter(model_version=version).count())
     version.refresh_from_db()
     return version
 
@@ -185,11 +240,6 @@ def _progress(job_id: int | None, message: str) -> None:
         jobs.job_progress(job_id=job_id, message=message)
 
 
-def _advance(job_id: int | None, n: int) -> None:
-    if job_id:
-        jobs.job_progress(job_id=job_id, advance=n, message="writing recommendations")
-
-
 @transaction.atomic
 def recommendations_prune(*, keep: int = 2) -> int:
     """Delete the stored lists of all but the `keep` newest ready versions (and of failed ones)."""
@@ -204,4 +254,9 @@ def recommendations_prune(*, keep: int = 2) -> int:
 
 
 def recommender_model(*, version_id: int) -> RecommenderModel:
-    return registry.model_version_load_object(version_id=version_id)["model"]
+    """The version's fitted model; a worker keeps the last one loaded (artefacts never change: keyed by hash)."""
+    key = (version_id, ModelVersion.objects.values_list("artefact_sha256", flat=True).get(pk=version_id))
+    if key not in _LOADED:
+        _LOADED.clear()
+        _LOADED[key] = registry.model_version_load_object(version_id=version_id)["model"]
+    return _LOADED[key]

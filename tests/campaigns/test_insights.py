@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from campaigns.audience import audience_queryset
-from campaigns.insights import personal_recommendations
+from campaigns.recommendations import recommendations_for as personal_recommendations
 from customers.models import Customer, Review
 from mlcore.models import CustomerScore, ReviewSentiment, SegmentMembership
 from mlcore.registry import services as registry

@@ -18,6 +18,8 @@ DEPLOYED = {
     "mlcore.gpu.train_ranker": "gpu",
     "mlcore.jobs_reap_stale": "ml",
     "mlcore.gpu.train_sentiment": "gpu",
+    "mlcore.recommend_finish": "ml",
+    "mlcore.recommend_shard": "ml",
     "mlcore.score_customers": "ml",
     "mlcore.score_reviews": "ml",
     "mlcore.segment_customers": "ml",

@@ -140,6 +140,24 @@ def recommend_block(
     With a reranker, the hybrid's first `rerank_candidates` are re-ordered (and re-scored) by it
     and stay above the rest of the hybrid's list; reasons still name the hybrid part behind each item.
     """
+    normalised, ranked, listed = block_candidates(model, rows, k, exclude_recent_days=exclude_recent_days, reranker=reranker, rerank_candidates=rerank_candidates)
+    out = []
+    for i, row in enumerate(rows):
+        score_of = dict(zip(ranked[i].tolist(), listed[i].tolist(), strict=True))
+        chosen = rules.diversify(ranked[i], model.categories, k, model.config.max_per_category)
+        out.append([Recommended(c, float(score_of[c]), reason_for(model, normalised, i, int(row), c, _weights_behind(model, int(row), c))) for c in chosen])
+    return out
+
+
+def block_candidates(
+    model: RecommenderModel, rows: np.ndarray, k: int, *, exclude_recent_days: int | None = None,
+    reranker: Reranker | None = None, rerank_candidates: int = 20,
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """(normalised part scores, ranked candidate columns, their scores) of a block, best first.
+
+    The blended, masked scores of the block with a partial sort (argpartition) to k * 4 candidates
+    (or the reranker's); `recommend_block` and `mlcore.ml.recommendations.topn` both list from these.
+    """
     days = model.config.exclude_recent_days if exclude_recent_days is None else exclude_recent_days
     normalised = normalise_parts(score_parts(model, rows))
     scores = served_mask(model, rows, blend(normalised, model.weights), days)
@@ -151,12 +169,7 @@ def recommend_block(
         listed = np.take_along_axis(scores, np.maximum(ranked, 0), axis=1).astype(np.float64)
     if reranker is not None:
         ranked, listed = _reranked(model, rows, ranked, listed, scores, reranker, rerank_candidates)
-    out = []
-    for i, row in enumerate(rows):
-        score_of = dict(zip(ranked[i].tolist(), listed[i].tolist(), strict=True))
-        chosen = rules.diversify(ranked[i], model.categories, k, model.config.max_per_category)
-        out.append([Recommended(c, float(score_of[c]), reason_for(model, normalised, i, int(row), c, _weights_behind(model, int(row), c))) for c in chosen])
-    return out
+    return normalised, ranked, listed
 
 
 def served_mask(model: RecommenderModel, rows: np.ndarray, scores: np.ndarray, days: int) -> np.ndarray:

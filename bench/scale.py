@@ -1,0 +1,330 @@
+"""The platform at shop scale: a generated shop imported into PostgreSQL, then the nightly run.
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/scale.py --customers 1000000 --max-minutes 90
+    OMP_NUM_THREADS=1 .venv/bin/python bench/scale.py --customers 5000 --max-minutes 10   # CI-sized
+
+Steps (each in its own process, so its peak RSS is its own; wall, CPU seconds and peak RSS of each):
+  generate    mlcore.ml.synthetic order lines (BG/NBD-like cadence, Zipf product popularity, skewed
+              baskets, ~2% returns), written as an Online Retail file plus a reviews file
+  import      both files through the importer (customers.imports.services.import_file)
+  the night   as beat starts it, each task applied in-process as a worker would run it:
+              segment_customers (features + segmentation), train_churn (with BG/NBD + Gamma-Gamma),
+              score_customers (with its writes), train_recommender (fit, then every customer's top-N
+              in shards, with its writes), score_reviews
+  before/after  top-N of a sample of customers per customer (recommend_block) vs in blocks
+              (topn.top_block), equal lists checked; score writes through bulk_create vs frame_insert
+  workers     the recommender's top-N shards as a Celery group on the ml queue through Redis, with a
+              worker of 1 and then of 2 processes (--workers), and two shard sizes (--shard-sizes)
+Bounded: every child gets the time left of --max-minutes and is stopped when it runs out; steps not
+reached are listed as not run. Results: bench/.cache/scale/<customers>.json, a table printed, and
+the table written into docs/scale.md between its `scale:begin` / `scale:end` markers.
+Databases: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/clm_scale_bench, schema
+reset), BENCH_REDIS_URL for the worker step (default redis://127.0.0.1:6379/6).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / "bench" / ".cache" / "scale"
+DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/clm_scale_bench")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6")
+BENCH_SECRET = "bench-only-secret-key-not-for-production-0123456789"  # noqa: S105 - DEBUG off needs one; never deployed
+sys.path.insert(0, str(ROOT))
+NIGHT = [("segment_customers", "mlcore.segments.tasks"), ("train_churn", "mlcore.predictions.tasks"),
+         ("score_customers", "mlcore.predictions.tasks"), ("train_recommender", "mlcore.recommendations.tasks"),
+         ("score_reviews", "mlcore.feedback.tasks")]
+WORDS = ["red", "blue", "vintage", "wooden", "glass", "paper", "heart", "star", "garden", "kitchen", "party", "christmas", "retro", "set of 3", "large", "small"]
+NOUNS = ["mug", "bag", "candle", "card", "lantern", "cushion", "frame", "clock", "bowl", "bunting", "tin", "doormat"]
+
+
+def django_setup(broker: bool = False) -> None:
+    os.environ.update(DATABASE_URL=DB_URL, DJANGO_SETTINGS_MODULE="clmsite.settings", DEBUG="0", LOG_LEVEL="WARNING",
+                      CLM_VAR_DIR=str(CACHE / "var"), SECRET_KEY=BENCH_SECRET)
+    if broker:
+        os.environ["REDIS_URL"] = REDIS_URL
+    import django
+
+    django.setup()
+
+
+# --- steps (run in a child process) ------------------------------------------------------------
+def step_generate(args) -> dict:
+    import numpy as np
+
+    from mlcore.ml.synthetic import SyntheticConfig, generate_order_lines
+
+    lines = generate_order_lines(SyntheticConfig(n_customers=args.customers, n_products=args.products, seed=7))
+    rng = np.random.default_rng(7)
+    title = {p: f"{rng.choice(WORDS).upper()} {rng.choice(WORDS).upper()} {NOUNS[p % len(NOUNS)].upper()}" for p in range(1, args.products + 1)}
+    invoice = np.where(lines["status"] == "returned", "C", "") + lines["order_id"].astype(str)
+    out = lines.assign(InvoiceNo=invoice, StockCode="P" + lines["product_id"].astype(str), Description=lines["product_id"].map(title),
+                       Quantity=lines["quantity"], InvoiceDate=lines["placed_at"].dt.strftime("%Y-%m-%d %H:%M:%S"),
+                       UnitPrice=lines["unit_price"], CustomerID=lines["customer_id"], Country=lines["country"])
+    columns = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"]
+    out[columns].to_csv(CACHE / f"orders-{args.customers}.csv", index=False)
+    sales = lines[lines["status"] == "placed"].drop_duplicates(["customer_id", "product_id"])
+    reviews = sales.sample(n=min(len(sales), max(1, args.customers // 10)), random_state=7)
+    rating = rng.choice([1, 2, 3, 4, 5], size=len(reviews), p=[0.08, 0.07, 0.12, 0.28, 0.45])
+    texts = np.where(rating >= 4, "Lovely quality, arrived quickly, would buy again", np.where(rating <= 2, "Broken on arrival and the colour is wrong, disappointed", "It is fine, a bit smaller than expected"))
+    pd_reviews = reviews.assign(sku="P" + reviews["product_id"].astype(str), customer=reviews["customer_id"].astype(str), rating=rating,
+                                title="Review", text=texts, date=reviews["placed_at"].dt.strftime("%Y-%m-%d %H:%M:%S"), external_id="r" + np.arange(len(reviews)).astype(str))
+    pd_reviews[["external_id", "sku", "customer", "rating", "title", "text", "date"]].to_csv(CACHE / f"reviews-{args.customers}.csv", index=False)
+    return {"order_lines": len(lines), "orders": int(lines["order_id"].nunique()), "customers": int(lines["customer_id"].nunique()),
+            "products": int(lines["product_id"].nunique()), "reviews": len(reviews)}
+
+
+def step_import(args) -> dict:
+    from customers.imports.services import import_file
+    from customers.models import ImportBatch
+
+    out = {}
+    started = time.perf_counter()
+    batch = ImportBatch.objects.get(pk=import_file(path=CACHE / f"orders-{args.customers}.csv", kind="orders", preset="online_retail"))
+    out.update(order_rows=batch.rows_read, order_rows_created=batch.rows_created, orders_seconds=round(time.perf_counter() - started, 1))
+    mapping = {"columns": {"external_id": "external_id", "product_sku": "sku", "customer_id": "customer", "rating": "rating",
+                           "title": "title", "text": "text", "created_at": "date"}, "language": "en"}
+    batch = ImportBatch.objects.get(pk=import_file(path=CACHE / f"reviews-{args.customers}.csv", kind="reviews", mapping=mapping))
+    out.update(review_rows=batch.rows_read, review_rows_created=batch.rows_created)
+    return out
+
+
+def step_task(args) -> dict:
+    import importlib
+
+    module = dict(NIGHT)[args.step]
+    task = getattr(importlib.import_module(module), args.step)
+    kwargs = {"fast": True} if args.step == "train_recommender" and args.fast else {}
+    result = task.apply(kwargs=kwargs).get()
+    return {k: v for k, v in result.items() if isinstance(v, (int, float, str, type(None))) and k != "job_id"}
+
+
+def step_topn(args) -> dict:
+    import numpy as np
+
+    from mlcore.ml.recommendations.model import recommend_block
+    from mlcore.ml.recommendations.topn import category_codes, top_block
+    from mlcore.recommendations.services import recommender_model
+    from mlcore.registry import services as registry
+
+    model = recommender_model(version_id=registry.model_version_active(kind="recommender").pk)
+    n = min(args.topn_sample, len(model.data.user_ids))
+    rows, codes, k, out = np.arange(n), category_codes(model), 20, {"customers": n, "model_customers": len(model.data.user_ids), "products": len(model.data.item_ids)}
+    for name, run in (("per_customer", lambda b: recommend_block(model, b, k)), ("blocked", lambda b: top_block(model, b, k, codes=codes))):
+        started, cpu = time.perf_counter(), time.process_time()
+        results = [run(rows[s:s + 2048]) for s in range(0, n, 2048)]
+        out[f"{name}_seconds"], out[f"{name}_cpu"] = round(time.perf_counter() - started, 2), round(time.process_time() - cpu, 2)
+        out[f"_{name}"] = results
+    naive = [[i.column for i in listed] for block in out.pop("_per_customer") for listed in block]
+    blocked = [[int(c) for c in cols if c >= 0] for block in out.pop("_blocked") for cols in block.columns]
+    out["equal_lists"] = naive == blocked
+    return out
+
+
+def step_writes(args) -> dict:
+    from django.db import transaction
+    from django.utils import timezone
+
+    from mlcore.models import CustomerScore
+    from mlcore.predictions.scoring import score_frame, scores_replace
+    from mlcore.registry import services as registry
+
+    scored = score_frame()
+    scratch = registry.model_version_create(kind="churn", params={"bench": "scale writes"})
+    out = {"rows": len(scored.frame)}
+    started = time.perf_counter()
+    with transaction.atomic():
+        CustomerScore.objects.bulk_create(orm_rows(scored.frame, scratch, scored.versions, timezone.now()), batch_size=5000)
+    out["bulk_create_seconds"] = round(time.perf_counter() - started, 2)
+    CustomerScore.objects.filter(model_version=scratch).delete()
+    started = time.perf_counter()
+    scores_replace(mv=scratch, frame=scored.frame, versions=scored.versions, job_id=None, batch_size=50_000)
+    out["copy_seconds"] = round(time.perf_counter() - started, 2)
+    CustomerScore.objects.filter(model_version=scratch).delete()
+    scratch.delete()
+    return out
+
+
+def orm_rows(frame, mv, versions, scored_at) -> list:
+    """The score rows as ORM objects: the write path before frame_insert (the "before")."""
+    import numpy as np
+
+    from mlcore.models import CustomerScore
+
+    values = frame.astype({"probability": "float64"}).replace({np.nan: None})
+    return [CustomerScore(
+        customer_id=int(i), model_version_id=mv.pk, churn_probability=float(r.probability), probability_active=r.probability_active,
+        expected_purchases_30=r.expected_purchases_30, expected_purchases_90=r.expected_purchases_90, expected_purchases_365=r.expected_purchases_365,
+        expected_value_12m=r.expected_value_12m, reason=str(r.reason)[:400], scored_at=scored_at,
+        bgnbd_version_id=versions.get("bgnbd_version_id"), gamma_gamma_version_id=versions.get("gamma_gamma_version_id"),
+    ) for i, r in zip(values.index, values.itertuples(index=False), strict=True)]
+
+
+def step_workers(args) -> dict:
+    """The active version's top-N shards as the nightly chord through Redis, on a worker of --concurrency processes."""
+    from celery import chord
+
+    from infra import jobs as jobs
+    from infra.models import Job
+    from mlcore.recommendations.services import recommender_shards
+    from mlcore.recommendations.tasks import recommend_finish, recommend_shard
+    from mlcore.registry import services as registry
+
+    version = registry.model_version_active(kind="recommender")
+    shards = recommender_shards(version_id=version.pk, size=args.shard_size)
+    job = jobs.job_create(kind="bench_shards")
+    jobs.job_start(job_id=job.pk, total=version.metrics["customers"])
+    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "clmsite", "worker", "-Q", "ml", "-c", str(args.concurrency),
+                               "--pool", "prefork", "-l", "WARNING", "-n", f"scale{os.getpid()}@%h", "--without-gossip", "--without-mingle"],
+                              cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        recommend_shard.app.control.purge()
+        started = time.perf_counter()
+        parts = [recommend_shard.si(version_id=version.pk, first_id=a, end_id=b, job_id=job.pk) for a, b in shards]
+        chord(parts, recommend_finish.si(version_id=version.pk, job_id=job.pk)).apply_async().get(timeout=max(5, args.time_left - 20))  # ends before the parent stops this process, so the worker is stopped too
+        seconds = time.perf_counter() - started
+    finally:
+        worker.terminate()
+        worker.wait(30)
+    job = Job.objects.get(pk=job.pk)
+    return {"workers": args.concurrency, "shard_size": args.shard_size, "shards": len(shards), "seconds": round(seconds, 2),
+            "job": f"{job.status} {job.done}/{job.total}", "note": "includes the worker's start and each process loading the artefact once"}
+
+
+STEPS = {"generate": step_generate, "import": step_import, "topn": step_topn, "writes": step_writes, "workers": step_workers,
+         **{name: step_task for name, _ in NIGHT}}
+
+
+def child_main(args) -> None:
+    if args.step != "generate":
+        django_setup(broker=args.step == "workers")
+    started, cpu0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
+    out = STEPS[args.step](args)
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    out.update(wall_s=round(time.perf_counter() - started, 2), cpu_s=round(cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime, 2),
+               peak_rss_mb=round(cpu1.ru_maxrss / 1024, 1))
+    print("RESULT " + json.dumps(out, default=str))
+
+
+# --- the parent: runs the steps in children, bounded -------------------------------------------
+def run_child(argv: list[str], time_left: float) -> dict:
+    try:
+        done = subprocess.run([sys.executable, __file__, *argv, "--time-left", str(int(time_left))], cwd=ROOT, capture_output=True, text=True,
+                              timeout=max(1, time_left), check=False)
+    except subprocess.TimeoutExpired:
+        return {"status": "stopped at the time bound"}
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    if done.returncode or not lines:
+        return {"status": f"failed (rc {done.returncode})", "error": done.stderr[-1500:]}
+    return {"status": "ok", **json.loads(lines[-1][7:])}
+
+
+def reset_database() -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    import psycopg
+    from _pg import database_ensure
+
+    database_ensure(DB_URL)
+    with psycopg.connect(DB_URL, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env={**os.environ, "DATABASE_URL": DB_URL, "CLM_VAR_DIR": str(CACHE / "var")}, check=True)
+
+
+def machine() -> dict:
+    load = os.getloadavg()
+    return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), "python": platform.python_version(),
+            "load_at_start": [round(x, 1) for x in load], "threads": os.environ.get("OMP_NUM_THREADS", "unset")}
+
+
+def plan(args) -> list[tuple[str, list[str]]]:
+    base = ["--customers", str(args.customers), "--products", str(args.products)] + (["--fast"] if args.fast else [])
+    steps = [("generate", ["generate"]), ("import", ["import"])] + [(name, [name]) for name, _ in NIGHT]
+    steps += [("before/after top-N", ["topn", "--topn-sample", str(args.topn_sample)]), ("before/after score writes", ["writes"])]
+    for size in args.shard_sizes:
+        for workers in args.workers:
+            steps.append((f"shards: {workers} worker(s), {size:,}/shard", ["workers", "--concurrency", str(workers), "--shard-size", str(size)]))
+    return [(label, ["--step", *argv[:1], *base, *argv[1:]]) for label, argv in steps]
+
+
+def parent_main(args) -> None:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + args.max_minutes * 60
+    if not args.keep:
+        reset_database()
+    results = {"customers": args.customers, "products": args.products, "fast": args.fast, "machine": machine(), "steps": {}}
+    night_started = None
+    for label, argv in plan(args):
+        if (args.keep and label in ("generate", "import")) or (args.only and not label.startswith(tuple(args.only))):
+            continue
+        left = deadline - time.monotonic()
+        if left < 5:
+            results["steps"][label] = {"status": "not run (time bound)"}
+            continue
+        if label == "segment_customers":
+            night_started = time.monotonic()
+        results["steps"][label] = run_child(argv, left)
+        results["steps"][label]["load_after"] = round(os.getloadavg()[0], 1)
+        if label == "score_reviews" and night_started:
+            results["night_wall_s"] = round(time.monotonic() - night_started, 1)
+        print(f"{label:32} {json.dumps(results['steps'][label])[:300]}", flush=True)
+    name = f"{args.customers}" + ("-" + "-".join(args.only) if args.only else "")
+    (CACHE / f"{name}.json").write_text(json.dumps(results, indent=1, default=str))
+    table = markdown(results)
+    print(table)
+    docs_write(table, marker="scale-rest" if args.only else "scale")
+
+
+def markdown(results: dict) -> str:
+    m = results["machine"]
+    rows = [f"Generated shop: {results['customers']:,} customers, {results['products']:,} products; machine: {m['cores']} cores ({m['cpu']}), "
+            f"Python {m['python']}, OMP_NUM_THREADS={m['threads']}, load average at start {m['load_at_start']}; "
+            f"recommender {'--fast' if results['fast'] else 'as beat runs it'}; the night (segment_customers .. score_reviews): "
+            f"{results.get('night_wall_s', 'not completed')} s wall.", "",
+            "| step | status | wall s | CPU s | peak RSS MB | load after | figures |", "|---|---|---|---|---|---|---|"]
+    for label, step in results["steps"].items():
+        figures = {k: v for k, v in step.items() if k not in ("status", "wall_s", "cpu_s", "peak_rss_mb", "load_after", "error")}
+        rows.append(f"| {label} | {step['status']} | {step.get('wall_s', '')} | {step.get('cpu_s', '')} | {step.get('peak_rss_mb', '')} | "
+                    f"{step.get('load_after', '')} | {json.dumps(figures)[1:-1].replace('|', '/')} |")
+    return "\n".join(rows)
+
+
+def docs_write(table: str, marker: str) -> None:
+    """The table into docs/scale.md between `<!-- marker:begin -->` and `<!-- marker:end -->` (appended if absent)."""
+    path = ROOT / "docs" / "scale.md"
+    begin, end = f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->"
+    text = path.read_text() if path.exists() else "# Scale\n"
+    if begin not in text:
+        text += f"\n{begin}\n{end}\n"
+    head, rest = text.split(begin, 1)
+    path.write_text(f"{head}{begin}\n{table}\n{end}{rest.split(end, 1)[1]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--products", type=int, default=4_000)
+    parser.add_argument("--max-minutes", type=float, default=90.0)
+    parser.add_argument("--fast", action="store_true", help="the recommender's small ALS and weight grid (the demo's setting)")
+    parser.add_argument("--topn-sample", type=int, default=20_480, help="customers of the top-N before/after")
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
+    parser.add_argument("--shard-sizes", type=int, nargs="*", default=[5_000, 50_000])
+    parser.add_argument("--keep", action="store_true", help="reuse the imported shop (skip generate and import)")
+    parser.add_argument("--only", nargs="*", help="run only the steps whose label starts with one of these (with --keep: 'before' 'shards')")
+    parser.add_argument("--step", help=argparse.SUPPRESS)
+    parser.add_argument("--concurrency", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--shard-size", type=int, default=50_000, help=argparse.SUPPRESS)
+    parser.add_argument("--time-left", type=int, default=600, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    child_main(args) if args.step else parent_main(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""Sharded top-N: customer-id ranges, idempotent shard reruns, the chord's one Job row."""
+import numpy as np
+import pytest
+
+from infra.models import Job
+from infra.shards import rows_in_range, shard_ranges
+from mlcore.models import ModelVersion, Recommendation
+from mlcore.recommendations.services import recommendations_shard_write, recommender_fit_store, recommender_shards
+from mlcore.recommendations.tasks import train_recommender
+from tests.mlcore.recommend_shop import make_shop, use_small_lists
+
+
+def test_shard_ranges_cover_every_id_once_in_slices_of_at_most_size():
+    # given unsorted ids with gaps and repeats, when cut into shards of 3, then the half-open ranges hold every id once, 3 at most each
+    ids = np.array([40, 2, 7, 7, 19, 3, 100, 55])
+    ranges = shard_ranges(ids=ids, size=3)
+    assert ranges == [(2, 19), (19, 100), (100, 101)]
+    unique = np.unique(ids)
+    held = [unique[(unique >= a) & (unique < b)].tolist() for a, b in ranges]
+    assert sum(held, []) == unique.tolist() and max(len(h) for h in held) <= 3
+    assert shard_ranges(ids=np.array([], dtype=np.int64), size=3) == []
+    with pytest.raises(ValueError):
+        shard_ranges(ids=ids, size=0)
+
+
+def test_rows_in_range_are_the_positions_of_the_ranges_ids():
+    # given sorted ids, when a range is looked up, then the positions of exactly its ids come back
+    assert rows_in_range(sorted_ids=np.array([2, 3, 7, 19, 40]), first_id=3, end_id=19) == range(1, 3)
+    assert rows_in_range(sorted_ids=np.array([2, 3]), first_id=10, end_id=20) == range(2, 2)
+
+
+@pytest.fixture
+def shop(settings):
+    use_small_lists(settings)
+    settings.RECOMMENDER_SHARD_CUSTOMERS = 5
+    return make_shop()
+
+
+@pytest.mark.django_db
+def test_a_shard_run_twice_leaves_one_list_per_customer_and_touches_no_other_range(shop):
+    # given a fitted version and its shards, when one shard is written twice, then its customers hold one list each and others none
+    version = recommender_fit_store(fast=True)
+    shards = recommender_shards(version_id=version.pk)
+    assert len(shards) == 3  # 12 customers, 5 a shard
+    first_id, end_id = shards[1]
+    once = recommendations_shard_write(version_id=version.pk, first_id=first_id, end_id=end_id)
+    again = recommendations_shard_write(version_id=version.pk, first_id=first_id, end_id=end_id)
+    rows = Recommendation.objects.filter(model_version=version)
+    assert once == again == rows.count() == 5 * 5
+    assert set(rows.values_list("customer_id", flat=True)) == {c.pk for c in shop["customers"] if first_id <= c.pk < end_id}
+    assert not ModelVersion.objects.get(pk=version.pk).is_active  # not active until every shard is written
+
+
+@pytest.mark.django_db
+def test_the_task_writes_every_shard_then_activates_with_progress_on_one_job(shop):
+    # given shards of 5 customers, when the nightly task runs (eager: the chord in-process), then one job counts all 12 and the version is active
+    result = train_recommender.apply(kwargs={"fast": True}).get()
+    version = ModelVersion.objects.get(pk=result["model_version"])
+    job = Job.objects.get(pk=result["job_id"])
+    assert result["shards"] == 3 and version.is_active
+    assert job.status == Job.Status.SUCCEEDED and job.done == job.total == 12 and job.message == f"recommender v{version.version} active"
+    assert Recommendation.objects.filter(model_version=version).values("customer").distinct().count() == 12
+    assert Job.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_failing_shard_fails_the_job_and_leaves_the_version_inactive(shop, monkeypatch):
+    # given a shard that breaks, when the task runs, then the job is failed with the reason and the new version is not active
+    import mlcore.recommendations.tasks as tasks
+
+    def broken(**kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(tasks, "recommendations_shard_write", broken)
+    with pytest.raises(RuntimeError):
+        train_recommender.apply(kwargs={"fast": True}).get()
+    job = Job.objects.get()
+    assert job.status == Job.Status.FAILED and "disk full" in job.error
+    assert not ModelVersion.objects.filter(kind="recommender", is_active=True).exists()
