@@ -4,6 +4,9 @@ campaigns.dispatch_due (beat, every minute): starts due one-off campaigns, spawn
 runs and restarts stalled sending. campaigns.send_batch: claims and sends batches for up to
 CAMPAIGN_TASK_SECONDS, then re-queues itself while work remains. campaigns.attribute_conversions (beat, hourly).
 campaigns.record_bounce: a hard bounce reported by the mail provider.
+campaigns.copy_drafts_generate (ml queue): language-model copy drafts of a campaign, checked by
+the guardrails and stored as proposed or refused; progress in its Job row. Running it twice adds
+another set of drafts, never sends anything (only an approved draft reaches a variant).
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from campaigns.services.lifecycle import campaigns_dispatch_due
 from campaigns.services.sending import campaign_send_batches
 from campaigns.services.tracking import bounce_record
 from mlcore.services.jobs import job_progress, job_succeed
-from mlcore.tasks.base import JobTask
+from mlcore.tasks.base import JobTask, job_task
 
 log = logging.getLogger(__name__)
 
@@ -66,3 +69,11 @@ def assistant_reindex(article_id: int) -> dict:
     from campaigns.assistant.services.knowledge import knowledge_article_reindex
 
     return knowledge_article_reindex(article_id=article_id)
+
+
+@job_task(name="campaigns.copy_drafts_generate", kind="copy_drafts")
+def copy_drafts_generate(*, job_id: int, campaign_id: int, n: int = 10) -> dict:
+    from campaigns.copywriting.services import copy_draft_generate
+
+    job_progress(job_id=job_id, done=0, total=n, message="drafting")
+    return copy_draft_generate(campaign_id=campaign_id, n=n, on_draft=lambda draft: job_progress(job_id=job_id, advance=1))

@@ -378,4 +378,4 @@ ASSISTANT_MAX_MESSAGE_CHARS = env_int("ASSISTANT_MAX_MESSAGE_CHARS", 2000)
 ASSISTANT_LINK_MAX_AGE_DAYS = env_int("ASSISTANT_LINK_MAX_AGE_DAYS", 30)
 ASSISTANT_SUPPORT_DATA = env_str("ASSISTANT_SUPPORT_DATA", str(BASE_DIR.parent / "shared" / "data" / "support"))  # Bitext, JDDC, product QA
 ASSISTANT_FROM_EMAIL = env_str("ASSISTANT_FROM_EMAIL", "support@example.com")
-CELERY_TASK_ROUTES = {"campaigns.assistant_*": {"queue": "ml"}, **CELERY_TASK_ROUTES}
+CELERY_TASK_ROUTES = {"campaigns.assistant_*": {"queue": "ml"}, "campaigns.copy_*": {"queue": "ml"}, **CELERY_TASK_ROUTES}
