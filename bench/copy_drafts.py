@@ -7,7 +7,7 @@ Needs the demo database (`make demo`, or at least import_demo_data, segment_cust
 create_demo_campaign) in var/clm.sqlite3; works on a copy of it (var/bench/copy_drafts.sqlite3)
 so the demo keeps no bench drafts. Adds two campaigns beside the demo one (a win-back audience
 and a country audience) so prompts differ by audience, sets the brand voice below, drafts n
-pieces of copy through the real service (copy_draft_generate, the shared LLM client: the
+pieces of copy (or as many as --budget-s allows) through the real service (copy_draft_generate, the shared LLM client: the
 packaged SmolLM2-135M GGUF unless LLM_BASE_URL / LLM_MODEL_PATH say otherwise) and prints the
 pass rate with a Wilson 95% interval, the refusal reasons and examples. Writes var/bench/copy_drafts.json.
 
@@ -65,6 +65,16 @@ def _campaigns() -> list[int]:
     return ids
 
 
+class OutOfTime(Exception):
+    pass
+
+
+def _stop_after(deadline: float) -> None:
+    print(".", end="", flush=True)
+    if time.monotonic() > deadline:
+        raise OutOfTime
+
+
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     if n == 0:
         return 0.0, 0.0
@@ -76,6 +86,7 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=40, help="drafts in all, spread over the campaigns")
+    parser.add_argument("--budget-s", type=float, default=1800, help="stop drafting after this long (each campaign gets its share); the report says so")
     args = parser.parse_args()
     _django(ROOT / "var" / "bench" / "copy_drafts.sqlite3")
     from campaigns.copywriting.brief import brand_voice_get
@@ -90,20 +101,24 @@ def main() -> None:
     load_s = time.monotonic() - started
     per = [args.n // len(campaign_ids) + (i < args.n % len(campaign_ids)) for i in range(len(campaign_ids))]
     started = time.monotonic()
-    for campaign_id, n in zip(campaign_ids, per, strict=True):
-        copy_draft_generate(campaign_id=campaign_id, n=n, llm=llm)
+    for i, (campaign_id, n) in enumerate(zip(campaign_ids, per, strict=True)):
+        deadline = started + args.budget_s * (i + 1) / len(campaign_ids)
+        try:
+            copy_draft_generate(campaign_id=campaign_id, n=n, llm=llm, on_draft=lambda draft, deadline=deadline: _stop_after(deadline))
+        except OutOfTime:
+            print(f"campaign {campaign_id}: time budget reached, fewer drafts than asked", flush=True)
     gen_s = time.monotonic() - started
     drafts = list(CopyDraft.objects.filter(campaign_id__in=campaign_ids).order_by("id").values("campaign__slug", "kind", "text", "status", "refusal_reasons"))
-    report(drafts, llm_name(llm), load_s, gen_s)
+    report(drafts, llm_name(llm), load_s, gen_s, asked=args.n)
 
 
-def report(drafts: list[dict], model: str, load_s: float, gen_s: float) -> None:
+def report(drafts: list[dict], model: str, load_s: float, gen_s: float, asked: int) -> None:
     n, passed = len(drafts), sum(d["status"] == "proposed" for d in drafts)
     low, high = wilson(passed, n)
     rules = Counter(reason.split(":")[0] for d in drafts for reason in d["refusal_reasons"])
     by_kind = {k: f"{sum(d['status'] == 'proposed' for d in drafts if d['kind'] == k)}/{sum(d['kind'] == k for d in drafts)}" for k in ("subject", "body")}
     out = {
-        "model": model, "drafts": n, "passed": passed, "pass_rate": round(passed / n, 3) if n else None, "wilson95": [round(low, 3), round(high, 3)],
+        "model": model, "asked": asked, "drafts": n, "passed": passed, "pass_rate": round(passed / n, 3) if n else None, "wilson95": [round(low, 3), round(high, 3)],
         "by_kind": by_kind, "refusals_by_rule": dict(rules.most_common()), "model_load_s": round(load_s, 1),
         "generation_s": round(gen_s, 1), "s_per_draft": round(gen_s / n, 2) if n else None, "load": os.getloadavg(), "drafts_detail": drafts,
     }

@@ -9,7 +9,9 @@ Each rule is a small pure function returning the reasons it refuses (empty: pass
 - banned words (whole words) and banned claims (phrases), case-insensitive.
 - length limits (characters) of the kind.
 - template: compiles (the caller passes the campaign renderer's check) and names only the
-  variables of the campaign context; no HTML markup (the body is plain text; approval adds it).
+  variables of the campaign context; no HTML markup (the body is plain text; approval adds it);
+  no invented placeholder ("[Customer's Name]") that would reach customers as written.
+- repetition: no line three times, no text of few distinct words (small models loop).
 The voice is plain data (`VoiceRules`) so the same checks run in a bench without a database.
 """
 from __future__ import annotations
@@ -19,7 +21,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-PHONE = re.compile(r"(?<!\w)(?:\+?\d[\d ().-]{7,}\d)(?!\w)")
+PHONE = re.compile(r"(?<![\w.])\+?\d[\d ()-]{7,}\d(?![\w.])")
+_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+_PLACEHOLDER = re.compile(r"\[[^\]]{1,40}\]|(?<!{){\s*\w[\w ]{0,30}}(?!})|<<[^>]+>>")
 GREETING_NAME = re.compile(r"\b(?i:dear|hi|hello|hey)\s+([A-Z][a-z]+)\b")
 _VARIABLE = re.compile(r"{{\s*([\w.]+)")
 _TEMPLATE_PART = re.compile(r"{{.*?}}|{%.*?%}", re.DOTALL)
@@ -62,7 +66,7 @@ def customer_data_reasons(text: str, known_names: Iterable[str] = ()) -> list[st
     reasons = []
     if EMAIL.search(plain):
         reasons.append(f"customer data: an e-mail address ({EMAIL.search(plain).group(0)})")
-    phones = [m.group(0).strip() for m in PHONE.finditer(plain) if sum(c.isdigit() for c in m.group(0)) >= 9]  # dates have 8 digits
+    phones = [m.group(0).strip() for m in PHONE.finditer(_DATE.sub(" ", plain)) if sum(c.isdigit() for c in m.group(0)) >= 9]
     if phones:
         reasons.append(f"customer data: a phone number ({phones[0]})")
     greeted = [m.group(1) for m in GREETING_NAME.finditer(plain) if m.group(1) not in GREETING_WORDS]
@@ -114,6 +118,23 @@ def template_reasons(text: str, template_error: Callable[[str], str | None]) -> 
     return reasons
 
 
+def placeholder_reasons(text: str) -> list[str]:
+    """A "[Customer's Name]" or "{name}" the model invented: it would reach customers as written."""
+    found = _PLACEHOLDER.search(literal_text(text))
+    return [f"template: placeholder {found.group(0)!r} is not a template variable"] if found else []
+
+
+def repetition_reasons(text: str) -> list[str]:
+    """Degenerate output (a small model looping): a line three times, or few distinct words."""
+    lines = [line.strip().lower() for line in text.splitlines() if line.strip()]
+    words = re.findall(r"\w+", text.lower())
+    if lines and max(lines.count(line) for line in lines) >= 3:
+        return ["repetition: the same line three times or more"]
+    if len(words) >= 20 and len(set(words)) / len(words) < 0.4:
+        return [f"repetition: {len(set(words))} distinct words of {len(words)}"]
+    return []
+
+
 def draft_check(
     text: str, *, kind: str, rules: VoiceRules, template_error: Callable[[str], str | None], known_names: Iterable[str] = (),
 ) -> Verdict:
@@ -121,6 +142,8 @@ def draft_check(
     reasons = [
         *length_reasons(text, kind, rules),
         *template_reasons(text, template_error),
+        *placeholder_reasons(text),
+        *repetition_reasons(text),
         *customer_data_reasons(text, known_names),
         *discount_reasons(text, rules.max_discount_percent),
         *banned_word_reasons(text, rules.banned_words),

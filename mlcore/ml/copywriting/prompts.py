@@ -20,7 +20,7 @@ ANGLES = (
     "thanking the customer",
     "something new to discover",
 )
-MAX_TOKENS = {"subject": 24, "body": 110}
+MAX_TOKENS = {"subject": 20, "body": 72}
 _PREFIX = re.compile(r"^\s*(?:subject(?: line)?|title|body|email|text)\s*[:\-]\s*", re.IGNORECASE)
 
 

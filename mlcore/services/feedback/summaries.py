@@ -18,7 +18,8 @@ from mlcore.ml.feedback.summaries import METHOD, SummaryConfig, summarize_review
 from mlcore.models import ReviewAspect, ReviewSummary
 
 
-def _frames(product_ids: list[int] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def review_frames(product_ids: list[int] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Reviews with text (review_id, product_id, text, language) and their aspects (review_id, aspect, score, label)."""
     reviews = Review.objects.filter(product__isnull=False).exclude(text="")
     aspects = ReviewAspect.objects.filter(review__product__isnull=False)
     if product_ids is not None:
@@ -44,7 +45,7 @@ def _rows(reviews: pd.DataFrame, aspects: pd.DataFrame, config: SummaryConfig) -
 def review_summaries_refresh(*, min_reviews: int = 10, product_ids: list[int] | None = None) -> dict:
     """Recompute the summaries of products with at least `min_reviews` reviews with text."""
     config = SummaryConfig(min_reviews=min_reviews)
-    reviews, aspects = _frames(product_ids)
+    reviews, aspects = review_frames(product_ids)
     rows = _rows(reviews, aspects, config)
     stale = ReviewSummary.objects.all() if product_ids is None else ReviewSummary.objects.filter(product_id__in=product_ids)
     removed, _ = stale.exclude(product_id__in=[r.product_id for r in rows]).delete()

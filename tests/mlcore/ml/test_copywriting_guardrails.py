@@ -12,7 +12,9 @@ from mlcore.ml.copywriting.guardrails import (
     discount_reasons,
     draft_check,
     length_reasons,
+    placeholder_reasons,
     prompt_violations,
+    repetition_reasons,
     template_reasons,
 )
 from mlcore.ml.copywriting.prompts import CopyBrief, clean_reply, copy_messages
@@ -114,3 +116,22 @@ def test_replies_are_cleaned_into_drafts():
     # given model replies with labels, quotes and extra lines, when cleaned, then the draft text remains
     assert clean_reply('Subject: "New linen for {{ customer.first_name }}"\nBody: ...', "subject") == "New linen for {{ customer.first_name }}"
     assert clean_reply("Body: Hello there.\nSee you soon.", "body") == "Hello there.\nSee you soon."
+
+
+def test_invented_placeholders_are_refused_but_template_variables_are_not():
+    # given a draft with "[Customer's Name]" (as SmolLM2 wrote in the bench) or "{name}", then refused; {{ customer.first_name }} passes
+    assert placeholder_reasons("Hi [Customer's Name]") == ["template: placeholder \"[Customer's Name]\" is not a template variable"]
+    assert placeholder_reasons("Hello {name}, welcome")[0].startswith("template: placeholder")
+    assert placeholder_reasons("Hi {{ customer.first_name }}, {% if offer %}{{ offer }}{% endif %}") == []
+
+
+def test_looping_output_is_refused():
+    # given the same line repeated (as SmolLM2 looped in the bench) or few distinct words, then refused; ordinary copy passes
+    assert repetition_reasons("Dear friend\n\nDear friend\n\nDear friend") == ["repetition: the same line three times or more"]
+    assert repetition_reasons("new new new new new new new new new new linen linen linen linen linen linen linen linen linen linen")[0].startswith("repetition:")
+    assert repetition_reasons("Our linen is back. Light, breathable and made to last, it suits every warm day of the season ahead.") == []
+
+
+def test_a_date_in_a_prompt_is_not_a_phone_number():
+    # given audience rules with a date and a share (the bench's win-back prompt), then no phone number is found
+    assert customer_data_reasons("last order before (date 2011-09-01). 64% are 'Loyal'") == []
