@@ -44,6 +44,8 @@ def _django(db: Path) -> None:
     if not source.exists():
         sys.exit("var/clm.sqlite3 not found: run `make demo` first")
     db.parent.mkdir(parents=True, exist_ok=True)
+    for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):  # an old WAL would replay onto the copy
+        stale.unlink(missing_ok=True)
     shutil.copyfile(source, db)
     os.environ["SQLITE_PATH"] = str(db)
     import django
