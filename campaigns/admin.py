@@ -21,6 +21,7 @@ from django.utils.html import format_html, format_html_join
 from campaigns import selectors
 from campaigns.audience import criteria
 from campaigns.audience_form import AUDIENCE_FIELDS, AudienceFields, audience_initial
+from campaigns.copywriting.admin import draft_copy
 from campaigns.models import Campaign, Delivery, Suppression, Variant
 from campaigns.rendering import message_render, template_error
 from campaigns.services import authoring, lifecycle, tracking
@@ -101,7 +102,7 @@ class CampaignAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["status", "started_at", "finished_at", "last_batch_at", "next_run_at", "next_wave_at", "parent", "job_id", "criteria_help", "tools", "audience_count", "starter"]
-    actions = ["schedule_selected", "send_now", "pause_selected", "resume_selected", "cancel_selected"]
+    actions = ["schedule_selected", "send_now", "pause_selected", "resume_selected", "cancel_selected", draft_copy]
     fieldsets = [
         (None, {"fields": ["starter", "name", "slug", "status", "tools"]}),
         ("Audience", {"fields": AUDIENCE_FIELDSET + ["holdout_share", "seed"]}),

@@ -236,3 +236,4 @@ from campaigns.assistant.models import (  # noqa: E402,F401
     KnowledgeChunk,
     Ticket,
 )
+from campaigns.copywriting.models import BrandVoice, CopyDraft  # noqa: E402,F401

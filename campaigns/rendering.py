@@ -2,13 +2,16 @@
 
 Subject, HTML and text bodies are Django templates, compiled once per variant and process.
 Context: customer (name, first_name, email, country, external_id), recommendations (product_id,
-sku, title, price as "£12.50" in SHOP_CURRENCY (customers.money), image_url, url, score, reason), discount_code, offer, landing_url,
+sku, title, price as "£12.50" in SHOP_CURRENCY (customers.money), image_url, url, score, reason, review_summary: what
+customers say, mlcore's checked summary, "" when the product has none), discount_code, offer, landing_url,
 unsubscribe_url. Products and the customer are plain dicts: the template engine resolves a dict
 key at once where an attribute costs it a failed item lookup first.
 """
 from __future__ import annotations
 
+import functools
 import re
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -25,10 +28,13 @@ from campaigns.models import Campaign, Variant
 from campaigns.recommendations import recommendations_for
 from customers.models import Customer
 from customers.money import money_format
+from mlcore.feedback.selectors import review_summary_texts
 
 _HREF_RE = re.compile(r'href="(https?://[^"]+)"')
 _TEXT_URL_RE = re.compile(r"https?://[^\s<>\"']+")
 _TEMPLATES: dict[tuple, tuple] = {}
+_SUMMARIES: list = [0.0, {}]  # (loaded at, product id -> review summary text)
+_SUMMARIES_TTL_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -100,11 +106,24 @@ def _customer_context(customer: Customer | None) -> dict:
     }
 
 
+def review_summary_text(product_id: int) -> str:
+    """The product's review summary, from all summaries loaded in one query every few minutes."""
+    if time.monotonic() - _SUMMARIES[0] > _SUMMARIES_TTL_S:
+        _SUMMARIES[:] = [time.monotonic(), review_summary_texts()]
+    return _SUMMARIES[1].get(product_id, "")
+
+
+def review_summaries_cache_clear() -> None:
+    _SUMMARIES[:] = [0.0, {}]
+
+
 def _template_product(product) -> dict:
     price = getattr(product, "price", None)
     return {
         "product_id": product.product_id, "sku": product.sku, "title": product.title, "price": "" if price is None else money_format(price, settings.SHOP_CURRENCY),
         "image_url": product.image_url, "url": product.url or links.product_url(product.sku), "score": product.score, "reason": product.reason,
+        # a callable: the template engine calls it only where a template names it, so mail without it costs no query
+        "review_summary": functools.partial(review_summary_text, product.product_id),
     }
 
 

@@ -5,6 +5,9 @@ runs and restarts stalled sending. campaigns.send_batch: claims and sends batche
 CAMPAIGN_TASK_SECONDS, then re-queues itself while work remains. campaigns.attribute_conversions (beat, hourly).
 campaigns.record_bounce: a hard bounce reported by the mail provider. campaigns.train_uplift
 (`ml` queue): fit the uplift model on past campaigns and score every customer.
+campaigns.copy_drafts_generate (ml queue): language-model copy drafts of a campaign, checked by
+the guardrails and stored as proposed or refused; progress in its Job row. Running it twice adds
+another set of drafts, never sends anything (only an approved draft reaches a variant).
 """
 from __future__ import annotations
 
@@ -74,3 +77,11 @@ def assistant_reindex(article_id: int) -> dict:
     from campaigns.assistant.services.knowledge import knowledge_article_reindex
 
     return knowledge_article_reindex(article_id=article_id)
+
+
+@job_task(name="campaigns.copy_drafts_generate", kind="copy_drafts")
+def copy_drafts_generate(*, job_id: int, campaign_id: int, n: int = 10) -> dict:
+    from campaigns.copywriting.services import copy_draft_generate
+
+    job_progress(job_id=job_id, done=0, total=n, message="drafting")
+    return copy_draft_generate(campaign_id=campaign_id, n=n, on_draft=lambda draft: job_progress(job_id=job_id, advance=1))

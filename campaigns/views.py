@@ -66,11 +66,13 @@ def unsubscribe(request, token: str):
 
 def product_page(request, sku: str):
     """The page a product link in mail and landing pages opens: title, price, description,
-    image and the review summary. Fees and unknown SKUs are 404."""
+    image, the review counts and what customers say (the checked summary, each claim with
+    the reviews that support it). Fees and unknown SKUs are 404."""
     product = get_object_or_404(Product.objects.filter(kind=Product.Kind.PRODUCT), sku=sku)
     context = {
         "product": product, "currency": settings.SHOP_CURRENCY,
         "reviews": product_review_summary(product_id=product.pk),
         "sentiment": feedback_selectors.product_sentiment_summary(product_id=product.pk),
+        "summary": feedback_selectors.product_review_summary_detail(product_id=product.pk),
     }
     return render(request, "campaigns/product.html", context)

@@ -14,6 +14,7 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("mlcore.*", "ml"),
     ("campaigns.assistant_*", "ml"),  # the assistant's re-indexing and training embed texts
     ("campaigns.train_uplift", "ml"),
+    ("campaigns.copy_*", "ml"),  # drafting copy runs the language model
     ("campaigns.*", EMAIL),
     ("customers.*", "default"),
 )

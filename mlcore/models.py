@@ -1,6 +1,6 @@
 """mlcore's tables live beside each area (mlcore/<area>/models.py); every model is re-exported here for Django."""
 from mlcore.features.models import CustomerFeatures, FeatureSnapshot
-from mlcore.feedback.models import ProductFeedback, ReviewAlert, ReviewAspect, ReviewSentiment
+from mlcore.feedback.models import ProductFeedback, ReviewAlert, ReviewAspect, ReviewSentiment, ReviewSummary
 from mlcore.predictions.models import CustomerScore, CustomerUplift, DriftReport
 from mlcore.recommendations.models import PopularProduct, Recommendation, SimilarProduct
 from mlcore.registry.models import ModelVersion
@@ -8,6 +8,6 @@ from mlcore.segments.models import Segment, SegmentationRun, SegmentMembership, 
 
 __all__ = [
     "CustomerFeatures", "CustomerScore", "CustomerUplift", "DriftReport", "FeatureSnapshot", "ModelVersion",
-    "PopularProduct", "ProductFeedback", "Recommendation", "ReviewAlert", "ReviewAspect", "ReviewSentiment",
+    "PopularProduct", "ProductFeedback", "Recommendation", "ReviewAlert", "ReviewAspect", "ReviewSentiment", "ReviewSummary",
     "Segment", "SegmentationRun", "SegmentMembership", "SegmentTransition", "SimilarProduct",
 ]

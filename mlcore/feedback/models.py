@@ -86,3 +86,22 @@ class ProductFeedback(Product):
         proxy = True
         verbose_name = "product feedback"
         verbose_name_plural = "product feedback"
+
+
+class ReviewSummary(models.Model):
+    """What customers say about a product: a checked extractive paragraph and its claims, each
+    claim with the ids of the reviews that support it (mlcore.ml.feedback.summaries)."""
+
+    product = models.OneToOneField("customers.Product", on_delete=models.CASCADE, related_name="review_summary")
+    text = models.TextField()
+    claims = models.JSONField(default=list, help_text="[{polarity, aspect, review_ids, quote, quote_review_id}]")
+    review_count = models.PositiveIntegerField()
+    method = models.CharField(max_length=40)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-computed_at", "-id"]
+        verbose_name_plural = "review summaries"
+
+    def __str__(self) -> str:
+        return f"summary of product {self.product_id} ({self.review_count} reviews)"

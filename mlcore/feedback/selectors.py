@@ -1,5 +1,6 @@
 """Reads of review sentiment for other areas: per-customer features (segmentation, churn),
-campaign exclusions, per-product sentiment over time and aspect tables (admin).
+campaign exclusions, per-product sentiment over time and aspect tables (admin), and the stored
+review summaries with their supporting reviews (product page, templates).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from customers.models import Review
 from mlcore.ml.feedback.topics import aspect_sentiment_table
-from mlcore.models import ReviewAlert, ReviewAspect, ReviewSentiment
+from mlcore.models import ReviewAlert, ReviewAspect, ReviewSentiment, ReviewSummary
 
 RECENT_DAYS = 365
 FRAME_COLUMNS = ["review_count", "review_rating_mean", "review_sentiment_mean"]
@@ -86,3 +87,23 @@ def customer_feedback_summary(*, customer_id: int) -> dict:
     last = qs.order_by("-review__created_at").values_list("label", flat=True).first()
     alerts = ReviewAlert.objects.filter(customer_id=customer_id, status=ReviewAlert.Status.OPEN).count()
     return {**agg, "last_label": last, "open_alerts": alerts}
+
+
+def review_summary_texts(*, product_ids: list[int] | None = None) -> dict[int, str]:
+    """product id -> its stored review summary paragraph (templates' product.review_summary)."""
+    rows = ReviewSummary.objects.all() if product_ids is None else ReviewSummary.objects.filter(product_id__in=product_ids)
+    return dict(rows.values_list("product_id", "text"))
+
+
+def product_review_summary_detail(*, product_id: int, reviews_per_claim: int = 3) -> dict | None:
+    """The product's summary with each claim's supporting reviews (the first few quoted), or None."""
+    summary = ReviewSummary.objects.filter(product_id=product_id).first()
+    if summary is None:
+        return None
+    wanted = {c["quote_review_id"] for c in summary.claims} | {i for c in summary.claims for i in c["review_ids"][:reviews_per_claim]}
+    found = {r["id"]: r for r in Review.objects.filter(pk__in=wanted).values("id", "rating", "title", "text")}
+    claims = []
+    for claim in summary.claims:
+        ids = [claim["quote_review_id"]] + [i for i in claim["review_ids"] if i != claim["quote_review_id"]][: reviews_per_claim - 1]
+        claims.append({**claim, "support": len(claim["review_ids"]), "reviews": [found[i] for i in ids if i in found]})
+    return {"text": summary.text, "review_count": summary.review_count, "method": summary.method, "computed_at": summary.computed_at, "claims": claims}

@@ -39,6 +39,7 @@ class TransformersLLM:
         self.tokenizer = AutoTokenizer.from_pretrained(where, **extra)
         self.model = AutoModelForCausalLM.from_pretrained(where, dtype=torch.float32, **extra).to(device).eval()
         self.device = device
+        self.name = path.name  # stored beside what it wrote (campaign copy drafts)
         self._lock = threading.Lock()  # one generation at a time per loaded model
 
     def complete(self, messages: list[dict], *, max_tokens: int = 120) -> str:
@@ -57,6 +58,7 @@ class OpenAICompatibleLLM:
             raise ValueError(f"LLM_BASE_URL must be an http(s) URL, not {base_url!r}")
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model, self.api_key, self.timeout = model, api_key, timeout
+        self.name = model
 
     def complete(self, messages: list[dict], *, max_tokens: int = 120) -> str:
         body = json.dumps({"model": self.model, "messages": messages, "max_tokens": max_tokens, "temperature": 0}).encode()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Exists, F, FloatField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, FloatField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Mod
 
 from mlcore.models import CustomerFeatures, Segment, SegmentationRun, SegmentMembership, SegmentTransition
@@ -65,6 +65,17 @@ def segment_list(*, run_id: int | None = None) -> QuerySet[Segment]:
     """Segments of a run (default: the latest), largest first."""
     run_id = run_id or getattr(latest_run(), "pk", None)
     return Segment.objects.filter(run_id=run_id).select_related("run").order_by("-size", "key")
+
+
+def segment_mix(*, customer_ids: QuerySet, run_id: int | None = None) -> list[dict]:
+    """How a group of customers (an audience) spreads over the segments of a run (default the
+    latest): name, description and member count, largest first. Aggregates only (copy prompts)."""
+    run_id = run_id or getattr(latest_run(), "pk", None)
+    rows = (
+        SegmentMembership.objects.filter(run_id=run_id, customer_id__in=customer_ids)
+        .values("segment__name", "segment__description").annotate(members=Count("id")).order_by("-members", "segment__name")
+    )
+    return [{"name": r["segment__name"], "description": r["segment__description"], "members": r["members"]} for r in rows]
 
 
 def segment_members(*, segment_id: int) -> QuerySet[SegmentMembership]:

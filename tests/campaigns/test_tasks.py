@@ -16,11 +16,11 @@ DEPLOYED = {"campaigns.dispatch_due", "campaigns.send_batch", "campaigns.attribu
 
 
 def test_deployed_task_names_never_change_and_route_to_the_email_queue():
-    # given the task registry, when the campaign tasks are listed, then the deployed names are all there and route to email (the assistant's and the uplift training go to ml)
-    registered = {name for name in app.tasks if name.startswith("campaigns.") and not name.startswith("campaigns.assistant_")}
+    # given the task registry, when the campaign tasks are listed, then the deployed names are all there and route to email (the assistant's, copy drafting and the uplift training go to ml)
+    registered = {name for name in app.tasks if name.startswith("campaigns.") and not name.startswith(("campaigns.assistant_", "campaigns.copy_"))}
     assert registered == DEPLOYED | {"campaigns.train_uplift"}
     assert {queue_for(name) for name in registered - {"campaigns.train_uplift"}} == {"email"}
-    assert queue_for("campaigns.train_uplift") == "ml"
+    assert queue_for("campaigns.train_uplift") == "ml" and queue_for("campaigns.copy_drafts_generate") == "ml"
     beat = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert {"campaigns.dispatch_due", "campaigns.attribute_conversions"} <= beat
 

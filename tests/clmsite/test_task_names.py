@@ -9,6 +9,7 @@ DEPLOYED = {
     "customers.webhook_deliver": "default",
     "campaigns.assistant_reindex": "ml",
     "campaigns.attribute_conversions": "email",
+    "campaigns.copy_drafts_generate": "ml",
     "campaigns.dispatch_due": "email",
     "campaigns.record_bounce": "email",
     "campaigns.send_batch": "email",

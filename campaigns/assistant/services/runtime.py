@@ -70,6 +70,11 @@ def llm_client():
     return _llm(settings.ASSISTANT_LLM, settings.LLM_BASE_URL, settings.LLM_MODEL, settings.LLM_MODEL_PATH)
 
 
+def shared_llm():
+    """The configured language model whatever ASSISTANT_LLM says (campaign copy drafts need one)."""
+    return _llm("packaged", settings.LLM_BASE_URL, settings.LLM_MODEL, settings.LLM_MODEL_PATH)
+
+
 def intent_classifier(language: str):
     """The active trained intent model of the language (registry kind assistant_intents holds a
     {language: classifier} dict), else the keyword rules."""

@@ -17,6 +17,7 @@ DEMO_STEPS: list[tuple[str, list[str]]] = [
     ("import_demo_data", []),  # bundled Online Retail invoices and English reviews
     ("train_sentiment", ["--quick"]),  # review intelligence: linear sentiment models in seconds
     ("score_reviews", []),  # sentiment, aspects and alerts of every review
+    ("summarize_reviews", []),  # what customers say about each product with 10+ reviews (product page, templates)
     ("segment_customers", ["--snapshot-at", "2011-09-01"]),  # an earlier run, so transitions show
     ("segment_customers", ["--snapshot-at", "2011-12-10"]),
     ("train_models", []),  # churn, BG/NBD, Gamma-Gamma
