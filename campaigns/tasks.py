@@ -66,3 +66,15 @@ def assistant_reindex(article_id: int) -> dict:
     from campaigns.assistant.services.knowledge import knowledge_article_reindex
 
     return knowledge_article_reindex(article_id=article_id)
+
+
+@shared_task(name="campaigns.assistant_reindex_products")
+def assistant_reindex_products(batch: int = 500) -> dict:
+    """Re-index the catalogue passages of changed products, one batch a run; queues itself again
+    while changed products are left (periodic in the beat schedule: imports send no signal)."""
+    from campaigns.assistant.services.catalogue import catalogue_reindex
+
+    summary = catalogue_reindex(batch=batch)
+    if summary["left"]:
+        assistant_reindex_products.delay(batch)
+    return summary

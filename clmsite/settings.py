@@ -165,6 +165,8 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-due-campaigns": {"task": "campaigns.dispatch_due", "schedule": float(env_int("CAMPAIGN_DISPATCH_SECONDS", 60))},
     "attribute-conversions-hourly": {"task": "campaigns.attribute_conversions", "schedule": crontab(minute=30)},
     "reap-stale-imports": {"task": "customers.reap_stale_imports", "schedule": 300.0},
+    # the catalogue's support-assistant passages follow product and review changes (no signals)
+    "assistant-reindex-products": {"task": "campaigns.assistant_reindex_products", "schedule": float(env_int("ASSISTANT_REINDEX_SECONDS", 600))},
 }
 
 # --- i18n / time --------------------------------------------------------------------------

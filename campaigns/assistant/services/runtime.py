@@ -12,7 +12,7 @@ import threading
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, Q, Sum
 
 from campaigns.assistant.models import KnowledgeChunk
 from mlcore.ml.assistant.intents import RuleIntentClassifier
@@ -98,14 +98,17 @@ def _intent_model(version_id: int, sha: str):
 
 def retrieval_index(language: str) -> HybridIndex:
     """The index of a language's chunks; rebuilt when a chunk was added, removed or re-versioned."""
-    rows = KnowledgeChunk.objects.filter(language=language, article__published=True)
+    rows = KnowledgeChunk.objects.filter(Q(article__published=True) | Q(product__isnull=False), language=language)
     key = tuple(rows.aggregate(n=Count("id"), last=Max("id"), versions=Sum("article_version")).values()) + (settings.ASSISTANT_DENSE,)
     with _lock:
         cached = _indexes.get(language)
         if cached and cached[0] == key:
             return cached[1]
-    chunks = list(rows.order_by("id").values("id", "article_id", "text", "indexed_text", "embedding"))
-    passages = [Passage(chunk_id=c["id"], article_id=c["article_id"], text=c["text"], indexed_text=c["indexed_text"]) for c in chunks]
+    chunks = list(rows.order_by("id").values("id", "article_id", "product_id", "text", "indexed_text", "embedding"))
+    passages = [
+        Passage(chunk_id=c["id"], article_id=c["article_id"], text=c["text"], indexed_text=c["indexed_text"], product_id=c["product_id"])
+        for c in chunks
+    ]
     encoder = encoder_for(language)
     embeddings = None
     if encoder is not None and chunks and all(c["embedding"] for c in chunks):

@@ -21,9 +21,15 @@ RRF_K = 60
 @dataclass(frozen=True)
 class Passage:
     chunk_id: int
-    article_id: int
+    article_id: int | None  # an article's passage, or
     text: str
     indexed_text: str
+    product_id: int | None = None  # a catalogue passage (a product's facts or its review highlights)
+
+    @property
+    def source(self) -> str:
+        """What a citation names: "a<article id>" or "p<product id>"."""
+        return f"a{self.article_id}" if self.article_id is not None else f"p{self.product_id}"
 
 
 @dataclass(frozen=True)
@@ -73,10 +79,7 @@ def _rrf(score_lists: list[np.ndarray]) -> np.ndarray:
     return fused
 
 
-def article_ranking(hits: list[Hit]) -> list[int]:
-    """Distinct article ids in the order their best chunk was retrieved (for hit@k and MRR)."""
-    seen: list[int] = []
-    for hit in hits:
-        if hit.passage.article_id not in seen:
-            seen.append(hit.passage.article_id)
-    return seen
+def article_ranking(hits: list[Hit]) -> list[str]:
+    """Distinct sources ("a<article id>", "p<product id>") in the order their best chunk was
+    retrieved (for hit@k and MRR)."""
+    return list(dict.fromkeys(hit.passage.source for hit in hits))

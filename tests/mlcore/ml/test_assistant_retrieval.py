@@ -74,4 +74,4 @@ def test_article_ranking_keeps_each_article_once_in_order():
     # given hits with a repeated article, when ranked by article, then each article appears once at its best position
     hits = HybridIndex(PASSAGES + [Passage(5, 10, "Returns are free when faulty.", "Returns policy: Returns are free when faulty.")]).search("returns", k=5)
     ranking = article_ranking(hits)
-    assert ranking[0] == 10 and len(ranking) == len(set(ranking))
+    assert ranking[0] == "a10" and len(ranking) == len(set(ranking))
