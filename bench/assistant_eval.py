@@ -85,7 +85,8 @@ def _index_rankings(index, query: str, mode: str) -> list[str]:
     lexical = index.bm25_scores(query)
     dense = index.dense_scores(query)
     scores = {"bm25": lexical, "dense": dense, "hybrid": _rrf([lexical, dense]) if dense is not None else lexical}[mode]
-    return list(dict.fromkeys(index.passages[i].source for i in np.argsort(-scores, kind="stable")))
+    scores = np.where(index.gate(query), scores, -np.inf)  # the catalogue gate of HybridIndex.search
+    return list(dict.fromkeys(index.passages[i].source for i in np.argsort(-scores, kind="stable") if np.isfinite(scores[i])))
 
 
 PRODUCT_QUESTIONS: list[tuple[str, str, str]] = []  # filled in main() from the bench catalogue
@@ -131,12 +132,13 @@ def _llm_sample(rows: dict, n: int) -> list[tuple[str, str, str]]:
 def _llm_run(llm, sample, retrieval_index, passages_k: int, **compose_options) -> dict:
     from mlcore.ml.assistant.compose import compose_answer
 
-    raw, shown, accepted, seconds, examples = [], [], 0, [], []
+    raw, shown, accepted, seconds, cpu, examples = [], [], 0, [], [], []
     for lang, q, _ in sample:
         passages = [h.passage.text for h in retrieval_index(lang).search(q, k=passages_k)]
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         composed = compose_answer(q, passages, lang, llm, **compose_options)
         seconds.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)  # on one thread: about the wall time on an idle core
         raw.append(composed.llm_supported_share or 0.0)
         shown.append(composed.supported_share)
         accepted += composed.method == "llm"
@@ -146,6 +148,7 @@ def _llm_run(llm, sample, retrieval_index, passages_k: int, **compose_options) -
         "raw_supported_share": round(float(np.mean(raw)), 4), "accepted_share": round(accepted / len(sample), 4),
         "fallback_share": round(1 - accepted / len(sample), 4), "shown_supported_share": round(float(np.mean(shown)), 4), "n": len(sample),
         "compose_p50_s": round(float(np.percentile(seconds, 50)), 2), "compose_p95_s": round(float(np.percentile(seconds, 95)), 2),
+        "compose_cpu_p50_s": round(float(np.percentile(cpu, 50)), 2), "compose_cpu_p95_s": round(float(np.percentile(cpu, 95)), 2),
         "load": os.getloadavg()[0], "examples": examples,
     }
 
@@ -246,12 +249,15 @@ def section_latency(out: dict, questions: dict, support: Path, with_llm: int, mo
             from campaigns.assistant.services.runtime import llm_client
 
             llm_client()  # loaded once per process, not part of a reply's time
-        seconds = []
+        seconds, cpu = [], []
         for _, q, _ in sample[:n]:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             message_reply(conversation_id=conversation_start(customer_id=None).pk, text=q)
             seconds.append(time.perf_counter() - t)
-        res[label] = {"p50_s": round(float(np.percentile(seconds, 50)), 3), "p95_s": round(float(np.percentile(seconds, 95)), 3), "n": len(seconds)}
+            cpu.append(time.process_time() - c)
+        res[label] = {"p50_s": round(float(np.percentile(seconds, 50)), 3), "p95_s": round(float(np.percentile(seconds, 95)), 3), "n": len(seconds),
+                      "cpu_p50_s": round(float(np.percentile(cpu, 50)), 3), "cpu_p95_s": round(float(np.percentile(cpu, 95)), 3),
+                      "load": os.getloadavg()[0]}
     settings.ASSISTANT_LLM = "none"
     out["latency"] = res
 

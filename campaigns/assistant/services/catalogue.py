@@ -41,15 +41,24 @@ def _facts(row: dict) -> ProductFacts:
     )
 
 
-@transaction.atomic
 def catalogue_reindex(*, batch: int = 500) -> dict:
-    """Re-chunk and re-embed up to `batch` changed products; says how many are still left."""
+    """Re-chunk and re-embed up to `batch` changed products; says how many are still left. The
+    embedding (the slow part) runs outside the transaction that swaps the chunks."""
+    state = products_knowledge_state()
+    # a product that became a fee leaves the catalogue's passages
+    KnowledgeChunk.objects.filter(product__isnull=False).exclude(product_id__in=list(state)).delete()
     dirty = catalogue_dirty_products()
-    todo, state = dirty[:batch], products_knowledge_state()
+    todo = dirty[:batch]
     rows = products_knowledge_rows(product_ids=todo)
     passages = [(row["id"], i, text) for row in rows for i, text in enumerate(product_passages(_facts(row)))]
     vectors = embed_texts([text for _, _, text in passages], CATALOGUE_LANGUAGE)
-    KnowledgeChunk.objects.filter(product_id__in=todo).delete()
+    _chunks_replace(todo, passages, vectors, state)
+    return {"indexed": len(todo), "chunks": len(passages), "left": len(dirty) - len(todo)}
+
+
+@transaction.atomic
+def _chunks_replace(product_ids: list[int], passages: list[tuple[int, int, str]], vectors, state: dict[int, str]) -> None:
+    KnowledgeChunk.objects.filter(product_id__in=product_ids).delete()
     KnowledgeChunk.objects.bulk_create([
         KnowledgeChunk(
             product_id=product_id, ordinal=ordinal, language=CATALOGUE_LANGUAGE, text=text, indexed_text=text,
@@ -58,4 +67,3 @@ def catalogue_reindex(*, batch: int = 500) -> dict:
         )
         for n, (product_id, ordinal, text) in enumerate(passages)
     ])
-    return {"indexed": len(todo), "chunks": len(passages), "left": len(dirty) - len(todo)}

@@ -106,9 +106,10 @@ def retrieval_index(language: str) -> HybridIndex:
         cached = _indexes.get(language)
         if cached and cached[0] == key:
             return cached[1]
-    chunks = list(rows.order_by("id").values("id", "article_id", "product_id", "text", "indexed_text", "embedding"))
+    chunks = list(rows.order_by("id").values("id", "article_id", "product_id", "product__title", "text", "indexed_text", "embedding"))
     passages = [
-        Passage(chunk_id=c["id"], article_id=c["article_id"], text=c["text"], indexed_text=c["indexed_text"], product_id=c["product_id"])
+        Passage(chunk_id=c["id"], article_id=c["article_id"], text=c["text"], indexed_text=c["indexed_text"], product_id=c["product_id"],
+                title=c["product__title"] or "")
         for c in chunks
     ]
     encoder = encoder_for(language)

@@ -51,6 +51,14 @@ def test_second_run_does_nothing_and_a_change_is_picked_up(cake_stand):
     assert not untouched & set(KnowledgeChunk.objects.filter(product=other).values_list("id", flat=True))
 
 
+def test_a_product_that_becomes_a_fee_leaves_the_catalogue(cake_stand):
+    # given an indexed product, when it is re-classed as a fee, then the next run removes its passages
+    catalogue_reindex()
+    Product.objects.filter(pk=cake_stand.pk).update(kind=Product.Kind.FEE)
+    catalogue_reindex()
+    assert not KnowledgeChunk.objects.filter(product=cake_stand).exists()
+
+
 def test_task_works_through_batches_until_none_left():
     # given more changed products than a batch, when the task runs (eager), then it queues itself until all are indexed
     ProductFactory.create_batch(5)
