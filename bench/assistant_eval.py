@@ -153,7 +153,7 @@ def _llm_run(llm, sample, retrieval_index, passages_k: int, **compose_options) -
     }
 
 
-def section_answers(out: dict, questions: dict, support: Path, llm_n: int, models: list[str], baseline: bool) -> None:
+def section_answers(out: dict, questions: dict, support: Path, llm_n: int, models: list[str], baseline: str, extractive: bool = True) -> None:
     from django.conf import settings
     from django.test.utils import override_settings
 
@@ -162,7 +162,7 @@ def section_answers(out: dict, questions: dict, support: Path, llm_n: int, model
 
     rows = _retrieval_sets(questions, support)
     res = {}
-    for name in ("demo_en", "demo_zh", "products_en"):
+    for name in ("demo_en", "demo_zh", "products_en") if extractive else ():
         shares = []
         for lang, q, _ in rows.get(name, []):
             passages = [h.passage.text for h in runtime.retrieval_index(lang).search(q, k=settings.ASSISTANT_PASSAGES)]
@@ -176,7 +176,7 @@ def section_answers(out: dict, questions: dict, support: Path, llm_n: int, model
             llm = runtime.llm_client()
             res[f"llm_{model}_load_s"] = round(time.perf_counter() - t, 1)
             res[f"llm_{model}"] = _llm_run(llm, sample, runtime.retrieval_index, settings.ASSISTANT_PASSAGES)
-            if baseline:  # the settings before the latency work: 80 new tokens, no early stop
+            if baseline == model:  # the settings before the latency work: 80 new tokens, no early stop
                 res[f"llm_{model}_before"] = _llm_run(llm, sample, runtime.retrieval_index, settings.ASSISTANT_PASSAGES, max_tokens=80, early_stop=False)
     out["answers"] = res
 
@@ -268,7 +268,8 @@ def main() -> None:
     parser.add_argument("--skip-minilm-intents", action="store_true", help="leave out the MiniLM intent classifier (minutes of CPU)")
     parser.add_argument("--llm-n", type=int, default=24, help="questions answered with each packaged LLM (0: skip the LLM path)")
     parser.add_argument("--llm-models", default="smollm2,gemma3", help="ASSISTANT_LLM values to compare (smollm2, gemma3)")
-    parser.add_argument("--llm-baseline", action="store_true", help="also answer with the settings before the latency work")
+    parser.add_argument("--llm-baseline", default="", help="this model also answers with the settings before the latency work")
+    parser.add_argument("--no-extractive", action="store_true", help="answers: leave out the extractive share (by construction 1.0)")
     parser.add_argument("--serve", default="smollm2", help="the ASSISTANT_LLM whose reply latency is measured")
     parser.add_argument("--catalogue", type=int, default=400, help="Online Retail products in the bench catalogue (0: articles only)")
     parser.add_argument("--support-data", default=str(ROOT.parent / "shared" / "data" / "support"))
@@ -304,7 +305,7 @@ def main() -> None:
         if "guardrails" in only:
             section_guardrails(out)
         if "answers" in only:
-            section_answers(out, questions, support, args.llm_n, args.llm_models.split(","), args.llm_baseline)
+            section_answers(out, questions, support, args.llm_n, args.llm_models.split(","), args.llm_baseline, not args.no_extractive)
         if "latency" in only:
             section_latency(out, questions, support, min(args.llm_n, 12), args.serve)
     out["total_s"] = round(time.perf_counter() - started, 1)

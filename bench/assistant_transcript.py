@@ -64,7 +64,7 @@ def main() -> None:
     from django.test.utils import setup_databases, setup_test_environment
 
     parser = argparse.ArgumentParser()
-    parser.add_argument("--customers", type=int, default=200)
+    parser.add_argument("--customers", type=int, default=150, help="at least ~150: the churn model needs churned and retained customers")
     args = parser.parse_args()
     django.setup()
     setup_test_environment()
