@@ -40,6 +40,11 @@ def _load_questions():
     return yaml.safe_load((ROOT / "bench" / "data" / "assistant_questions.yaml").read_text(encoding="utf-8"))
 
 
+PHRASINGS = ["Hello, where is my order 590001?", "How long do I have to send something back?", "Can I return order 590001?",
+             "Is the red retrospot cake stand in stock, and what does it cost?", "What do customers say about the Dresses #1078?",
+             "The teapot arrived cracked and this is the second time, I want to complain!"]
+
+
 def section_intents(out: dict, support: Path, with_minilm: bool = True) -> None:
     from sklearn.metrics import accuracy_score, f1_score
 
@@ -48,6 +53,7 @@ def section_intents(out: dict, support: Path, with_minilm: bool = True) -> None:
         EmbeddingIntentClassifier,
         RuleIntentClassifier,
         chinese_classifier,
+        english_classifier,
         tfidf_classifier,
     )
 
@@ -60,6 +66,10 @@ def section_intents(out: dict, support: Path, with_minilm: bool = True) -> None:
     t = time.perf_counter()
     res["bitext_tfidf"] = score(dev_labels, tfidf_classifier().fit(texts, labels).predict(dev_texts)) | {"fit_s": round(time.perf_counter() - t, 1)}
     res["bitext_rules"] = score(dev_labels, RuleIntentClassifier().predict(dev_texts))
+    products = intent_data.product_questions(support / "product-qa-en" / "qa_Appliances.json.gz", n=300)
+    served = english_classifier().fit(texts + products, labels + ["product_question"] * len(products))  # what train_assistant_intents serves
+    res["bitext_tfidf_rules_served"] = score(dev_labels, served.predict(dev_texts))
+    res["transcript_phrasings"] = dict(zip(PHRASINGS, (str(x) for x in served.predict(PHRASINGS)), strict=True))
     from campaigns.assistant.services.runtime import encoder_for
 
     if with_minilm:
@@ -176,6 +186,7 @@ def section_answers(out: dict, questions: dict, support: Path, llm_n: int, model
             llm = runtime.llm_client()
             res[f"llm_{model}_load_s"] = round(time.perf_counter() - t, 1)
             res[f"llm_{model}"] = _llm_run(llm, sample, runtime.retrieval_index, settings.ASSISTANT_PASSAGES)
+            print(json.dumps({f"llm_{model}": {k: v for k, v in res[f"llm_{model}"].items() if k != "examples"}}), flush=True)  # partial figures
             if baseline == model:  # the settings before the latency work: 80 new tokens, no early stop
                 res[f"llm_{model}_before"] = _llm_run(llm, sample, runtime.retrieval_index, settings.ASSISTANT_PASSAGES, max_tokens=80, early_stop=False)
     out["answers"] = res
