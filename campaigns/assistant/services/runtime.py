@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db.models import Count, Max, Q, Sum
 
 from campaigns.assistant.models import KnowledgeChunk
-from mlcore.ml.assistant.intents import RuleIntentClassifier
+from mlcore.ml.assistant.intents import RuleIntentClassifier, rule_intent
 from mlcore.ml.assistant.retrieval import HybridIndex, Passage
 from mlcore.ml.llm import OpenAICompatibleLLM, TransformersLLM, packaged_gemma3, packaged_smollm2
 from mlcore.services import registry
@@ -80,8 +80,16 @@ def intent_classifier(language: str):
     return models.get(language) or RuleIntentClassifier()
 
 
+HANDOVER_KEYWORD_INTENTS = ("complaint", "human_agent")
+
+
 def intent_of(text: str, language: str) -> str:
-    return str(intent_classifier(language).predict([text])[0]) if text else "other"
+    """The classifier's intent, except that a complaint or a request for a person named in so many
+    words (the keyword rules) always counts: a missed complaint costs more than a needless ticket."""
+    if not text:
+        return "other"
+    ruled = rule_intent(text)
+    return ruled if ruled in HANDOVER_KEYWORD_INTENTS else str(intent_classifier(language).predict([text])[0])
 
 
 def sentiment_of(text: str, language: str) -> float | None:
