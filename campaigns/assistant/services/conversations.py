@@ -41,7 +41,7 @@ _ORDER_NUMBER = re.compile(r"(?<![A-Za-z0-9])([Cc]?\d{5,})(?![A-Za-z0-9])")
 _RECOMMEND = re.compile(
     r"\b((recommend|suggest)( me)? (something|some|a gift|gifts|products?|items?|anything)|what else|might (i )?like|would i like|gift ideas?)\b"
     r"|推荐.{0,4}(商品|礼物|东西|什么)|还有什么.{0,4}(喜欢|好)|可能喜欢", re.IGNORECASE)
-# words added to the retrieval query when a tool answer is followed by the policy behind it
+# words added to the retrieval query of a message of these intents (with or without a tool answer)
 TOPIC_HINTS = {"order_status": "tracking dispatched 物流 发货", "return_refund": "returns policy 退货 政策", "cancel": "cancel 取消",
                "change_address": "change delivery address 修改地址"}
 HANDOVER_INTENTS = {"complaint": Ticket.Reason.COMPLAINT, "human_agent": Ticket.Reason.REQUEST}
@@ -116,7 +116,8 @@ def _decide(conversation: Conversation, text: str, language: str, intent: str, s
         ticket = ticket_open(conversation_id=conversation.pk, reason=reason)
         return {"text": phrase("handover", language, ticket=ticket.pk), "method": "handover", "ticket_id": ticket.pk}
     tool = _tool_reply(conversation.customer_id, text, language, intent)
-    query = f"{text} {TOPIC_HINTS[intent]}" if tool is not None and intent in TOPIC_HINTS else text
+    # the intent's topic words steer retrieval to its policy ("send something back" -> the returns policy)
+    query = f"{text} {TOPIC_HINTS[intent]}" if intent in TOPIC_HINTS else text
     answer = _knowledge_reply(query, language, skip=tool is not None and not tool.get("with_policy"))
     if tool is None:
         return answer
