@@ -40,6 +40,11 @@ def _load_questions():
     return yaml.safe_load((ROOT / "bench" / "data" / "assistant_questions.yaml").read_text(encoding="utf-8"))
 
 
+PHRASINGS = ["Hello, where is my order 590001?", "How long do I have to send something back?", "Can I return order 590001?",
+             "Is the red retrospot cake stand in stock, and what does it cost?", "What do customers say about the Dresses #1078?",
+             "The teapot arrived cracked and this is the second time, I want to complain!"]
+
+
 def section_intents(out: dict, support: Path, with_minilm: bool = True) -> None:
     from sklearn.metrics import accuracy_score, f1_score
 
@@ -48,6 +53,7 @@ def section_intents(out: dict, support: Path, with_minilm: bool = True) -> None:
         EmbeddingIntentClassifier,
         RuleIntentClassifier,
         chinese_classifier,
+        english_classifier,
         tfidf_classifier,
     )
 
@@ -60,6 +66,10 @@ def section_intents(out: dict, support: Path, with_minilm: bool = True) -> None:
     t = time.perf_counter()
     res["bitext_tfidf"] = score(dev_labels, tfidf_classifier().fit(texts, labels).predict(dev_texts)) | {"fit_s": round(time.perf_counter() - t, 1)}
     res["bitext_rules"] = score(dev_labels, RuleIntentClassifier().predict(dev_texts))
+    products = intent_data.product_questions(support / "product-qa-en" / "qa_Appliances.json.gz", n=300)
+    served = english_classifier().fit(texts + products, labels + ["product_question"] * len(products))  # what train_assistant_intents serves
+    res["bitext_tfidf_rules_served"] = score(dev_labels, served.predict(dev_texts))
+    res["transcript_phrasings"] = dict(zip(PHRASINGS, (str(x) for x in served.predict(PHRASINGS)), strict=True))
     from campaigns.assistant.services.runtime import encoder_for
 
     if with_minilm:
@@ -78,38 +88,39 @@ def section_intents(out: dict, support: Path, with_minilm: bool = True) -> None:
     out["intents"] = res
 
 
-def _index_rankings(index, query: str, mode: str) -> list[int]:
+def _index_rankings(index, query: str, mode: str) -> list[str]:
+    """Sources ("a<article id>", "p<product id>") best first."""
     from mlcore.ml.assistant.retrieval import _rrf
 
     lexical = index.bm25_scores(query)
     dense = index.dense_scores(query)
     scores = {"bm25": lexical, "dense": dense, "hybrid": _rrf([lexical, dense]) if dense is not None else lexical}[mode]
-    ranking: list[int] = []
-    for i in np.argsort(-scores, kind="stable"):
-        article = index.passages[i].article_id
-        if article not in ranking:
-            ranking.append(article)
-    return ranking
+    scores = np.where(index.gate(query), scores, -np.inf)  # the catalogue gate of HybridIndex.search
+    return list(dict.fromkeys(index.passages[i].source for i in np.argsort(-scores, kind="stable") if np.isfinite(scores[i])))
+
+
+PRODUCT_QUESTIONS: list[tuple[str, str, str]] = []  # filled in main() from the bench catalogue
 
 
 def _retrieval_sets(questions: dict, support: Path) -> dict[str, list[tuple[str, str, str]]]:
     faq = json.loads((support / "faq-en" / "Ecommerce_FAQ_Chatbot_dataset.json").read_text())["questions"]
     demo = [(lang, q, slug) for slug, by in questions["questions"].items() for lang in ("en", "zh") for q in by[lang]]
     mapped = [("en", faq[i]["question"], slug) for slug, ids in questions["faq_en"].items() for i in ids]
-    return {"demo_en": [r for r in demo if r[0] == "en"], "demo_zh": [r for r in demo if r[0] == "zh"], "faq_en": mapped}
+    sets = {"demo_en": [r for r in demo if r[0] == "en"], "demo_zh": [r for r in demo if r[0] == "zh"], "faq_en": mapped}
+    return sets | ({"products_en": PRODUCT_QUESTIONS} if PRODUCT_QUESTIONS else {})
 
 
 def section_retrieval(out: dict, questions: dict, support: Path) -> None:
     from campaigns.assistant.models import KnowledgeArticle
     from campaigns.assistant.services.runtime import retrieval_index
 
-    slug_of = dict(KnowledgeArticle.objects.values_list("pk", "slug"))
+    slug_of = {f"a{pk}": slug for pk, slug in KnowledgeArticle.objects.values_list("pk", "slug")}
     res = {}
     for name, rows in _retrieval_sets(questions, support).items():
         for mode in ("bm25", "dense", "hybrid"):
             ranks = []
             for lang, q, slug in rows:
-                ranking = [slug_of[a] for a in _index_rankings(retrieval_index(lang), q, mode)]
+                ranking = [slug_of.get(source, source) for source in _index_rankings(retrieval_index(lang), q, mode)]
                 ranks.append(ranking.index(slug) + 1 if slug in ranking else None)
             res[f"{name}_{mode}"] = {
                 "hit@3": round(np.mean([r is not None and r <= 3 for r in ranks]), 4),
@@ -119,42 +130,65 @@ def section_retrieval(out: dict, questions: dict, support: Path) -> None:
     out["retrieval"] = res
 
 
-def section_answers(out: dict, questions: dict, support: Path, llm_n: int) -> None:
-    from django.conf import settings
+def _llm_sample(rows: dict, n: int) -> list[tuple[str, str, str]]:
+    """n questions spread over the sets: a third English articles, a third Chinese, a third products."""
+    picks = []
+    for name, share in (("demo_en", n // 3), ("demo_zh", n // 3), ("products_en", n - 2 * (n // 3))):
+        pool = rows.get(name) or rows["demo_en"]
+        picks += pool[:: max(1, len(pool) // max(1, share))][:share]
+    return picks
 
-    from campaigns.assistant.services.runtime import llm_client, retrieval_index
+
+def _llm_run(llm, sample, retrieval_index, passages_k: int, **compose_options) -> dict:
+    from mlcore.ml.assistant.compose import compose_answer
+
+    raw, shown, accepted, seconds, cpu, examples = [], [], 0, [], [], []
+    for lang, q, _ in sample:
+        passages = [h.passage.text for h in retrieval_index(lang).search(q, k=passages_k)]
+        t, c = time.perf_counter(), time.process_time()
+        composed = compose_answer(q, passages, lang, llm, **compose_options)
+        seconds.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)  # on one thread: about the wall time on an idle core
+        raw.append(composed.llm_supported_share or 0.0)
+        shown.append(composed.supported_share)
+        accepted += composed.method == "llm"
+        if len(examples) < 9:
+            examples.append({"q": q, "llm": composed.llm_text[:300], "shown": composed.method})
+    return {
+        "raw_supported_share": round(float(np.mean(raw)), 4), "accepted_share": round(accepted / len(sample), 4),
+        "fallback_share": round(1 - accepted / len(sample), 4), "shown_supported_share": round(float(np.mean(shown)), 4), "n": len(sample),
+        "compose_p50_s": round(float(np.percentile(seconds, 50)), 2), "compose_p95_s": round(float(np.percentile(seconds, 95)), 2),
+        "compose_cpu_p50_s": round(float(np.percentile(cpu, 50)), 2), "compose_cpu_p95_s": round(float(np.percentile(cpu, 95)), 2),
+        "load": os.getloadavg()[0], "examples": examples,
+    }
+
+
+def section_answers(out: dict, questions: dict, support: Path, llm_n: int, models: list[str], baseline: str, extractive: bool = True) -> None:
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    from campaigns.assistant.services import runtime
     from mlcore.ml.assistant.compose import compose_answer
 
     rows = _retrieval_sets(questions, support)
-    demo = rows["demo_en"] + rows["demo_zh"]
     res = {}
-    shares = []
-    for lang, q, _ in demo:
-        passages = [h.passage.text for h in retrieval_index(lang).search(q, k=settings.ASSISTANT_PASSAGES)]
-        shares.append(compose_answer(q, passages, lang, None).supported_share)
-    res["extractive"] = {"supported_share": round(float(np.mean(shares)), 4), "n": len(shares)}
-    if llm_n:
-        t = time.perf_counter()
-        llm = llm_client()
-        res["llm_load_s"] = round(time.perf_counter() - t, 1)
-        sample = rows["demo_en"][::max(1, len(rows["demo_en"]) // (llm_n // 2))][: llm_n // 2] + rows["demo_zh"][::max(1, len(rows["demo_zh"]) // (llm_n // 2))][: llm_n // 2]
-        raw, shown, accepted, seconds, examples = [], [], 0, [], []
-        for lang, q, _ in sample:
-            passages = [h.passage.text for h in retrieval_index(lang).search(q, k=settings.ASSISTANT_PASSAGES)]
+    for name in ("demo_en", "demo_zh", "products_en") if extractive else ():
+        shares = []
+        for lang, q, _ in rows.get(name, []):
+            passages = [h.passage.text for h in runtime.retrieval_index(lang).search(q, k=settings.ASSISTANT_PASSAGES)]
+            shares.append(compose_answer(q, passages, lang, None, encoder=runtime.encoder_for(lang)).supported_share)
+        if shares:
+            res[f"extractive_{name}"] = {"supported_share": round(float(np.mean(shares)), 4), "n": len(shares)}
+    sample = _llm_sample(rows, llm_n) if llm_n else []
+    for model in models if sample else []:
+        with override_settings(ASSISTANT_LLM=model):
             t = time.perf_counter()
-            composed = compose_answer(q, passages, lang, llm)
-            seconds.append(time.perf_counter() - t)
-            raw.append(composed.llm_supported_share or 0.0)
-            shown.append(composed.supported_share)
-            accepted += composed.method == "llm"
-            if len(examples) < 6:
-                examples.append({"q": q, "llm": composed.llm_text[:300], "shown": composed.method})
-        res["llm"] = {
-            "raw_supported_share": round(float(np.mean(raw)), 4), "accepted_share": round(accepted / len(sample), 4),
-            "shown_supported_share": round(float(np.mean(shown)), 4), "n": len(sample),
-            "compose_p50_s": round(float(np.percentile(seconds, 50)), 2), "compose_p95_s": round(float(np.percentile(seconds, 95)), 2),
-            "examples": examples,
-        }
+            llm = runtime.llm_client()
+            res[f"llm_{model}_load_s"] = round(time.perf_counter() - t, 1)
+            res[f"llm_{model}"] = _llm_run(llm, sample, runtime.retrieval_index, settings.ASSISTANT_PASSAGES)
+            print(json.dumps({f"llm_{model}": {k: v for k, v in res[f"llm_{model}"].items() if k != "examples"}}), flush=True)  # partial figures
+            if baseline == model:  # the settings before the latency work: 80 new tokens, no early stop
+                res[f"llm_{model}_before"] = _llm_run(llm, sample, runtime.retrieval_index, settings.ASSISTANT_PASSAGES, max_tokens=80, early_stop=False)
     out["answers"] = res
 
 
@@ -210,7 +244,7 @@ def section_guardrails(out: dict) -> None:
     out["guardrails"] = {"passed": sum(r["pass"] for r in results), "total": len(results), "cases": results}
 
 
-def section_latency(out: dict, questions: dict, support: Path, with_llm: int) -> None:
+def section_latency(out: dict, questions: dict, support: Path, with_llm: int, model: str = "packaged") -> None:
     from django.conf import settings
 
     from campaigns.assistant.services.conversations import conversation_start, message_reply
@@ -218,7 +252,7 @@ def section_latency(out: dict, questions: dict, support: Path, with_llm: int) ->
     rows = _retrieval_sets(questions, support)
     sample = rows["demo_en"][::3] + rows["demo_zh"][::2]
     res = {}
-    for label, llm_setting, n in (("extractive", "none", len(sample)), ("llm", "packaged", with_llm)):
+    for label, llm_setting, n in (("extractive", "none", len(sample)), (f"llm_{model}", model, with_llm)):
         if not n:
             continue
         settings.ASSISTANT_LLM = llm_setting
@@ -226,12 +260,15 @@ def section_latency(out: dict, questions: dict, support: Path, with_llm: int) ->
             from campaigns.assistant.services.runtime import llm_client
 
             llm_client()  # loaded once per process, not part of a reply's time
-        seconds = []
+        seconds, cpu = [], []
         for _, q, _ in sample[:n]:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             message_reply(conversation_id=conversation_start(customer_id=None).pk, text=q)
             seconds.append(time.perf_counter() - t)
-        res[label] = {"p50_s": round(float(np.percentile(seconds, 50)), 3), "p95_s": round(float(np.percentile(seconds, 95)), 3), "n": len(seconds)}
+            cpu.append(time.process_time() - c)
+        res[label] = {"p50_s": round(float(np.percentile(seconds, 50)), 3), "p95_s": round(float(np.percentile(seconds, 95)), 3), "n": len(seconds),
+                      "cpu_p50_s": round(float(np.percentile(cpu, 50)), 3), "cpu_p95_s": round(float(np.percentile(cpu, 95)), 3),
+                      "load": os.getloadavg()[0]}
     settings.ASSISTANT_LLM = "none"
     out["latency"] = res
 
@@ -240,7 +277,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", default="intents,retrieval,answers,guardrails,latency")
     parser.add_argument("--skip-minilm-intents", action="store_true", help="leave out the MiniLM intent classifier (minutes of CPU)")
-    parser.add_argument("--llm-n", type=int, default=24, help="questions answered with the packaged LLM (0: skip the LLM path)")
+    parser.add_argument("--llm-n", type=int, default=24, help="questions answered with each packaged LLM (0: skip the LLM path)")
+    parser.add_argument("--llm-models", default="smollm2,gemma3", help="ASSISTANT_LLM values to compare (smollm2, gemma3)")
+    parser.add_argument("--llm-baseline", default="", help="this model also answers with the settings before the latency work")
+    parser.add_argument("--no-extractive", action="store_true", help="answers: leave out the extractive share (by construction 1.0)")
+    parser.add_argument("--serve", default="smollm2", help="the ASSISTANT_LLM whose reply latency is measured")
+    parser.add_argument("--catalogue", type=int, default=400, help="Online Retail products in the bench catalogue (0: articles only)")
     parser.add_argument("--support-data", default=str(ROOT.parent / "shared" / "data" / "support"))
     parser.add_argument("--out", default=str(ROOT / "var" / "bench" / "assistant_eval.json"))
     args = parser.parse_args()
@@ -260,6 +302,12 @@ def main() -> None:
         with transaction.atomic():
             knowledge_load_file()
         out["index_s"] = round(time.perf_counter() - t, 1)
+        if args.catalogue:
+            from bench._catalogue import catalogue_build, product_questions
+
+            t = time.perf_counter()
+            PRODUCT_QUESTIONS.extend(product_questions(catalogue_build(n_gifts=args.catalogue)))
+            out["catalogue_index_s"] = round(time.perf_counter() - t, 1)
         questions = _load_questions()
         if "intents" in only:
             section_intents(out, support, with_minilm=not args.skip_minilm_intents)
@@ -268,10 +316,9 @@ def main() -> None:
         if "guardrails" in only:
             section_guardrails(out)
         if "answers" in only:
-            with override_settings(ASSISTANT_LLM="packaged"):
-                section_answers(out, questions, support, args.llm_n)
+            section_answers(out, questions, support, args.llm_n, args.llm_models.split(","), args.llm_baseline, not args.no_extractive)
         if "latency" in only:
-            section_latency(out, questions, support, min(args.llm_n, 12))
+            section_latency(out, questions, support, min(args.llm_n, 12), args.serve)
     out["total_s"] = round(time.perf_counter() - started, 1)
     out["load_after"] = os.getloadavg()
     out["dense"] = settings.ASSISTANT_DENSE

@@ -85,3 +85,15 @@ def copy_drafts_generate(*, job_id: int, campaign_id: int, n: int = 10) -> dict:
 
     job_progress(job_id=job_id, done=0, total=n, message="drafting")
     return copy_draft_generate(campaign_id=campaign_id, n=n, on_draft=lambda draft: job_progress(job_id=job_id, advance=1))
+
+
+@shared_task(name="campaigns.assistant_reindex_products")
+def assistant_reindex_products(batch: int = 500) -> dict:
+    """Re-index the catalogue passages of changed products, one batch a run; queues itself again
+    while changed products are left (periodic in the beat schedule: imports send no signal)."""
+    from campaigns.assistant.services.catalogue import catalogue_reindex
+
+    summary = catalogue_reindex(batch=batch)
+    if summary["left"]:
+        assistant_reindex_products.delay(batch)
+    return summary

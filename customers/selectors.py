@@ -152,3 +152,26 @@ def product_review_summary(*, product_id: int) -> dict:
     agg = reviews.aggregate(count=Count("id"), rating_mean=Avg("rating"))
     latest = list(reviews.exclude(text="").order_by("-created_at", "-id").values("rating", "title", "text", "created_at")[:3])
     return {**agg, "latest": latest}
+
+
+def products_knowledge_state() -> dict[int, str]:
+    """product id -> a key that changes whenever the product or its set of reviews changes
+    (updated_at | review count | last review id), for merchandise only: what a search index of
+    the catalogue compares with what it last indexed."""
+    rows = Product.objects.filter(kind=Product.Kind.PRODUCT).annotate(n=Count("reviews"), last=Max("reviews__id"))
+    return {pk: f"{updated.isoformat()}|{n}|{last or 0}" for pk, updated, n, last in rows.values_list("id", "updated_at", "n", "last")}
+
+
+def products_knowledge_rows(*, product_ids: list[int], reviews_per_product: int = 20) -> list[dict]:
+    """The products' catalogue facts with their review count, mean rating and up to
+    `reviews_per_product` (rating, text) pairs of the latest reviews with text."""
+    products = Product.objects.filter(pk__in=product_ids).annotate(review_count=Count("reviews"), rating_mean=Avg("reviews__rating"))
+    rows = list(products.values("id", "sku", "title", "description", "category", "price", "active", "attributes", "review_count", "rating_mean"))
+    texts: dict[int, list[tuple[int | None, str]]] = {}
+    for product_id, rating, text in Review.objects.filter(product_id__in=product_ids).exclude(text="").order_by("-created_at", "-id").values_list(
+        "product_id", "rating", "text"
+    ):
+        bucket = texts.setdefault(product_id, [])
+        if len(bucket) < reviews_per_product:
+            bucket.append((rating, text))
+    return [{**row, "reviews": texts.get(row["id"], [])} for row in rows]

@@ -7,7 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from customers.models import Customer
+from customers.models import Customer, Product
 
 
 class KnowledgeArticle(models.Model):
@@ -50,8 +50,13 @@ class KnowledgeArticleVersion(models.Model):
 
 
 class KnowledgeChunk(models.Model):
-    article = models.ForeignKey(KnowledgeArticle, on_delete=models.CASCADE, related_name="chunks")
-    article_version = models.PositiveIntegerField()
+    """A retrievable passage of an article, or of the product catalogue (a product's facts or its
+    review highlights; `source_key` says which state of the product and its reviews it was built from)."""
+
+    article = models.ForeignKey(KnowledgeArticle, null=True, blank=True, on_delete=models.CASCADE, related_name="chunks")
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.CASCADE, related_name="support_chunks")
+    source_key = models.CharField(max_length=80, blank=True, help_text="Product chunks: updated_at|reviews|last review id when built.")
+    article_version = models.PositiveIntegerField(default=0)
     ordinal = models.PositiveIntegerField()
     language = models.CharField(max_length=2)
     text = models.TextField()
@@ -61,11 +66,18 @@ class KnowledgeChunk(models.Model):
 
     class Meta:
         ordering = ["article_id", "ordinal"]
-        constraints = [models.UniqueConstraint(fields=["article", "ordinal"], name="knowledgechunk_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "ordinal"], name="knowledgechunk_unique"),
+            models.UniqueConstraint(fields=["product", "ordinal"], name="knowledgechunk_product_unique"),
+            models.CheckConstraint(
+                condition=models.Q(article__isnull=False, product__isnull=True) | models.Q(article__isnull=True, product__isnull=False),
+                name="knowledgechunk_one_source",
+            ),
+        ]
         indexes = [models.Index(fields=["language"], name="knowledgechunk_language")]
 
     def __str__(self) -> str:
-        return f"{self.article.slug}#{self.ordinal}"
+        return f"{self.article.slug if self.article_id else 'product ' + str(self.product_id)}#{self.ordinal}"
 
 
 class Conversation(models.Model):

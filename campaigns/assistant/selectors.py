@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, QuerySet
 
 from campaigns.assistant.models import ChatMessage, Conversation
-from customers.models import Order
+from customers.models import Order, Product
 from mlcore.predictions import selectors as prediction_selectors
 from mlcore.segments import selectors as segment_selectors
 
@@ -43,3 +43,8 @@ def conversation_by_public_id(*, public_id) -> Conversation | None:
 
 def conversation_messages(*, conversation_id: int) -> QuerySet[ChatMessage]:
     return ChatMessage.objects.filter(conversation_id=conversation_id).order_by("created_at", "id")
+
+
+def products_by_id(*, product_ids: list[int]) -> list[Product]:
+    """The products a catalogue citation names (sku and title only)."""
+    return list(Product.objects.filter(pk__in=product_ids).only("id", "sku", "title")) if product_ids else []

@@ -8,6 +8,7 @@ DEPLOYED = {
     "customers.privacy_run": "default",
     "customers.webhook_deliver": "default",
     "campaigns.assistant_reindex": "ml",
+    "campaigns.assistant_reindex_products": "ml",
     "campaigns.attribute_conversions": "email",
     "campaigns.copy_drafts_generate": "ml",
     "campaigns.dispatch_due": "email",

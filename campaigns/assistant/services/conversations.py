@@ -25,6 +25,10 @@ from campaigns.assistant.models import ChatMessage, Conversation, KnowledgeArtic
 from campaigns.assistant.phrases import STATUS_WORDS, phrase
 from campaigns.assistant.services import runtime
 from campaigns.assistant.services.handover import ticket_open
+from campaigns.links import product_url
+from customers.models import Event
+from customers.services import event_record
+from mlcore.ml.assistant.catalogue import product_name
 from mlcore.ml.assistant.compose import compose_answer
 from mlcore.ml.assistant.guardrails import is_injection, redact
 from mlcore.ml.assistant.text import terms, tokens
@@ -37,7 +41,7 @@ _ORDER_NUMBER = re.compile(r"(?<![A-Za-z0-9])([Cc]?\d{5,})(?![A-Za-z0-9])")
 _RECOMMEND = re.compile(
     r"\b((recommend|suggest)( me)? (something|some|a gift|gifts|products?|items?|anything)|what else|might (i )?like|would i like|gift ideas?)\b"
     r"|推荐.{0,4}(商品|礼物|东西|什么)|还有什么.{0,4}(喜欢|好)|可能喜欢", re.IGNORECASE)
-# words added to the retrieval query when a tool answer is followed by the policy behind it
+# words added to the retrieval query of a message of these intents (with or without a tool answer)
 TOPIC_HINTS = {"order_status": "tracking dispatched 物流 发货", "return_refund": "returns policy 退货 政策", "cancel": "cancel 取消",
                "change_address": "change delivery address 修改地址"}
 HANDOVER_INTENTS = {"complaint": Ticket.Reason.COMPLAINT, "human_agent": Ticket.Reason.REQUEST}
@@ -68,6 +72,7 @@ def message_reply(*, conversation_id: int, text: str) -> Reply:
     sentiment = runtime.sentiment_of(text, language)
     incoming = ChatMessage.objects.create(conversation=conversation, role=ChatMessage.Role.CUSTOMER, text=text, intent=intent, sentiment=sentiment)
     log.info("support conversation=%s message=%s intent=%s text=%s", conversation.pk, incoming.pk, intent, redact(text))
+    _customer_events(conversation, incoming)
     reply = _decide(conversation, text, language, intent, sentiment)
     failures = conversation.failures + 1 if reply["method"] == "out_of_scope" else 0
     if failures >= settings.ASSISTANT_MAX_FAILURES and reply.get("ticket_id") is None:
@@ -84,6 +89,23 @@ def message_reply(*, conversation_id: int, text: str) -> Reply:
     return Reply(message.pk, message.text, message.method, intent, message.citations, reply.get("ticket_id"))
 
 
+def _customer_events(conversation: Conversation, message: ChatMessage) -> None:
+    """A signed customer's support contact (once per conversation: on its first customer message)
+    and each negative message become customer events that churn features count. No text, no PII:
+    the conversation's public id, the message id, the intent and the sentiment score only."""
+    if conversation.customer_id is None:
+        return
+    about = {"conversation": str(conversation.public_id), "intent": message.intent}
+    first = not conversation.messages.filter(role=ChatMessage.Role.CUSTOMER).exclude(pk=message.pk).exists()
+    if first:
+        event_record(customer_id=conversation.customer_id, kind=Event.Kind.SUPPORT_CONTACT, occurred_at=message.created_at, properties=about)
+    if message.sentiment is not None and message.sentiment <= settings.ASSISTANT_NEGATIVE_MAX:
+        event_record(
+            customer_id=conversation.customer_id, kind=Event.Kind.SUPPORT_NEGATIVE, occurred_at=message.created_at,
+            properties={**about, "message": message.pk, "p_positive": round(message.sentiment, 3)},
+        )
+
+
 def _decide(conversation: Conversation, text: str, language: str, intent: str, sentiment: float | None) -> dict:
     if is_injection(text):
         return {"text": phrase("refusal", language), "method": "refusal"}
@@ -94,7 +116,8 @@ def _decide(conversation: Conversation, text: str, language: str, intent: str, s
         ticket = ticket_open(conversation_id=conversation.pk, reason=reason)
         return {"text": phrase("handover", language, ticket=ticket.pk), "method": "handover", "ticket_id": ticket.pk}
     tool = _tool_reply(conversation.customer_id, text, language, intent)
-    query = f"{text} {TOPIC_HINTS[intent]}" if tool is not None and intent in TOPIC_HINTS else text
+    # the intent's topic words steer retrieval to its policy ("send something back" -> the returns policy)
+    query = f"{text} {TOPIC_HINTS[intent]}" if intent in TOPIC_HINTS else text
     answer = _knowledge_reply(query, language, skip=tool is not None and not tool.get("with_policy"))
     if tool is None:
         return answer
@@ -160,7 +183,7 @@ def _knowledge_reply(text: str, language: str, *, skip: bool = False) -> dict:
         return {"text": phrase("out_of_scope", language), "method": "out_of_scope"}
     passages = [h.passage.text for h in hits]
     composed = compose_answer(text, passages, language, runtime.llm_client(), encoder=runtime.encoder_for(language))
-    used = [hits[i].passage.article_id for i in composed.passage_indexes]
+    used = [hits[i].passage for i in composed.passage_indexes]
     return {"text": composed.text, "method": composed.method, "citations": _citations(used), "supported_share": composed.supported_share}
 
 
@@ -180,11 +203,22 @@ def _in_scope(text: str, hits, language: str) -> bool:
     return False
 
 
-def _citations(article_ids: list[int]) -> list[dict]:
-    titles = dict(KnowledgeArticle.objects.filter(pk__in=article_ids).values_list("pk", "title"))
-    slugs = dict(KnowledgeArticle.objects.filter(pk__in=article_ids).values_list("pk", "slug"))
-    ordered = list(dict.fromkeys(article_ids))
-    return [{"article_id": a, "slug": slugs.get(a, ""), "title": titles.get(a, "")} for a in ordered]
+def _citations(passages: list) -> list[dict]:
+    """One citation per article or product used, in order: an article by title, a product by its
+    title with a link to its page."""
+    ordered = list(dict.fromkeys((p.article_id, p.product_id) for p in passages))
+    articles = {pk: (slug, title) for pk, slug, title in KnowledgeArticle.objects.filter(
+        pk__in=[a for a, _ in ordered if a]).values_list("pk", "slug", "title")}
+    products = {p.pk: p for p in selectors.products_by_id(product_ids=[p for _, p in ordered if p])}
+    out = []
+    for article_id, product_id in ordered:
+        if article_id is not None:
+            slug, title = articles.get(article_id, ("", ""))
+            out.append({"article_id": article_id, "slug": slug, "title": title})
+        elif product_id in products:
+            product = products[product_id]
+            out.append({"product_id": product_id, "sku": product.sku, "title": product_name(product.title), "url": product_url(product.sku)})
+    return out
 
 
 @transaction.atomic

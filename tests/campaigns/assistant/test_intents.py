@@ -21,3 +21,18 @@ def test_trained_intent_models_serve_both_languages(settings):
     assert runtime.intent_of("我要开发票", "zh") == "invoice"  # the rules or the trained model, whichever scored higher
     assert set(summary) >= {"zh_heldout_macro_f1", "zh_rules_heldout_macro_f1"}
     assert not isinstance(runtime.intent_classifier("en"), runtime.RuleIntentClassifier)
+
+
+def test_a_complaint_in_so_many_words_hands_over_whatever_the_classifier_says(monkeypatch):
+    # given a classifier that reads everything as a product question, when a message says "complain", then the intent is complaint
+    import numpy as np
+
+    from campaigns.assistant.services import runtime
+
+    class Wrong:
+        def predict(self, texts):
+            return np.asarray(["product_question"] * len(texts))
+
+    monkeypatch.setattr(runtime, "intent_classifier", lambda language: Wrong())
+    assert runtime.intent_of("The teapot arrived cracked, I want to complain!", "en") == "complaint"
+    assert runtime.intent_of("Is the teapot dishwasher safe?", "en") == "product_question"

@@ -16,13 +16,13 @@ class FixedLLM:
     def __init__(self, text: str):
         self.text, self.calls = text, []
 
-    def complete(self, messages, *, max_tokens=120):
+    def complete(self, messages, *, max_tokens=120, stop=None):
         self.calls.append(messages)
         return self.text
 
 
 class BrokenLLM:
-    def complete(self, messages, *, max_tokens=120):
+    def complete(self, messages, *, max_tokens=120, stop=None):
         raise ConnectionError("server down")
 
 
@@ -112,3 +112,31 @@ def test_an_encoder_lets_the_extract_find_a_sentence_without_shared_words():
     question = "Can it go back to the warehouse?"  # "warehouse" is a word of the refund sentence only
     assert extract_answer(question, PASSAGES, max_sentences=1).text.startswith("We refund")
     assert extract_answer(question, PASSAGES, max_sentences=1, encoder=encoder).text.startswith("You can return unused items")
+
+
+def test_early_stop_once_a_finished_sentence_is_unsupported():
+    # given the passages, when the model's text so far has an invented finished sentence, then decoding may stop; not on a half number
+    from mlcore.ml.assistant.compose import doomed_stop
+
+    stop = doomed_stop(PASSAGES)
+    assert not stop("You can return unused items within 30 days of delivery")  # unfinished
+    assert not stop("You can return unused items within 30 days of delivery. We refund returned items within 5")
+    assert stop("You get 50 percent off every order today. ")
+    assert stop("You can return unused items within 30 days of delivery. Personalised items cannot be returned. ")  # two sentences
+
+
+def test_prompt_passages_keep_the_best_two_cut_at_sentences():
+    # given three long passages, when trimmed for the prompt, then two are kept and each ends at a sentence within the limit
+    from mlcore.ml.assistant.compose import prompt_passages
+
+    long = " ".join(["Items sold as a set must be returned together."] * 12)
+    kept = prompt_passages([long, PASSAGES[0], PASSAGES[1]], max_chars=120)
+    assert len(kept) == 2 and len(kept[0]) <= 120 and kept[0].endswith(".") and kept[1] == PASSAGES[0].split(". ")[0] + "."
+
+
+def test_a_base_model_gets_a_plain_completion_prompt():
+    # given the strict chat messages, when rendered for a model without a chat template, then it is one prompt ending in "Answer:"
+    from mlcore.ml.llm import completion_prompt
+
+    prompt = completion_prompt(prompt_messages("How long do returns take?", PASSAGES, "en"))
+    assert prompt.startswith("You are the customer service assistant") and "[1] You can return" in prompt and prompt.endswith("Question: How long do returns take?\nAnswer:")

@@ -30,3 +30,19 @@ def test_tfidf_classifier_learns_small_data():
     model = tfidf_classifier().fit(texts, labels)
     assert list(model.predict(["where is my package", "cancel purchase", "money refund"])) == ["order_status", "cancel", "return_refund"]
     assert list(RuleIntentClassifier().predict(["cancel it"])) == ["cancel"]
+
+
+def test_codes_of_digits_read_as_one_token():
+    # given an order number and a model number, when prepared for the intent features, then both are the same token
+    from mlcore.ml.assistant.intents import intent_text
+
+    assert intent_text("Where is my order 590001?") == "where is my order  num "
+    assert intent_text("Is part LSE7804ACE right?") == "is part  num  right?"
+
+
+def test_rule_features_mark_the_rules_intent():
+    # given a complaint, when turned into rule features, then only the complaint column is set (times the weight)
+    from mlcore.ml.assistant.intents import INTENTS, rule_features
+
+    row = rule_features(["I want to complain!"], weight=3.0)[0]
+    assert row[INTENTS.index("complaint")] == 3.0 and row.sum() == 3.0

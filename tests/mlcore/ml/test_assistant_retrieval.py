@@ -74,4 +74,13 @@ def test_article_ranking_keeps_each_article_once_in_order():
     # given hits with a repeated article, when ranked by article, then each article appears once at its best position
     hits = HybridIndex(PASSAGES + [Passage(5, 10, "Returns are free when faulty.", "Returns policy: Returns are free when faulty.")]).search("returns", k=5)
     ranking = article_ranking(hits)
-    assert ranking[0] == 10 and len(ranking) == len(set(ranking))
+    assert ranking[0] == "a10" and len(ranking) == len(set(ranking))
+
+
+def test_a_catalogue_passage_answers_only_a_question_naming_its_product():
+    # given a policy passage and a product passage sharing the word "gift", when asked about gift wrap or the product, then each wins its own
+    product = Passage(7, None, "The Gift bag red retrospot (item 1) costs 1.95 GBP.", "The Gift bag red retrospot (item 1) costs 1.95 GBP.",
+                      product_id=3, title="GIFT BAG RED RETROSPOT")
+    index = HybridIndex(PASSAGES + [product])
+    assert all(h.passage.product_id is None for h in index.search("Do you offer gift wrap?", k=5))
+    assert index.search("how much is the red retrospot gift bag", k=1)[0].passage.source == "p3"
