@@ -81,6 +81,7 @@ def predictions(lang: str, protocol: str, methods: list[str], args) -> dict[str,
             cached[method] = model.predict_proba(test["text"].tolist())
         print(f"  {method:20s} {HEADLINE[lang]} {baselines.sentiment_metrics(binary_targets(test['label']), cached[method])[HEADLINE[lang]]:.4f} ({time.perf_counter() - started:.0f} s)", flush=True)
         CACHE.mkdir(parents=True, exist_ok=True)
+        cached = (dict(np.load(path)) if path.exists() else {}) | cached  # keep what a parallel run saved meanwhile
         np.savez(path, targets=binary_targets(test["label"]), **{k: v for k, v in cached.items() if k != "targets"})
     return {k: v for k, v in cached.items() if k != "targets"} | {"targets": binary_targets(test["label"])}
 
