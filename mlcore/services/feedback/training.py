@@ -2,8 +2,8 @@
 
 1. The labelled reviews are split 80/20 (stratified, seed 42) into training and held-out reviews.
 2. Selection: every candidate (mlcore.ml.feedback.candidates: the linear baseline, NB-SVM, the
-   TF-IDF ensembles, snownlp for Chinese; not --quick: TF-IDF + frozen MiniLM for English and the
-   fine-tuned transformer) is fitted on 80% of the training reviews and judged on the other 20%
+   TF-IDF ensembles, snownlp for Chinese; not --quick: TF-IDF blended with frozen MiniLM (English)
+   or E5 (Chinese) embeddings, and the fine-tuned transformer) is fitted on 80% of the training reviews and judged on the other 20%
    (the validation fold); the best by validation macro-F1 is selected.
 3. The selected model is refitted on all training reviews and measured once on the held-out
    reviews (the figures the version records), then refitted on every labelled review (training
@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 
 from customers.selectors import reviews_frame
 from mlcore.ml.feedback.baselines import sentiment_metrics
@@ -81,8 +82,9 @@ class _TransformerCandidate:
 
 def _candidates(language: str, *, quick: bool, on_gpu: bool = False) -> dict:
     out = linear_candidates(language)
-    if not quick and language == "en":
-        out["encoder_stacked"] = stacked_candidate(language, encoder_path=str(embedding_model_path()))
+    if not quick:
+        path = str(embedding_model_path()) if language == "en" else (settings.MULTILINGUAL_MODEL_PATH or "")
+        out["encoder_stacked"] = stacked_candidate(language, encoder_path=path)
     if not quick and transformer_available(language):
         out["transformer"] = lambda: _TransformerCandidate(language, on_gpu)
     return out
