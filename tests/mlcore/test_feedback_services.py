@@ -15,7 +15,10 @@ from mlcore.feedback.services import (
     reviews_score,
     sentiment_score_texts,
     sentiment_train,
+    training,
 )
+from mlcore.feedback.services.models import model_version_sentiment_load
+from mlcore.ml.feedback.baselines import LinearSentiment, MajoritySentiment
 from mlcore.models import ModelVersion, ReviewAlert, ReviewAspect, ReviewSentiment
 from mlcore.registry import services as registry
 from tests.customers.factories import CustomerFactory, OrderLineFactory, ProductFactory, ReviewFactory
@@ -60,7 +63,8 @@ def test_quick_training_registers_activates_and_triggers_rescoring():
     result = sentiment_train(language="en", quick=True)
     mv = ModelVersion.objects.get(pk=result["version_id"])
     assert result["activated"] and mv.is_active and mv.kind == "sentiment_en"
-    assert mv.metrics["method"] == "tfidf_linear" and "macro_f1" in mv.metrics["candidates"]["tfidf_linear"]
+    assert mv.metrics["method"] in mv.metrics["candidates"] and "macro_f1" in mv.metrics["candidates"]["tfidf_linear"]
+    assert {"negative_recall", "negative_precision"} <= set(mv.metrics)
     assert reviews_score()["scored"] == 48
     assert set(ReviewSentiment.objects.values_list("method", "model_version_id")) == {("model", mv.pk)}
 
@@ -78,6 +82,47 @@ def test_a_worse_model_is_registered_but_not_activated():
     second = sentiment_train(language="en", quick=True)
     assert not second["activated"]
     assert registry.model_version_active(kind="sentiment_en").pk == first["version_id"]
+
+
+class _CountingLinear(LinearSentiment):
+    """The word TF-IDF model, remembering how many reviews it was last fitted on."""
+
+    def fit(self, texts, targets):
+        self.n_fitted = len(texts)
+        return super().fit(texts, targets)
+
+
+def test_selection_uses_a_validation_fold_and_the_served_model_is_refitted_on_all_reviews(monkeypatch):
+    # given a learner and the majority floor as candidates, when trained, then the learner is selected on a
+    # validation fold of the training reviews, measured on the held-out ones, and served refitted on all 48
+    monkeypatch.setattr(training, "linear_candidates", lambda language: {"majority": MajoritySentiment, "counting": _CountingLinear})
+    _rated_reviews(ProductFactory())
+    result = sentiment_train(language="en", quick=True)
+    mv = ModelVersion.objects.get(pk=result["version_id"])
+    served = model_version_sentiment_load(mv)
+    assert result["method"] == "counting" and served.n_fitted == 48 == mv.metrics["n_refit"] == mv.params["n_fitted"]
+    assert mv.metrics["n_train"] + mv.metrics["n_test"] == 48 and mv.metrics["refit_on_all"]
+    assert mv.metrics["selection"]["n_fit"] + mv.metrics["selection"]["n_validation"] == mv.metrics["n_train"]
+    assert mv.metrics["candidates"]["counting"]["macro_f1"] > mv.metrics["candidates"]["majority"]["macro_f1"]
+
+
+def test_a_new_version_is_compared_with_the_active_one_on_reviews_it_has_not_seen(monkeypatch):
+    # given an active model that learned only the majority class, when newer reviews arrive and training runs,
+    # then the comparison uses the held-out reviews written after the active version's data and the new model wins
+    monkeypatch.setattr(training, "linear_candidates", lambda language: {"majority": MajoritySentiment})
+    _rated_reviews(ProductFactory())
+    first = sentiment_train(language="en", quick=True)
+    monkeypatch.setattr(training, "linear_candidates", lambda language: {"tfidf_linear": LinearSentiment})
+    later = timezone.now() + dt.timedelta(days=1)
+    product = ProductFactory()
+    for i in range(12):  # 144 newer reviews: about 29 of the held-out ones are newer than the active version
+        for rating, texts in ((5, POSITIVE_TEXTS), (1, NEGATIVE_TEXTS)):
+            for text in texts:
+                ReviewFactory(product=product, rating=rating, title="", text=f"{text} [{i}]", created_at=later)
+    second = sentiment_train(language="en", quick=True)
+    mv = ModelVersion.objects.get(pk=second["version_id"])
+    assert second["activated"] and mv.metrics["active_before"]["version_id"] == first["version_id"]
+    assert mv.metrics["active_before"]["on"] == "unseen held-out reviews"
 
 
 def test_negative_review_by_high_value_customer_raises_one_alert():

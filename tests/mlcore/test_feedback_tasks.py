@@ -41,7 +41,8 @@ def test_train_sentiment_with_a_tiny_transformer_registers_the_best(settings, tm
     first = train_sentiment.apply(kwargs={"languages": ["en"]}).get()
     train_sentiment.apply(kwargs={"languages": ["en"]}).get()
     mv = ModelVersion.objects.get(pk=first["languages"]["en"]["version_id"])
-    assert set(mv.metrics["candidates"]) == {"tfidf_linear", "transformer"}
+    assert set(mv.metrics["candidates"]) == {"tfidf_linear", "nbsvm", "word_char_ensemble", "encoder_stacked", "transformer"}
+    assert mv.metrics["refit_on_all"] and mv.params["n_fitted"] == 48
     assert ModelVersion.objects.filter(kind="sentiment_en", is_active=True).count() == 1
 
 
@@ -53,7 +54,9 @@ def test_management_commands_train_and_score():
     out = io.StringIO()
     call_command("train_sentiment", "--quick", stdout=out)
     call_command("score_reviews", stdout=out)
-    assert "en: v1 tfidf_linear" in out.getvalue() and "zh: skipped" in out.getvalue()
+    assert "en: v1 " in out.getvalue() and "refitted on all labelled reviews, activated" in out.getvalue()
+    assert "zh: skipped" in out.getvalue()
+    assert "en: tfidf_linear: validation macro-F1" in out.getvalue()  # progress printed while training
     assert "scored 48 reviews" in out.getvalue()
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score
+from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
 from sklearn.pipeline import Pipeline
 
 
@@ -83,10 +83,14 @@ class MajoritySentiment:
 
 
 def sentiment_metrics(targets: np.ndarray, p_positive: np.ndarray) -> dict[str, float]:
-    """Accuracy and macro-F1 of the 0.5 decision on a held-out set, with its size."""
+    """Accuracy, macro-F1 and negative-class recall/precision (they drive the alerts) of the 0.5
+    decision on a held-out set, with its size."""
     predicted = (np.asarray(p_positive) >= 0.5).astype(int)
+    negative = {"pos_label": 0, "zero_division": 0}
     return {
         "accuracy": round(float(accuracy_score(targets, predicted)), 4),
         "macro_f1": round(float(f1_score(targets, predicted, average="macro", labels=[0, 1], zero_division=0)), 4),
+        "negative_recall": round(float(recall_score(targets, predicted, **negative)), 4),
+        "negative_precision": round(float(precision_score(targets, predicted, **negative)), 4),
         "n_test": int(len(targets)),
     }
