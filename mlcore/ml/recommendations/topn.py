@@ -71,23 +71,39 @@ def _pad_position(ranked: np.ndarray, order: np.ndarray) -> np.ndarray:
     return np.where(has_pad[:, None], first_pad[:, None], order)
 
 
+def _argmax_part(weights, normalised: dict[str, np.ndarray], safe: np.ndarray) -> np.ndarray:
+    """reason_for's choice under one blend: the first part with the largest weighted contribution ("pop" if no part has weight)."""
+    names = [name for name in normalised if weights.of(name)]
+    if not names:
+        return np.full(safe.shape, "pop", dtype=object)
+    contributions = np.stack([weights.of(name) * np.take_along_axis(normalised[name], safe, axis=1) for name in names])
+    return np.array(names, dtype=object)[contributions.argmax(axis=0)]
+
+
+def _top_part(model: RecommenderModel, normalised: dict[str, np.ndarray], safe: np.ndarray, owned: np.ndarray) -> np.ndarray:
+    """The part behind each listed item, under the blend that ranked it (model._weights_behind): the
+    explore blend for a product new to the customer when a repeat/explore split is served."""
+    part = _argmax_part(model.weights, normalised, safe)
+    if getattr(model, "slots", None) is not None and model.explore_weights is not None:
+        part = np.where(owned == 0, _argmax_part(model.explore_weights, normalised, safe), part)
+    return part
+
+
 def block_reasons(model: RecommenderModel, normalised: dict[str, np.ndarray], rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
     """`model.reason_for` of every listed (row, column), computed per part for the whole block."""
     n, k = columns.shape
     valid = columns >= 0
     safe = np.maximum(columns, 0)
-    names = list(normalised)
-    contributions = np.stack([model.weights.of(name) * np.take_along_axis(normalised[name], safe, axis=1) for name in names])
-    part = np.array(names, dtype=object)[contributions.argmax(axis=0)]
     counts = model.data.counts[rows]
+    owned = np.asarray(counts[np.arange(n)[:, None], safe].todense()).astype(np.int64) if n and k else np.zeros((n, k), np.int64)
+    part = _top_part(model, normalised, safe, owned)
     has_history = (np.diff(counts.indptr) > 0)[:, None] & np.ones((1, k), dtype=bool)
     countries, country_of = np.unique(model.data.user_country[rows].astype(str), return_inverse=True)
     popular = np.array([popular_reason(c) for c in countries], dtype=object)
     reasons = np.repeat(popular[country_of.reshape(-1)][:, None], k, axis=1)
-    ba = valid & (part == "ba")
-    if ba.any():
-        bought = np.asarray(counts[np.nonzero(ba)[0], columns[ba]]).ravel().astype(np.int64)
-        reasons[ba] = [f"bought before ({b} orders)" for b in bought]
+    rebuy = valid & np.isin(part, ["ba", "tifu"]) & (owned > 0)
+    reasons[rebuy] = ["you bought this once" if b == 1 else f"you bought this {b} times" for b in owned[rebuy]]
+    reasons[valid & (part == "tifu") & (owned == 0)] = "customers like you bought this"
     for name, prefix in (("cf", "bought together with "), ("cb", "similar to ")):
         chosen = valid & has_history & (part == name)
         if chosen.any():
