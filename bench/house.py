@@ -39,7 +39,7 @@ CONCEPTS: dict[str, list[str]] = {
     "job failure marking": [r"def on_failure\(", r"def (failing_job|ensure_job)\(", r"def job_fail\("],
     "queue chosen at call site": [r"apply_async\([^)]*queue="],
     "settings default repeated (getattr)": [r"getattr\(settings,\s*\"[A-Z_]+\",\s*[^)]"],
-    "bulk writer (COPY)": [r"def \w*copy\w*\(", r"\.copy\(f?\"COPY"],
+    "bulk writer (COPY)": [r"\.copy\(f?[\"']COPY", r"\bCOPY \{", r"COPY \"\{"],
 }
 
 
