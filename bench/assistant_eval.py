@@ -183,7 +183,7 @@ def section_answers(out: dict, questions: dict, support: Path, llm_n: int, model
     for model in models if sample else []:
         with override_settings(ASSISTANT_LLM=model):
             t = time.perf_counter()
-            llm = runtime.llm_client()
+            llm = runtime.llm_client(wait=True)
             res[f"llm_{model}_load_s"] = round(time.perf_counter() - t, 1)
             res[f"llm_{model}"] = _llm_run(llm, sample, runtime.retrieval_index, settings.ASSISTANT_PASSAGES)
             print(json.dumps({f"llm_{model}": {k: v for k, v in res[f"llm_{model}"].items() if k != "examples"}}), flush=True)  # partial figures
@@ -259,7 +259,7 @@ def section_latency(out: dict, questions: dict, support: Path, with_llm: int, mo
         if llm_setting != "none":
             from campaigns.assistant.services.runtime import llm_client
 
-            llm_client()  # loaded once per process, not part of a reply's time
+            llm_client(wait=True)  # loaded once per process, not part of a reply's time
         seconds, cpu = [], []
         for _, q, _ in sample[:n]:
             t, c = time.perf_counter(), time.process_time()

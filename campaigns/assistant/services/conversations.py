@@ -30,6 +30,7 @@ from customers.models import Event
 from customers.services import event_record
 from mlcore.ml.assistant.catalogue import product_name
 from mlcore.ml.assistant.compose import compose_answer
+from mlcore.ml.assistant.extractive import answer_type_order
 from mlcore.ml.assistant.guardrails import is_injection, redact
 from mlcore.ml.assistant.text import terms, tokens
 from mlcore.ml.feedback.language import detect_language
@@ -178,9 +179,11 @@ def _recommend(customer_id: int | None, language: str) -> dict:
 def _knowledge_reply(text: str, language: str, *, skip: bool = False) -> dict:
     if skip:
         return {"text": "", "method": "out_of_scope"}
-    hits = runtime.retrieval_index(language).search(text, k=settings.ASSISTANT_PASSAGES)
-    if not hits or not _in_scope(text, hits, language):
+    found = runtime.retrieval_index(language).search(text, k=3 * settings.ASSISTANT_PASSAGES)
+    if not found or not _in_scope(text, found[:settings.ASSISTANT_PASSAGES], language):
         return {"text": phrase("out_of_scope", language), "method": "out_of_scope"}
+    # of the candidates, the passages that state what is asked (a duration for "how long") come first
+    hits = [found[i] for i in answer_type_order(text, [h.passage.text for h in found])][:settings.ASSISTANT_PASSAGES]
     passages = [h.passage.text for h in hits]
     composed = compose_answer(text, passages, language, runtime.llm_client(), encoder=runtime.encoder_for(language))
     used = [hits[i].passage for i in composed.passage_indexes]

@@ -9,6 +9,7 @@ LLM_MODEL / LLM_API_KEY (an OpenAI-compatible server instead of the local model)
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 
 import numpy as np
@@ -22,6 +23,7 @@ from mlcore.ml.assistant.retrieval import HybridIndex, Passage
 from mlcore.ml.llm import OpenAICompatibleLLM, TransformersLLM, packaged_gemma3, packaged_smollm2
 from mlcore.registry import services as registry
 
+log = logging.getLogger(__name__)
 INTENT_KIND = "assistant_intents"
 _lock = threading.Lock()
 _indexes: dict[str, tuple[tuple, HybridIndex]] = {}
@@ -65,11 +67,41 @@ def _llm(kind: str, base_url: str, model: str, path: str):
     return TransformersLLM(path or packaged(), threads=settings.TORCH_THREADS)
 
 
-def llm_client():
-    """The configured language model, or None for extractive answers only."""
+_loading: dict[tuple, threading.Thread] = {}
+_loading_lock = threading.Lock()
+
+
+def _load_in_background(key: tuple) -> None:
+    def load():
+        try:
+            _llm(*key)
+        except Exception as exc:  # a broken model file: the extractive answers go on; the log says why
+            log.warning("the assistant's language model did not load: %s", exc)
+
+    with _loading_lock:
+        if key not in _loading:
+            _loading[key] = threading.Thread(target=load, daemon=True, name="assistant-llm-load")
+            _loading[key].start()
+
+
+def llm_client(*, wait: bool | None = None):
+    """The configured language model, or None for extractive answers only.
+
+    A local model takes from seconds to minutes to load on a CPU. Unless `wait` (or
+    ASSISTANT_LLM_WAIT_FOR_LOAD), the first replies of a process are extractive while it loads in a
+    background thread, so no customer waits for a model load; once loaded, it composes.
+    """
     if settings.ASSISTANT_LLM == "none" and not settings.LLM_BASE_URL:
         return None
-    return _llm(settings.ASSISTANT_LLM, settings.LLM_BASE_URL, settings.LLM_MODEL, settings.LLM_MODEL_PATH)
+    key = (settings.ASSISTANT_LLM, settings.LLM_BASE_URL, settings.LLM_MODEL, settings.LLM_MODEL_PATH)
+    wait = settings.ASSISTANT_LLM_WAIT_FOR_LOAD if wait is None else wait
+    if settings.LLM_BASE_URL or wait:
+        return _llm(*key)
+    thread = _loading.get(key)
+    if thread is not None and not thread.is_alive():
+        return _llm(*key)  # loaded (cached), or raises the load's error again
+    _load_in_background(key)
+    return None
 
 
 def shared_llm():

@@ -29,6 +29,13 @@ def answer_type_bonus(question: str, sentence: str) -> float:
     return sum(ANSWER_TYPE_BONUS for asks, gives in ANSWER_TYPES if asks.search(question) and gives.search(sentence))
 
 
+def answer_type_order(question: str, passages: list[str]) -> list[int]:
+    """Passage indexes, those that state what the question asks for ("how long": a duration) first,
+    each group in retrieval order. Lexical retrieval ranks "如需退货..." (three times the word for
+    return) above "...30天内退货" for "退货期限是多久？"; the answer is in the second."""
+    return sorted(range(len(passages)), key=lambda i: (answer_type_bonus(question, passages[i]) == 0, i))
+
+
 @dataclass(frozen=True)
 class Extract:
     text: str

@@ -140,3 +140,12 @@ def test_a_base_model_gets_a_plain_completion_prompt():
 
     prompt = completion_prompt(prompt_messages("How long do returns take?", PASSAGES, "en"))
     assert prompt.startswith("You are the customer service assistant") and "[1] You can return" in prompt and prompt.endswith("Question: How long do returns take?\nAnswer:")
+
+
+def test_passages_that_state_the_asked_duration_come_first():
+    # given lexical hits where the how-to passage outranks the one stating the window, when a "how long" question orders them, then the window's passage leads and the rest keep their order
+    from mlcore.ml.assistant.extractive import answer_type_order
+
+    passages = ["如需退货，请回复您的订单确认邮件。", "未使用的商品可在签收后30天内退货。", "退货运费由顾客承担。"]
+    assert answer_type_order("退货期限是多久？", passages) == [1, 0, 2]
+    assert answer_type_order("How do I return an item?", ["a", "within 30 days", "b"]) == [0, 1, 2]
