@@ -70,3 +70,17 @@ def test_diversified_order_tops_up_and_pads():
     order = diversified_order(ranked, codes, 3, 2)
     assert np.take_along_axis(ranked, order, axis=1).tolist() == [[0, 1, 3], [4, 5, -1]]
     assert category_codes(fit_recommender(shop_lines(), shop_products(), shop_embeddings(), config=SMALL)).tolist() == [0, 0, 0, 0, 1, 1, 2, 2]
+
+
+def test_blocked_top_n_equals_the_per_customer_lists_with_a_served_repeat_explore_split():
+    # given a model serving the repeat/explore split (explore items ranked by their own blend), when top 10 is taken both ways, then products, scores and reasons match, re-buys and new products both among them
+    from mlcore.ml.recommendations.slots import SlotModel
+
+    model = synthetic_model(HybridWeights())
+    model.slots = SlotModel(a=0.0, b=1.0, prior=0.3)
+    model.explore_weights = HybridWeights(beta=2.0, gamma=0.0, delta=0.0)
+    rows = np.arange(len(model.data.user_ids))
+    naive = naive_rows(model, rows, 10)
+    assert blocked_rows(model, rows, 10) == naive
+    reasons = {r.split(" ")[0] for listed in naive for _, _, r in listed}
+    assert "you" in reasons and len(reasons) >= 2
