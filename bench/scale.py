@@ -172,7 +172,7 @@ def step_workers(args) -> dict:
     """The active version's top-N shards as the nightly chord through Redis, on a worker of --concurrency processes."""
     from celery import chord
 
-    from infra import jobs as jobs
+    from infra import jobs
     from infra.models import Job
     from mlcore.recommendations.services import recommender_shards
     from mlcore.recommendations.tasks import recommend_finish, recommend_shard

@@ -159,7 +159,8 @@ def signal_features(
     reviews: pd.DataFrame | None = None, events: pd.DataFrame | None = None, recent_days: int = 90,
 ) -> pd.DataFrame:
     """Every SIGNAL_FEATURES column for the customers with a sale before `snapshot` (index customer_id)."""
-    from mlcore.ml.features import as_utc, lines_before, sale_lines
+    from mlcore.ml.features import as_utc, lines_before
+    from mlcore.ml.sales import sales as sale_lines
 
     snap = as_utc(snapshot)
     usable = lines_before(lines, snap)

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mlcore.ml.sales import net as net_lines  # noqa: F401  (the predictions read it from here)
 from mlcore.ml.sales import returns as return_lines
 from mlcore.ml.sales import sales as sale_lines
 

@@ -11,7 +11,6 @@ from django.db.models import Count, ExpressionWrapper, F, FloatField, QuerySet, 
 from django.db.models.functions import Coalesce
 
 from customers.models import Event, Review
-from mlcore.ml.features import net_lines
 from mlcore.models import CustomerScore, CustomerUplift, DriftReport, ModelVersion
 
 CHURN = "churn"
@@ -122,12 +121,3 @@ def review_signals_frame(*, until=None) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(list(rows), columns=["customer_id", "created_at", "rating", "sentiment"])
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
     return frame.astype({"rating": "float64", "sentiment": "float64"})
-
-
-def net_spend_lines(lines: pd.DataFrame) -> pd.DataFrame:
-    """The lines that count towards spend (sales not on cancelled orders, plus returns and credit notes).
-
-    The value models read this; it delegates to `mlcore.ml.features.net_lines` until the shared
-    Django-side definition (customers' named QuerySet methods, issue 12) exists to point it at.
-    """
-    return net_lines(lines)

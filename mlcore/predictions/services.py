@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from customers import selectors as shop
 from customers.clock import shop_as_of, shop_moment
-from infra import jobs as jobs
+from infra import jobs
 from mlcore.ml.features import as_utc
 from mlcore.ml.horizons import at_risk_threshold, too_little_repeat
 from mlcore.ml.predictions import bgnbd, gamma_gamma

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import transaction
 
 from customers.selectors import customers_frame, order_lines_frame, products_frame
-from infra import jobs as jobs
+from infra import jobs
 from infra.shards import rows_in_range, shard_ranges
 from mlcore.ml.horizons import too_little_repeat
 from mlcore.ml.recommendations import catalogue, content, tuning

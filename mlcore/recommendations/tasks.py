@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from celery import chord, shared_task
 
-from infra import jobs as jobs
+from infra import jobs
 from infra.runner import JobTask, beating, job_task
 from mlcore.recommendations.services import (
     NotEnoughData,

@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from infra import jobs as jobs
+from infra import jobs
 from infra.groups import ML_OPERATORS_GROUP_NAME
 from infra.models import Job
 from mlcore.models import ModelVersion

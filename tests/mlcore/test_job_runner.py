@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from infra import jobs as jobs
+from infra import jobs
 from infra.models import Job
 from infra.runner import job_task
 

@@ -1,6 +1,6 @@
 import pytest
 
-from infra import jobs as jobs
+from infra import jobs
 from infra.models import Job
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import betaln, gammaln, hyp2f1
 
-from mlcore.ml.features import net_lines
+from mlcore.ml.sales import net as net_lines
 
 
 @dataclass(frozen=True)

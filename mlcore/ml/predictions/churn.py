@@ -21,9 +21,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mlcore.ml.churn_signals import SIGNAL_FEATURES, basket_vocabulary, signal_features
-from mlcore.ml.features import BASE_FEATURES, as_utc, build_customer_features, lines_before, sale_lines
+from mlcore.ml.features import BASE_FEATURES, as_utc, build_customer_features, lines_before
 from mlcore.ml.predictions.reasons import group_projection, reasons_frame
 from mlcore.ml.predictions.tree_paths import tree_contributions
+from mlcore.ml.sales import sales as sale_lines
 
 DERIVED_FEATURES = ["overdue_ratio"]
 RFM_TREND_FEATURES = BASE_FEATURES + DERIVED_FEATURES  # the booster's features before issue 18 (bench compares)

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from mlcore.ml.features import net_lines
 from mlcore.ml.predictions import bgnbd, gamma_gamma
+from mlcore.ml.sales import net as net_lines
 
 
 def net_spend(lines: pd.DataFrame, start, end) -> pd.Series:

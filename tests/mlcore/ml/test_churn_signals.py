@@ -4,11 +4,11 @@ import pandas as pd
 import pytest
 
 from mlcore.ml.churn_signals import SIGNAL_FEATURES, signal_features
-from mlcore.ml.features import net_lines
 from mlcore.ml.predictions import bgnbd, gamma_gamma
 from mlcore.ml.predictions.churn import ChurnConfig, fit_churn, labelled_frame, training_frame
 from mlcore.ml.predictions.metrics import expected_calibration_error, lift_deciles, paired_bootstrap
 from mlcore.ml.predictions.value_intervals import bootstrap_draws, value_interval, value_reasons
+from mlcore.ml.sales import net as net_lines
 from tests.mlcore.prediction_shop import shop_lines as generated_lines
 
 SNAP = pd.Timestamp("2011-06-01", tz="UTC")
