@@ -34,9 +34,6 @@ from _pg import database_ensure  # noqa: E402 - bench/ is sys.path[0] when a ben
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/clm_campaigns_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
 QUEUE = f"campaigns-bench-{os.getpid()}"
-# Production-like: DEBUG off (DEBUG keeps every SQL statement in memory and costs ~8% here).
-os.environ.update(DATABASE_URL=DB_URL, REDIS_URL=REDIS_URL, DJANGO_SETTINGS_MODULE="clmsite.settings", OMP_NUM_THREADS="1",
-                  DEBUG="0", SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50))
 
 HTML = """<h1>Hello {{ customer.first_name }}</h1><p>{{ offer }} Code: <strong>{{ discount_code }}</strong></p>
 <table>{% for p in recommendations %}<tr><td><a href="{{ p.url }}"><img src="{{ p.image_url }}" width="120" alt=""></a></td>
@@ -138,27 +135,63 @@ def render_only_rate(campaign, sample: int = 2000) -> float:
     return len(rows) / (time.perf_counter() - started)
 
 
+def campaign_send(campaign, *, workers: int) -> dict:
+    """Start the campaign and wait for `sent`, with `workers` real Celery workers sending to a counting SMTP server.
+
+    Needs Django set up on PostgreSQL with REDIS_URL as the broker (settings.CAMPAIGN_QUEUE is set to this bench's queue).
+    """
+    from django.conf import settings
+
+    from campaigns.models import Campaign
+    from campaigns.services import lifecycle
+
+    settings.CAMPAIGN_QUEUE, settings.CAMPAIGN_SEND_CONCURRENCY = QUEUE, workers
+    port, counter, ready = free_port(), multiprocessing.Value("l", 0), multiprocessing.Event()
+    server = multiprocessing.Process(target=smtp_server, args=(port, counter, ready), daemon=True)
+    server.start()
+    ready.wait(10)
+    procs = start_workers(workers, port)
+    time.sleep(8)  # let the workers connect to the broker
+    try:
+        started = time.perf_counter()
+        lifecycle.campaign_start(campaign_id=campaign.pk)
+        frozen = time.perf_counter() - started
+        while Campaign.objects.get(pk=campaign.pk).status != Campaign.Status.SENT:
+            time.sleep(0.5)
+            if any(w.poll() is not None for w in procs):
+                raise SystemExit("a worker died")
+        elapsed = time.perf_counter() - started
+        memory = [vm_hwm_mb(w.pid) for w in procs]
+        smtp_mb = vm_hwm_mb(server.pid)
+    finally:
+        for w in procs:
+            w.terminate()
+            w.wait(timeout=30)
+        server.terminate()
+    return {"recipients": campaign.deliveries.filter(is_holdout=False).count(), "ledger_rows": campaign.deliveries.count(),
+            "received": counter.value, "seconds": elapsed, "ledger_seconds": frozen, "worker_mb": memory, "smtp_mb": smtp_mb}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--recipients", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
+    # Production-like: DEBUG off (DEBUG keeps every SQL statement in memory and costs ~8% here).
+    os.environ.update(DATABASE_URL=DB_URL, REDIS_URL=REDIS_URL, DJANGO_SETTINGS_MODULE="clmsite.settings", OMP_NUM_THREADS="1",
+                      DEBUG="0", SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50))
     database_ensure(DB_URL)
     import django
 
     django.setup()
-    from django.conf import settings
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
     generate(args.recipients)
 
-    from campaigns.models import Campaign
+    from campaigns.models import Campaign, Delivery
     from campaigns.services import lifecycle
-
-    settings.CAMPAIGN_QUEUE, settings.CAMPAIGN_SEND_CONCURRENCY = QUEUE, args.workers
-    from campaigns.models import Delivery
 
     Delivery.objects.filter(campaign__slug__startswith="bench-").delete()  # ledger rows protect their variants
     Campaign.objects.filter(slug__startswith="bench-").delete()
@@ -167,35 +200,14 @@ def main() -> None:
         variants=[{"name": "A", "share": 50, "subject": "{{ customer.first_name }}, picked for you", "html_body": HTML, "text_body": TEXT},
                   {"name": "B", "share": 50, "subject": "New in for {{ customer.first_name }}", "html_body": HTML, "text_body": TEXT}],
     )
-    port, counter, ready = free_port(), multiprocessing.Value("l", 0), multiprocessing.Event()
-    server = multiprocessing.Process(target=smtp_server, args=(port, counter, ready), daemon=True)
-    server.start()
-    ready.wait(10)
-    workers = start_workers(args.workers, port)
-    time.sleep(8)  # let the workers connect to the broker
-    try:
-        started = time.perf_counter()
-        lifecycle.campaign_start(campaign_id=campaign.pk)
-        frozen = time.perf_counter() - started
-        recipients = campaign.deliveries.filter(is_holdout=False).count()
-        print(f"ledger: {campaign.deliveries.count()} rows ({recipients} to send) frozen in {frozen:.1f} s")
-        while Campaign.objects.get(pk=campaign.pk).status != Campaign.Status.SENT:
-            time.sleep(0.5)
-            if any(w.poll() is not None for w in workers):
-                raise SystemExit("a worker died")
-        elapsed = time.perf_counter() - started
-        memory = [vm_hwm_mb(w.pid) for w in workers]
-        smtp_mb = vm_hwm_mb(server.pid)
-    finally:
-        for w in workers:
-            w.terminate()
-            w.wait(timeout=30)
-        server.terminate()
-    print(f"SMTP server received {counter.value} messages for {recipients} recipients (one each: {counter.value == recipients})")
-    print(f"sent {counter.value} messages to the SMTP server in {elapsed:.1f} s "
-          f"(ledger included): {counter.value / elapsed:.0f} messages/s with {args.workers} workers; "
-          f"sending only: {counter.value / (elapsed - frozen):.0f} messages/s")
-    print("peak memory (VmHWM): workers " + ", ".join(f"{m:.0f} MB" for m in memory) + f"; SMTP server {smtp_mb:.0f} MB; "
+    sent = campaign_send(campaign, workers=args.workers)
+    recipients, elapsed, frozen, received = sent["recipients"], sent["seconds"], sent["ledger_seconds"], sent["received"]
+    print(f"ledger: {sent['ledger_rows']} rows ({recipients} to send) frozen in {frozen:.1f} s")
+    print(f"SMTP server received {received} messages for {recipients} recipients (one each: {received == recipients})")
+    print(f"sent {received} messages to the SMTP server in {elapsed:.1f} s "
+          f"(ledger included): {received / elapsed:.0f} messages/s with {args.workers} workers; "
+          f"sending only: {received / (elapsed - frozen):.0f} messages/s")
+    print("peak memory (VmHWM): workers " + ", ".join(f"{m:.0f} MB" for m in sent["worker_mb"]) + f"; SMTP server {sent['smtp_mb']:.0f} MB; "
           f"this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     print(f"render only (one process, no SMTP, no DB writes): {render_only_rate(campaign):.0f} messages/s")
     print(f"machine: {os.cpu_count()} cores shared with other jobs, OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}")

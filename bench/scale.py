@@ -199,13 +199,43 @@ def step_workers(args) -> dict:
             "job": f"{job.status} {job.done}/{job.total}", "note": "includes the worker's start and each process loading the artefact once"}
 
 
+def step_campaign(args) -> dict:
+    """A campaign to --recipients consenting customers (emails given to the first ones), with their stored
+    recommendations, sent by --campaign-workers real worker processes through SMTP to a counting server."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from campaign import HTML, TEXT, campaign_send
+    from django.db import connection
+
+    from campaigns.services import lifecycle
+    from customers.models import Customer
+
+    last = Customer.objects.order_by("pk").values_list("pk", flat=True)[args.recipients - 1:args.recipients].first() or 2**62
+    started = time.perf_counter()
+    with connection.cursor() as cursor:  # one statement: the bench's addresses and consent, not 100k ORM saves
+        cursor.execute(f"UPDATE {Customer._meta.db_table} SET email = 'c' || id || '@example.com', email_consent = true, "
+                       "email_consent_source = 'import' WHERE id <= %s", [last])
+        consenting = cursor.rowcount
+    prepared = time.perf_counter() - started
+    campaign = lifecycle.campaign_create(
+        name="Scale", slug=f"scale-{os.getpid()}", holdout_share="0.1", recommendations_count=4, discount_prefix="SCALE", offer_text="15% off",
+        variants=[{"name": "A", "share": 50, "subject": "{{ customer.first_name }}, picked for you", "html_body": HTML, "text_body": TEXT},
+                  {"name": "B", "share": 50, "subject": "New in for {{ customer.first_name }}", "html_body": HTML, "text_body": TEXT}],
+    )
+    sent = campaign_send(campaign, workers=args.campaign_workers)
+    return {"consenting": consenting, "prepare_seconds": round(prepared, 1), "recipients": sent["recipients"], "received": sent["received"],
+            "one_each": sent["received"] == sent["recipients"], "send_seconds": round(sent["seconds"], 1), "ledger_seconds": round(sent["ledger_seconds"], 1),
+            "messages_per_s": round(sent["received"] / sent["seconds"], 1), "workers": args.campaign_workers,
+            "worker_peak_mb": [round(m) for m in sent["worker_mb"]]}
+
+
 STEPS = {"generate": step_generate, "import": step_import, "topn": step_topn, "writes": step_writes, "workers": step_workers,
+         "campaign": step_campaign,
          **{name: step_task for name, _ in NIGHT}}
 
 
 def child_main(args) -> None:
     if args.step != "generate":
-        django_setup(broker=args.step == "workers")
+        django_setup(broker=args.step in ("workers", "campaign"))
     started, cpu0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
     out = STEPS[args.step](args)
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
@@ -247,6 +277,7 @@ def machine() -> dict:
 def plan(args) -> list[tuple[str, list[str]]]:
     base = ["--customers", str(args.customers), "--products", str(args.products)] + (["--fast"] if args.fast else [])
     steps = [("generate", ["generate"]), ("import", ["import"])] + [(name, [name]) for name, _ in NIGHT]
+    steps.append((f"campaign to {min(args.recipients, args.customers):,} customers", ["campaign", "--recipients", str(args.recipients), "--campaign-workers", str(args.campaign_workers)]))
     steps += [("before/after top-N", ["topn", "--topn-sample", str(args.topn_sample)]), ("before/after score writes", ["writes"])]
     for size in args.shard_sizes:
         for workers in args.workers:
@@ -316,6 +347,8 @@ def main() -> None:
     parser.add_argument("--topn-sample", type=int, default=20_480, help="customers of the top-N before/after")
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--shard-sizes", type=int, nargs="*", default=[5_000, 50_000])
+    parser.add_argument("--recipients", type=int, default=100_000, help="consenting customers the campaign step sends to")
+    parser.add_argument("--campaign-workers", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="reuse the imported shop (skip generate and import)")
     parser.add_argument("--only", nargs="*", help="run only the steps whose label starts with one of these (with --keep: 'before' 'shards')")
     parser.add_argument("--step", help=argparse.SUPPRESS)
