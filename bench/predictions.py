@@ -26,19 +26,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mlcore.ml.datasets import customer_countries, load_online_retail  # noqa: E402
-from mlcore.ml.features import build_customer_features  # noqa: E402
+from mlcore.ml.features import add_derived, build_customer_features  # noqa: E402
 from mlcore.ml.predictions import bgnbd, gamma_gamma  # noqa: E402
 from mlcore.ml.predictions.cdnow import load_sample  # noqa: E402
 from mlcore.ml.predictions.churn import (  # noqa: E402
     RFM_TREND_FEATURES,
     ChurnConfig,
-    add_derived,
     feature_importances,
     fit_churn,
     labelled_frame,
     model_features,
     plan_cutoffs,
-    shop_vocabulary,
     training_frame,
 )
 from mlcore.ml.predictions.metrics import (  # noqa: E402
@@ -75,14 +73,13 @@ def probability_row(y, score, *, probability: bool) -> dict:
 
 def churn_scores(lines: pd.DataFrame, config: ChurnConfig, cutoffs: list, test: pd.DataFrame) -> dict:
     """Every baseline and model of the churn table, scored on the test frame (name -> (score, is a probability))."""
-    vocabulary = shop_vocabulary(lines, EVAL_CUTOFF)
-    train = training_frame(lines, cutoffs, window_days=WINDOW, vocabulary=vocabulary)
+    train = training_frame(lines, cutoffs, window_days=WINDOW)
     summary = bgnbd.rfm_summary(lines, snapshot=EVAL_CUTOFF).reindex(test.index)
     bg = bgnbd.fit_bgnbd(summary["frequency"].dropna(), summary["recency"].dropna(), summary["T"].dropna())
     alive = bgnbd.probability_alive(bg, summary["frequency"].fillna(0), summary["recency"].fillna(0), summary["T"].fillna(1))
     old = fit_churn(train, config, features=RFM_TREND_FEATURES)
-    new = fit_churn(train, config, vocabulary=vocabulary)
-    iso = fit_churn(train, replace(config, calibration="isotonic"), vocabulary=vocabulary)
+    new = fit_churn(train, config)
+    iso = fit_churn(train, replace(config, calibration="isotonic"))
     return {
         "baseline: recency only (days since last order)": (test["recency_days"].to_numpy(), False),
         "baseline: past net spend (lower = riskier)": (-test["monetary"].to_numpy(), False),
@@ -97,7 +94,7 @@ def churn_scores(lines: pd.DataFrame, config: ChurnConfig, cutoffs: list, test: 
 def retail_churn(lines: pd.DataFrame) -> None:
     config = ChurnConfig(window_days=WINDOW)
     cutoffs = sorted(FIT_CUTOFF - pd.Timedelta(days=i * config.cutoff_step_days) for i in range(config.n_train_cutoffs))
-    test = labelled_frame(lines, cutoff=EVAL_CUTOFF, window_days=WINDOW, vocabulary=shop_vocabulary(lines, EVAL_CUTOFF))
+    test = labelled_frame(lines, cutoff=EVAL_CUTOFF, window_days=WINDOW)
     y = test["churned"].to_numpy()
     scores, model = churn_scores(lines, config, cutoffs, test)
     print(f"\n## Online Retail churn: train cut-offs {[f'{c:%Y-%m-%d}' for c in cutoffs]}, test {EVAL_CUTOFF:%Y-%m-%d} + {WINDOW} days")

@@ -33,9 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 from mlcore.ml.campaign_sim import SimCampaign, qini_table, simulate_bandit, simulate_campaign  # noqa: E402
 from mlcore.ml.datasets import load_online_retail  # noqa: E402
-from mlcore.ml.features import BASE_FEATURES, as_utc, lines_before  # noqa: E402
+from mlcore.ml.features import BASE_FEATURES, add_derived, as_utc, lines_before  # noqa: E402
 from mlcore.ml.predictions import bgnbd, gamma_gamma  # noqa: E402
-from mlcore.ml.predictions.churn import ChurnConfig, add_derived, fit_churn, plan_cutoffs, training_frame  # noqa: E402
+from mlcore.ml.predictions.churn import ChurnConfig, fit_churn, plan_cutoffs, training_frame  # noqa: E402
 from mlcore.ml.uplift import UpliftConfig, fit_uplift_frame  # noqa: E402
 
 TRAIN = SimCampaign("2011-06-01", seed=1)

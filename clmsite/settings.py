@@ -207,6 +207,8 @@ LLM_TIMEOUT = env_int("LLM_TIMEOUT", 30)
 TORCH_THREADS = env_int("TORCH_THREADS", 2)
 JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 30)  # a running task's sign of life
 JOB_STALE_SECONDS = env_int("JOB_STALE_SECONDS", 300)  # no sign of life this long: its worker is lost, the job failed
+FEATURE_SNAPSHOT_KEEP_DAYS = env_int("FEATURE_SNAPSHOT_KEEP_DAYS", 14)  # daily feature snapshots off the churn cut-off grid kept this long
+FEATURE_SNAPSHOT_GRID_KEEP_DAYS = env_int("FEATURE_SNAPSHOT_GRID_KEEP_DAYS", 400)  # cut-off grid snapshots (also uplift's) kept at least this long
 SEGMENTATION_K = env_int("SEGMENTATION_K", 0)  # 0: number of customer segments chosen by silhouette
 
 # Review intelligence (mlcore/feedback/services/config.py reads these).

@@ -4,14 +4,10 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-# Stored feature columns, in order (mlcore.ml.features names them; event kinds are summed).
-FEATURE_COLUMNS = (
-    "recency_days", "tenure_days", "frequency", "monetary", "avg_order_value",
-    "interpurchase_mean_days", "interpurchase_std_days", "return_rate",
-    "distinct_products", "distinct_categories",
-    "orders_last_90", "orders_prev_90", "spend_last_90", "spend_prev_90", "activity_trend",
-    "review_count", "review_rating_mean", "review_sentiment_mean", "event_count",
-)
+from mlcore.ml.features import STORED_FEATURES
+
+# Stored feature columns, in order: every feature of mlcore.ml.features.FEATURES (one definition each).
+FEATURE_COLUMNS = tuple(STORED_FEATURES)
 
 
 class FeatureSnapshot(models.Model):
@@ -24,6 +20,7 @@ class FeatureSnapshot(models.Model):
 
     snapshot_at = models.DateTimeField(db_index=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.BUILDING)
+    definition = models.CharField(max_length=80, blank=True, help_text="FeatureConfig.key: what the columns depend on besides the data")
     feature_names = models.JSONField(default=list, blank=True)
     customer_count = models.PositiveIntegerField(default=0)
     params = models.JSONField(default=dict, blank=True)
@@ -33,7 +30,7 @@ class FeatureSnapshot(models.Model):
     class Meta:
         ordering = ["-snapshot_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["snapshot_at"], condition=Q(status="ready"), name="featuresnapshot_one_ready_per_date"),
+            models.UniqueConstraint(fields=["snapshot_at", "definition"], condition=Q(status="ready"), name="featuresnapshot_one_ready_per_date"),
         ]
 
     def __str__(self) -> str:
@@ -41,7 +38,7 @@ class FeatureSnapshot(models.Model):
 
 
 class CustomerFeatures(models.Model):
-    """One customer's feature values in one snapshot (wide float columns: fast bulk COPY).
+    """One customer's feature values in one snapshot (one wide float column per FEATURE_COLUMNS name: fast bulk COPY).
 
     The foreign keys carry no database constraint: checking a million deferred constraints at
     commit cost ~8 s per key on PostgreSQL (bench/segments.py). Rows are written only by
@@ -51,29 +48,13 @@ class CustomerFeatures(models.Model):
 
     snapshot = models.ForeignKey(FeatureSnapshot, on_delete=models.CASCADE, related_name="values", db_index=False, db_constraint=False)
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", db_constraint=False)
-    recency_days = models.FloatField(null=True)
-    tenure_days = models.FloatField(null=True)
-    frequency = models.FloatField(null=True)
-    monetary = models.FloatField(null=True)
-    avg_order_value = models.FloatField(null=True)
-    interpurchase_mean_days = models.FloatField(null=True)
-    interpurchase_std_days = models.FloatField(null=True)
-    return_rate = models.FloatField(null=True)
-    distinct_products = models.FloatField(null=True)
-    distinct_categories = models.FloatField(null=True)
-    orders_last_90 = models.FloatField(null=True)
-    orders_prev_90 = models.FloatField(null=True)
-    spend_last_90 = models.FloatField(null=True)
-    spend_prev_90 = models.FloatField(null=True)
-    activity_trend = models.FloatField(null=True)
-    review_count = models.FloatField(null=True)
-    review_rating_mean = models.FloatField(null=True)
-    review_sentiment_mean = models.FloatField(null=True)
-    event_count = models.FloatField(null=True)
-
     class Meta:
         verbose_name_plural = "customer features"
         constraints = [models.UniqueConstraint(fields=["snapshot", "customer"], name="customerfeatures_unique_per_snapshot")]
 
     def __str__(self) -> str:
         return f"features of {self.customer_id} in snapshot {self.snapshot_id}"
+
+
+for _name in FEATURE_COLUMNS:  # one float column per feature, named and ordered as mlcore.ml.features defines them
+    CustomerFeatures.add_to_class(_name, models.FloatField(null=True))

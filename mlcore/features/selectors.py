@@ -1,9 +1,11 @@
-"""Reads of stored feature snapshots as DataFrames (one raw query, no model objects)."""
+"""Reads of stored feature snapshots as DataFrames (one raw query, no model objects), and of the
+shop's reviews and support contacts that the features are built from."""
 from __future__ import annotations
 
 import pandas as pd
 from django.db import connection
 
+from customers.models import Event, Review
 from mlcore.features.models import FEATURE_COLUMNS
 from mlcore.models import CustomerFeatures, FeatureSnapshot
 
@@ -31,3 +33,24 @@ def feature_snapshot_latest(*, before=None) -> FeatureSnapshot | None:
     if before is not None:
         qs = qs.filter(snapshot_at__lt=before)
     return qs.order_by("-snapshot_at", "-id").first()
+
+
+def support_events_frame(*, until=None) -> pd.DataFrame:
+    """customer_id, kind, occurred_at of the support contacts the assistant recorded (churn features)."""
+    qs = Event.objects.filter(kind__in=[Event.Kind.SUPPORT_CONTACT, Event.Kind.SUPPORT_NEGATIVE], customer__erased_at__isnull=True)
+    if until is not None:
+        qs = qs.filter(occurred_at__lt=until)
+    frame = pd.DataFrame.from_records(list(qs.values_list("customer_id", "kind", "occurred_at")), columns=["customer_id", "kind", "occurred_at"])
+    frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
+    return frame
+
+
+def review_signals_frame(*, until=None) -> pd.DataFrame:
+    """customer_id, created_at, rating and sentiment score (-1..1, NaN unscored) of every customer's reviews."""
+    qs = Review.objects.filter(customer__isnull=False, customer__erased_at__isnull=True)
+    if until is not None:
+        qs = qs.filter(created_at__lt=until)
+    rows = qs.values_list("customer_id", "created_at", "rating", "sentiment__score")
+    frame = pd.DataFrame.from_records(list(rows), columns=["customer_id", "created_at", "rating", "sentiment"])
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+    return frame.astype({"rating": "float64", "sentiment": "float64"})

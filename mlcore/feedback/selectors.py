@@ -1,10 +1,9 @@
-"""Reads of review sentiment for other areas: per-customer features (segmentation, churn),
-campaign exclusions, per-product sentiment over time and aspect tables (admin), and the stored
+"""Reads of review sentiment for other areas: campaign exclusions, per-product sentiment over time and aspect tables (admin), and the stored
 review summaries with their supporting reviews (product page, templates).
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pandas as pd
 from django.db.models import Avg, Count, QuerySet
@@ -14,31 +13,6 @@ from django.utils import timezone
 from customers.models import Review
 from mlcore.ml.feedback.topics import aspect_sentiment_table
 from mlcore.models import ReviewAlert, ReviewAspect, ReviewSentiment, ReviewSummary
-
-RECENT_DAYS = 365
-FRAME_COLUMNS = ["review_count", "review_rating_mean", "review_sentiment_mean"]
-
-
-def customer_sentiment_frame(*, until: datetime | None = None, recent_days: int = RECENT_DAYS) -> pd.DataFrame:
-    """Per customer_id: review_count and review_rating_mean of all reviews before `until`, and
-    review_sentiment_mean, the mean sentiment score (-1..+1) of those of the last `recent_days`
-    (NaN when none is recent or scored). Point in time: reviews created at or after `until` are ignored.
-    """
-    until = until or timezone.now()
-    reviews = Review.objects.filter(customer__isnull=False, customer__erased_at__isnull=True, created_at__lt=until)
-    rows = reviews.values_list("customer_id", "rating", "created_at", "sentiment__score")
-    frame = pd.DataFrame.from_records(list(rows), columns=["customer_id", "rating", "created_at", "score"])
-    if frame.empty:
-        return pd.DataFrame(columns=FRAME_COLUMNS, index=pd.Index([], name="customer_id", dtype="int64")).astype("float64").astype({"review_count": "int64"})
-    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
-    frame["rating"] = frame["rating"].astype("float64")
-    recent = frame["created_at"] >= pd.Timestamp(until - timedelta(days=recent_days))
-    frame["recent_score"] = frame["score"].astype("float64").where(recent)
-    out = frame.groupby("customer_id").agg(
-        review_count=("rating", "size"), review_rating_mean=("rating", "mean"), review_sentiment_mean=("recent_score", "mean"),
-    )
-    out.index = out.index.astype("int64")
-    return out[FRAME_COLUMNS]
 
 
 def customers_with_recent_negative_review(*, days: int = 30) -> QuerySet:

@@ -1,22 +1,17 @@
-"""Per-customer features at a snapshot date, vectorised in pandas (no per-customer loop).
+"""Every customer feature, one definition each, at a snapshot date (vectorised, no per-customer loop).
+
+The platform's one feature source is the stored daily snapshot (`mlcore.features`), and every row of
+it comes from `customer_features` here: segmentation, churn training (older snapshots as cut-offs),
+scoring, the lifetime-value models and the uplift model read those columns, never lines of their own.
+`FEATURES` names every column with its definition (docs/features.md is that table).
 
 Input is an order-lines frame shaped like `customers.selectors.order_lines_frame()`:
 customer_id, order_id, placed_at (tz-aware), product_id, category, product_kind, quantity,
 amount (quantity * unit_price; negative for returns). Only lines placed strictly before the
 snapshot are used, so a snapshot is point-in-time correct. Fees (product_kind == "fee") and
 guest lines (no customer_id) are left out. Customers are those with at least one sale before
-the snapshot.
-
-Features (one row per customer, index customer_id):
-- recency_days: days since the last order; tenure_days: days since the first order
-- frequency: distinct orders; monetary: net spend after returns; avg_order_value: gross / orders
-- interpurchase_mean_days, interpurchase_std_days: gaps between consecutive orders (NaN with one order)
-- return_rate: returned units / bought units, clipped to [0, 1]
-- distinct_products, distinct_categories
-- orders_last_90, orders_prev_90, spend_last_90, spend_prev_90 and activity_trend =
-  (spend_last_90 - spend_prev_90) / (spend_last_90 + spend_prev_90) in [-1, 1] (0 when both are 0)
-- review_count, review_rating_mean, review_sentiment_mean (when a reviews frame is given)
-- event_count and events_<kind> (when an events frame is given)
+the snapshot. Reviews (customer_id, created_at, rating, sentiment) and customer events
+(customer_id, kind, occurred_at) are cut at the snapshot the same way.
 """
 from __future__ import annotations
 
@@ -25,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from mlcore.ml.sales import net as net_lines
 from mlcore.ml.sales import returns as return_lines
 from mlcore.ml.sales import sales as sale_lines
 
@@ -40,7 +36,18 @@ REVIEW_FEATURES = ["review_count", "review_rating_mean", "review_sentiment_mean"
 
 @dataclass(frozen=True)
 class FeatureConfig:
-    trend_days: int = 90
+    """What a snapshot's columns depend on besides the data: stored with it, part of its identity."""
+
+    trend_days: int = 90  # the last / previous window of orders_last_90 .. activity_trend
+    window_days: int = 90  # the shop's churn window: the cadence hazard and last year's same window look this far ahead
+    recent_days: int = 90  # reviews and support contacts of the last this many days
+
+    @property
+    def key(self) -> str:
+        return f"trend{self.trend_days}-window{self.window_days}-recent{self.recent_days}"
+
+    def as_dict(self) -> dict:
+        return {"trend_days": self.trend_days, "window_days": self.window_days, "recent_days": self.recent_days}
 
 
 def as_utc(moment) -> pd.Timestamp:
@@ -155,3 +162,103 @@ def build_customer_features(
         out = out.join(event_features(events, snap, out.index))
     out.index.name = "customer_id"
     return out.sort_index()
+
+
+# --- every stored feature: the one definition of each (docs/features.md is this table) -----------
+FEATURES = {
+    "recency_days": "days from the customer's last sale order to the snapshot",
+    "tenure_days": "days from the customer's first sale order to the snapshot",
+    "frequency": "distinct sale orders",
+    "monetary": "net spend: sales plus returns and cancellations (negative lines), fees left out",
+    "avg_order_value": "gross sales / sale orders",
+    "interpurchase_mean_days": "mean days between consecutive sale orders (empty with one order)",
+    "interpurchase_std_days": "standard deviation of those gaps",
+    "return_rate": "returned units / bought units, 0-1",
+    "distinct_products": "distinct products bought",
+    "distinct_categories": "distinct categories bought",
+    "orders_last_90": "sale orders in the last trend_days (90) before the snapshot",
+    "orders_prev_90": "sale orders in the trend_days before those",
+    "spend_last_90": "gross sales of the last trend_days",
+    "spend_prev_90": "gross sales of the trend_days before those",
+    "activity_trend": "(spend_last_90 - spend_prev_90) / their sum, -1..1 (0 when both are 0)",
+    "review_count": "reviews written before the snapshot",
+    "review_rating_mean": "mean star rating of those reviews",
+    "review_sentiment_mean": "mean sentiment score (-1..1) of those reviews that were scored",
+    "event_count": "customer events (any kind) before the snapshot",
+    "overdue_ratio": "recency_days / interpurchase_mean_days: how late against the customer's own mean gap",
+    "cadence_hazard": "P(an order in the next window_days, given the days since the last order day), from the customer's own gaps "
+                      "between order days shrunk towards the shop's (two pseudo-gaps)",
+    "overdue_z": "log(1 + days since the last order day) against the customer's usual log-gap, in shop standard deviations",
+    "orders_same_window_last_year": "order days in [snapshot - 365 days, + window_days) (empty if the customer started after it)",
+    "spend_same_window_last_year": "sales in that window a year earlier",
+    **{f"basket_share_{i}": f"share of gross spend in the shop's {i}{'st' if i == 1 else 'nd' if i == 2 else 'rd' if i == 3 else 'th'} "
+                            "largest category by sales before the snapshot (the snapshot's vocabulary)" for i in range(1, 9)},
+    "basket_share_other": "share of gross spend outside those eight categories",
+    "basket_concentration": "sum of squared category shares (1 = one category only)",
+    "return_value_share": "returned value / gross spend, 0-1",
+    "returned_order_share": "orders with a return or cancellation / sale orders, 0-1",
+    "reviews_recent": "reviews of the last recent_days (90)",
+    "review_rating_recent": "mean rating of those",
+    "review_sentiment_recent": "mean sentiment score of those",
+    "reviews_negative_recent": "those with rating <= 2 or a negative sentiment score",
+    "support_contacts_recent": "support conversations of the last recent_days (customer events 'support')",
+    "support_negative_recent": "negative support messages of the last recent_days (events 'support_neg')",
+    "repeat_purchase_days": "purchase days after the first (BG/NBD frequency): days with a positive net spend",
+    "repeat_span_days": "days from the first to the last purchase day (BG/NBD recency, in days)",
+    "age_days": "days from the first purchase day to the snapshot's day (BG/NBD T, in days)",
+    "repeat_day_value_mean": "mean net spend of the repeat purchase days, returns filed later scaled in (Gamma-Gamma monetary)",
+    "net_spend_365": "net spend of the last 365 days (the past-spend value baseline)",
+}
+STORED_FEATURES = list(FEATURES)
+LIFETIME_SUMMARY = {"repeat_purchase_days": "frequency", "repeat_span_days": "recency", "age_days": "T", "repeat_day_value_mean": "monetary"}
+
+
+def add_derived(features: pd.DataFrame) -> pd.DataFrame:
+    gap = features["interpurchase_mean_days"]
+    return features.assign(overdue_ratio=features["recency_days"] / gap.where(gap > 0))
+
+
+def value_features(lines: pd.DataFrame, snap: pd.Timestamp, index: pd.Index) -> pd.DataFrame:
+    """The lifetime models' per-customer summary in days and the last year's net spend."""
+    from mlcore.ml.predictions.bgnbd import rfm_summary
+
+    summary = rfm_summary(lines, snapshot=snap, unit_days=1.0).rename(columns={v: k for k, v in LIFETIME_SUMMARY.items()})
+    last_year = net_lines(lines.loc[lines["placed_at"] >= snap - pd.Timedelta(days=365)]).groupby("customer_id")["amount"].sum()
+    return summary.reindex(index).assign(net_spend_365=last_year.reindex(index, fill_value=0.0).astype("float64"))
+
+
+def customer_features(
+    lines: pd.DataFrame, *, snapshot, reviews: pd.DataFrame | None = None, events: pd.DataFrame | None = None,
+    config: FeatureConfig = FeatureConfig(),
+) -> pd.DataFrame:
+    """Every FEATURES column of every customer with a sale before `snapshot` (index customer_id).
+
+    frame.attrs["basket_vocabulary"] holds the categories of basket_share_1.. (the shop's largest before the snapshot).
+    """
+    from mlcore.ml.churn_signals import basket_vocabulary, signal_features
+
+    snap = as_utc(snapshot)
+    usable = lines_before(lines, snap)
+    out = build_customer_features(usable, snapshot=snap, config=config)
+    reviews = reviews if reviews is not None else pd.DataFrame(columns=["customer_id", "created_at", "rating", "sentiment"])
+    events = events if events is not None else pd.DataFrame(columns=["customer_id", "kind", "occurred_at"])
+    out = out.join(review_features(reviews.astype({"rating": "float64", "sentiment": "float64"}), snap, out.index))
+    before = events.loc[events["customer_id"].notna() & (pd.to_datetime(events["occurred_at"], utc=True) < snap)]
+    out["event_count"] = before.groupby(before["customer_id"].astype("int64")).size().reindex(out.index, fill_value=0)
+    vocabulary = basket_vocabulary(sale_lines(usable))
+    signals = signal_features(usable, snap, window_days=config.window_days, vocabulary=vocabulary, reviews=reviews, events=events,
+                              recent_days=config.recent_days)
+    out = add_derived(out).join(signals).join(value_features(usable, snap, out.index))
+    out = out[STORED_FEATURES].astype("float64")
+    out.attrs["basket_vocabulary"] = vocabulary
+    return out
+
+
+def lifetime_summary(features: pd.DataFrame, *, unit_days: float) -> pd.DataFrame:
+    """BG/NBD's frequency, recency, T (in units of unit_days) and Gamma-Gamma's monetary, from the
+    stored summary columns (customers without a purchase day are left out, as rfm_summary does)."""
+    days = features[list(LIFETIME_SUMMARY)].dropna()
+    return pd.DataFrame({
+        "frequency": days["repeat_purchase_days"], "recency": days["repeat_span_days"] / unit_days,
+        "T": days["age_days"] / unit_days, "monetary": days["repeat_day_value_mean"],
+    }, index=days.index.astype("int64"))

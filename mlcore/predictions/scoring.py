@@ -20,11 +20,10 @@ from customers.models import Customer
 from customers.webhooks.services import webhook_customers, webhook_event_emit, webhook_event_wanted
 from infra import jobs
 from infra.bulk import frame_insert
-from mlcore.ml.features import as_utc
+from mlcore.features.services import feature_snapshot_build_with_frame
+from mlcore.ml.features import lifetime_summary
 from mlcore.ml.predictions import bgnbd, gamma_gamma
-from mlcore.ml.predictions.churn import model_features
 from mlcore.ml.predictions.drift import drift_table
-from mlcore.ml.predictions.value_holdout import net_spend
 from mlcore.ml.predictions.value_intervals import value_interval, value_reasons
 from mlcore.models import CustomerScore, DriftReport, ModelVersion
 from mlcore.predictions.services import (
@@ -32,11 +31,9 @@ from mlcore.predictions.services import (
     CHURN,
     GAMMA_GAMMA,
     UNIT_DAYS,
-    data_end,
-    horizon_features,
+    feature_config_of,
     json_safe,
-    shop_lines,
-    shop_signals,
+    moment_of,
 )
 from mlcore.registry import services as registry
 
@@ -59,14 +56,16 @@ LIFETIME_COLUMNS = ["probability_active", "expected_purchases_30", "expected_pur
                     "expected_value_12m", "expected_value_12m_low", "expected_value_12m_high"]
 
 
-def lifetime_figures(lines: pd.DataFrame, snapshot: pd.Timestamp, index: pd.Index, *, annual_discount_rate: float) -> tuple[pd.DataFrame, dict]:
-    """P(active), expected purchases, 12-month value (with its interval and reason) from the active BG/NBD and Gamma-Gamma."""
+def lifetime_figures(features: pd.DataFrame, *, annual_discount_rate: float) -> tuple[pd.DataFrame, dict]:
+    """P(active), expected purchases, 12-month value (with its interval and reason) from the active
+    BG/NBD and Gamma-Gamma, on the snapshot's lifetime summary columns."""
     bg_mv, gg_mv = registry.model_version_active(kind=BGNBD), registry.model_version_active(kind=GAMMA_GAMMA)
+    index = features.index
     out = pd.DataFrame(index=index, columns=LIFETIME_COLUMNS, dtype="float64").assign(value_reason="")
     if bg_mv is None:
         return out, {}
     unit = float(bg_mv.params.get("unit_days", UNIT_DAYS))
-    s = bgnbd.rfm_summary(lines, snapshot=snapshot, unit_days=unit).reindex(index)
+    s = lifetime_summary(features, unit_days=unit).reindex(index)
     known = s["frequency"].notna()
     s = s[known]
     purchase = registry.model_version_load_object(version_id=bg_mv.pk)
@@ -74,19 +73,19 @@ def lifetime_figures(lines: pd.DataFrame, snapshot: pd.Timestamp, index: pd.Inde
     for days in HORIZONS_DAYS:
         out.loc[known, f"expected_purchases_{days}"] = bgnbd.expected_purchases(purchase, days / unit, s["frequency"], s["recency"], s["T"])
     if gg_mv is not None:
-        value = value_figures(lines, snapshot, s, gg_mv, purchase, unit=unit, annual_discount_rate=annual_discount_rate,
+        value = value_figures(features.loc[known, "net_spend_365"], s, gg_mv, purchase, unit=unit, annual_discount_rate=annual_discount_rate,
                               purchases_365=out.loc[known, "expected_purchases_365"])
         for column, source in [("expected_value_12m", "value"), ("expected_value_12m_low", "low"), ("expected_value_12m_high", "high"), ("value_reason", "reason")]:
             out.loc[known, column] = value[source].to_numpy()
     return out, {"bgnbd_version_id": bg_mv.pk, "gamma_gamma_version_id": getattr(gg_mv, "pk", None)}
 
 
-def value_figures(lines, snapshot, s: pd.DataFrame, gg_mv: ModelVersion, purchase, *, unit: float, annual_discount_rate: float, purchases_365) -> pd.DataFrame:
+def value_figures(past_year: pd.Series, s: pd.DataFrame, gg_mv: ModelVersion, purchase, *, unit: float, annual_discount_rate: float, purchases_365) -> pd.DataFrame:
     """The served 12-month value (past net spend or the capped BG/NBD x Gamma-Gamma), its interval (model, small shops) and reason."""
     served = gg_mv.params.get("served_model", "bgnbd_gamma_gamma")
     out = pd.DataFrame({"value": np.nan, "low": np.nan, "high": np.nan}, index=s.index)
     if served == "past_spend":
-        out["value"] = net_spend(lines, snapshot - pd.Timedelta(days=365), snapshot).reindex(s.index).fillna(0.0).to_numpy(dtype="float64")
+        out["value"] = past_year.reindex(s.index).fillna(0.0).to_numpy(dtype="float64")
     else:
         spend = registry.model_version_load_object(version_id=gg_mv.pk)
         monetary = gamma_gamma.capped(s["monetary"], gg_mv.params.get("spend_cap"))
@@ -116,15 +115,15 @@ def score_frame(*, as_of=None, annual_discount_rate: float = 0.10) -> ScoredFram
         raise NoActiveChurnModel("no active churn model: run `manage.py train_models` first")
     artefact = registry.model_version_load_object(version_id=mv.pk)
     model = artefact["model"]
-    lines = shop_lines()
-    # Default: the day after the last order (today for a live shop; the data's end for a historical import).
-    snapshot = as_utc(data_end(lines, as_of))
-    features = model_features(model, lines, snapshot=snapshot, **shop_signals())
+    # The shop's today (customers.clock), or the given moment; its stored snapshot of the model's definition.
+    snapshot = moment_of(as_of)
+    snapshot_id, features = feature_snapshot_build_with_frame(snapshot_at=snapshot.to_pydatetime(), config=feature_config_of(getattr(model, "config", {})))
+    if features.empty:
+        raise ValueError(f"no customer has a sale before {snapshot:%Y-%m-%d}: nothing to score")
     scores = model.reasons(features)
-    lifetime, versions = lifetime_figures(lines, snapshot, features.index, annual_discount_rate=annual_discount_rate)
-    horizon = artefact.get("reference_horizon_days")
-    current = features if horizon is None else horizon_features(lines, snapshot, horizon, model)
-    return ScoredFrame(mv, scores.join(lifetime), versions, features, artefact["reference"], snapshot, current)
+    lifetime, versions = lifetime_figures(features, annual_discount_rate=annual_discount_rate)
+    log.info("scoring churn v%s on feature snapshot %s", mv.version, snapshot_id)
+    return ScoredFrame(mv, scores.join(lifetime), versions, features, artefact["reference"], snapshot, features)
 
 
 def score_table(frame: pd.DataFrame, mv: ModelVersion, versions: dict, scored_at) -> pd.DataFrame:

@@ -5,12 +5,10 @@ customer's latest figures); both read the scores of the active churn version onl
 """
 from __future__ import annotations
 
-import pandas as pd
 from django.conf import settings
 from django.db.models import Count, ExpressionWrapper, F, FloatField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
-from customers.models import Event, Review
 from mlcore.models import CustomerScore, CustomerUplift, DriftReport, ModelVersion
 
 CHURN = "churn"
@@ -100,24 +98,3 @@ def customer_ids_by_uplift(*, uplift_min: float | None = None, uplift_max: float
     qs = CustomerUplift.objects.filter(model_version__kind=UPLIFT, model_version__is_active=True)
     bounds = {"uplift__gte": uplift_min, "uplift__lte": uplift_max}
     return qs.filter(**{k: v for k, v in bounds.items() if v is not None}).values_list("customer_id", flat=True)
-
-
-def support_events_frame(*, until=None) -> pd.DataFrame:
-    """customer_id, kind, occurred_at of the support contacts the assistant recorded (churn features)."""
-    qs = Event.objects.filter(kind__in=[Event.Kind.SUPPORT_CONTACT, Event.Kind.SUPPORT_NEGATIVE], customer__erased_at__isnull=True)
-    if until is not None:
-        qs = qs.filter(occurred_at__lt=until)
-    frame = pd.DataFrame.from_records(list(qs.values_list("customer_id", "kind", "occurred_at")), columns=["customer_id", "kind", "occurred_at"])
-    frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
-    return frame
-
-
-def review_signals_frame(*, until=None) -> pd.DataFrame:
-    """customer_id, created_at, rating and sentiment score (-1..1, NaN unscored) of every customer's reviews."""
-    qs = Review.objects.filter(customer__isnull=False, customer__erased_at__isnull=True)
-    if until is not None:
-        qs = qs.filter(created_at__lt=until)
-    rows = qs.values_list("customer_id", "created_at", "rating", "sentiment__score")
-    frame = pd.DataFrame.from_records(list(rows), columns=["customer_id", "created_at", "rating", "sentiment"])
-    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
-    return frame.astype({"rating": "float64", "sentiment": "float64"})

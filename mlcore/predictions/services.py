@@ -22,7 +22,8 @@ from django.utils import timezone
 from customers import selectors as shop
 from customers.clock import shop_as_of, shop_moment
 from infra import jobs
-from mlcore.ml.features import as_utc
+from mlcore.features.services import feature_snapshots_at, feature_snapshots_prune
+from mlcore.ml.features import FeatureConfig, as_utc, lifetime_summary
 from mlcore.ml.horizons import at_risk_threshold, too_little_repeat
 from mlcore.ml.predictions import bgnbd, gamma_gamma
 from mlcore.ml.predictions.churn import (
@@ -32,9 +33,7 @@ from mlcore.ml.predictions.churn import (
     feature_importances,
     fit_churn,
     labelled_frame,
-    model_features,
     plan_cutoffs,
-    shop_vocabulary,
     training_frame,
 )
 from mlcore.ml.predictions.metrics import (
@@ -50,7 +49,6 @@ from mlcore.ml.predictions.value_holdout import value_holdout
 from mlcore.ml.predictions.value_intervals import bootstrap_draws
 from mlcore.models import ModelVersion
 from mlcore.predictions.horizons import horizons_of
-from mlcore.predictions.selectors import review_signals_frame, support_events_frame
 from mlcore.registry import services as registry
 from mlcore.registry.services import ActivationRefused
 
@@ -76,9 +74,11 @@ def shop_lines() -> pd.DataFrame:
     return shop.order_lines_frame()
 
 
-def shop_signals() -> dict:
-    """The reviews (with sentiment) and support contacts the churn features read."""
-    return {"reviews": review_signals_frame(), "events": support_events_frame()}
+def feature_config_of(config: dict | ChurnConfig) -> FeatureConfig:
+    """The snapshot definition a churn model reads: its window and recent days."""
+    values = config.as_dict() if isinstance(config, ChurnConfig) else (config or {})
+    return FeatureConfig(window_days=int(values.get("window_days", ChurnConfig.window_days)),
+                         recent_days=int(values.get("recent_days", ChurnConfig.recent_days)))
 
 
 def customer_country_groups(customer_ids: pd.Index) -> pd.Series:
@@ -90,6 +90,11 @@ def data_end(lines: pd.DataFrame, as_of=None) -> pd.Timestamp:
     """The end of the data window: the given moment (a naive one in shop time), else the shop's today (customers.clock)."""
     if lines.empty:
         raise ValueError("no order lines: import orders before training")
+    return moment_of(as_of)
+
+
+def moment_of(as_of=None) -> pd.Timestamp:
+    """`as_of` as a UTC timestamp (a naive one read in shop time), else the shop's today."""
     if as_of is not None:
         moment = shop_moment(as_of) if isinstance(as_of, str) else as_of
         if moment is None:
@@ -148,19 +153,19 @@ def churn_train(*, as_of=None, config: ChurnConfig | None = None, job_id: int | 
     if not horizons.repeat_enough:
         return not_learnable(mv, f"not trained: the shop gives {too_little_repeat(horizons)}; no churn model is activated")
     try:
-        progress(job_id, 1, "building training sets")
-        signals = shop_signals() | {"vocabulary": shop_vocabulary(lines, validation_cutoff), "recent_days": config.recent_days}
-        train = training_frame(lines, cutoffs, window_days=config.window_days, min_customers=config.min_customers_per_cutoff, **signals)
-        validation = labelled_frame(lines, cutoff=validation_cutoff, window_days=config.window_days, **signals)
+        progress(job_id, 1, "reading the feature snapshots of the cut-offs")
+        features_at = feature_snapshots_at(dates=[*cutoffs, validation_cutoff, end], config=feature_config_of(config), lines=lines)
+        train = training_frame(lines, cutoffs, window_days=config.window_days, min_customers=config.min_customers_per_cutoff, features_at=features_at)
+        validation = labelled_frame(lines, cutoff=validation_cutoff, window_days=config.window_days, features=features_at[validation_cutoff])
         validation.attrs["window_days"] = config.window_days
         progress(job_id, 2, "fitting")
-        model = fit_churn(train, config, vocabulary=signals["vocabulary"])
+        model = fit_churn(train, config)
         metrics = validation_report(model, validation) | {
             "train_rows": int(len(train)), "feature_importances": feature_importances(model, validation, seed=config.seed),
             "features": list(model.features),
         }
-        reference = drift_reference(lines, end, config.seed, model)
-        params |= {"horizons": horizons_with_at_risk(horizons, train), "drift_horizon_days": reference["reference_horizon_days"]}
+        reference = drift_reference(features_at[end], config.seed, model)
+        params |= {"horizons": horizons_with_at_risk(horizons, train), "feature_definition": feature_config_of(config).key}
         ModelVersion.objects.filter(pk=mv.pk).update(params=json_safe(params))
         mv = registry.model_version_save_object(version_id=mv.pk, obj={"model": model, **reference}, metrics=json_safe(metrics))
         served = baseline_version_create(candidate=mv, model=model, reference=reference) if baseline_wins(mv.metrics) else mv
@@ -170,6 +175,8 @@ def churn_train(*, as_of=None, config: ChurnConfig | None = None, job_id: int | 
     progress(job_id, 3, "gating")
     if promote:
         churn_gate(candidate=served, validation=validation)
+    feature_snapshots_prune(before=min(cutoffs).to_pydatetime(), keep_days=settings.FEATURE_SNAPSHOT_KEEP_DAYS,
+                            grid_keep_days=settings.FEATURE_SNAPSHOT_GRID_KEEP_DAYS, grid_days=config.grid_days)
     served.refresh_from_db()
     return served
 
@@ -193,25 +200,11 @@ def horizons_with_at_risk(horizons, train: pd.DataFrame) -> dict:
     return out
 
 
-def drift_reference(lines: pd.DataFrame, end: pd.Timestamp, seed: int, model) -> dict:
-    """Today's population at training time, over a history horizon the next scorings reuse.
-
-    Drift compares like with like: the reference is every customer's features at the end of the
-    training data, from `horizon` days of history (the data's span then); each later scoring
-    compares its features from the same number of days before its snapshot, so tenure and totals
-    are not flagged just because the shop has grown older since training.
-    """
-    horizon = int(math.ceil((end - as_utc(lines["placed_at"].min())) / pd.Timedelta(days=1)))
-    features = horizon_features(lines, end, horizon, model)
-    sample = features.sample(n=min(REFERENCE_ROWS, len(features)), random_state=seed)
-    return {"reference": sample, "reference_horizon_days": horizon}
-
-
-def horizon_features(lines: pd.DataFrame, snapshot: pd.Timestamp, horizon_days: int | None, model) -> pd.DataFrame:
-    """The model's features at the snapshot from the last `horizon_days` of lines (all lines when None)."""
-    if horizon_days is not None:
-        lines = lines.loc[lines["placed_at"] >= snapshot - pd.Timedelta(days=horizon_days)]
-    return model_features(model, lines, snapshot=snapshot)[model.features]
+def drift_reference(features: pd.DataFrame, seed: int, model) -> dict:
+    """A sample of the training end's snapshot in the model's features: what each later scoring's
+    snapshot is compared with (a model kept for months shows tenure and totals drifting: it is old)."""
+    sample = features[model.features].sample(n=min(REFERENCE_ROWS, len(features)), random_state=seed)
+    return {"reference": sample}
 
 
 def baseline_version_create(*, candidate: ModelVersion, model, reference: dict) -> ModelVersion:
@@ -247,8 +240,8 @@ def load_churn_model(version_id: int):
 def churn_compare(*, candidate_id: int, validation: pd.DataFrame | None = None, as_of=None) -> GateDecision:
     """ROC AUC of the candidate and the active version on one recent validation window.
 
-    Each model reads the window's features built with its own basket vocabulary (a model trained
-    on another vocabulary gets the same customers and labels, its own columns).
+    Both read the window's stored snapshot; a model trained on another definition (window, recent
+    days) reads the snapshot of its own definition, with the same customers' labels.
     """
     active = registry.model_version_active(kind=CHURN)
     candidate = load_churn_model(candidate_id)
@@ -256,15 +249,15 @@ def churn_compare(*, candidate_id: int, validation: pd.DataFrame | None = None, 
     if validation is None:
         lines = shop_lines()
         window_days = ModelVersion.objects.get(pk=candidate_id).params.get("config", {}).get("window_days", ChurnConfig.window_days)
-        cutoff = data_end(lines, as_of) - pd.Timedelta(days=window_days)
-        validation = validation_for(candidate, lines, cutoff.floor("D"), window_days)
+        cutoff = plan_cutoffs(data_end(lines, as_of), ChurnConfig(window_days=window_days))[1]
+        validation = validation_for(candidate, lines, cutoff, window_days)
     y = validation["churned"].to_numpy()
     candidate_auc = classification_metrics(y, candidate.predict_proba(validation))["roc_auc"]
     active_auc = None
     if active is not None and active.pk != candidate_id and len(validation):
         incumbent = load_churn_model(active.pk)
         frame = validation
-        if list(getattr(incumbent, "vocabulary", [])) != list(getattr(candidate, "vocabulary", [])):
+        if feature_config_of(getattr(incumbent, "config", {})) != feature_config_of(getattr(candidate, "config", {})):
             lines = shop_lines() if lines is None else lines
             frame = validation_for(incumbent, lines, validation["cutoff"].iloc[0], int(validation.attrs.get("window_days", ChurnConfig.window_days)))
         active_auc = classification_metrics(frame["churned"].to_numpy(), incumbent.predict_proba(frame))["roc_auc"]
@@ -273,8 +266,10 @@ def churn_compare(*, candidate_id: int, validation: pd.DataFrame | None = None, 
 
 
 def validation_for(model, lines: pd.DataFrame, cutoff, window_days: int) -> pd.DataFrame:
-    """The labelled window after `cutoff` with the model's own vocabulary and the shop's signals."""
-    frame = labelled_frame(lines, cutoff=cutoff, window_days=window_days, vocabulary=list(getattr(model, "vocabulary", [])), **shop_signals())
+    """The labelled window after `cutoff`, its features from the snapshot of the model's own definition."""
+    cutoff = as_utc(cutoff)
+    features = feature_snapshots_at(dates=[cutoff], config=feature_config_of(getattr(model, "config", {})), lines=lines)[cutoff]
+    frame = labelled_frame(lines, cutoff=cutoff, window_days=window_days, features=features)
     frame.attrs["window_days"] = window_days
     return frame
 
@@ -355,7 +350,8 @@ def lifetime_models_train(*, as_of=None) -> tuple[ModelVersion, ModelVersion]:
     if not horizons.repeat_enough:
         reason = f"not trained: the shop gives {too_little_repeat(horizons)}; purchase probability and lifetime value are left empty"
         return tuple(not_learnable(registry.model_version_create(kind=kind, params=json_safe(common), **window), reason) for kind in (BGNBD, GAMMA_GAMMA))
-    summary = bgnbd.rfm_summary(lines, snapshot=end, unit_days=unit)
+    features = feature_snapshots_at(dates=[end], config=FeatureConfig(window_days=horizons.churn_window_days), lines=lines)[end]
+    summary = lifetime_summary(features, unit_days=unit)
     cap = gamma_gamma.spend_cap(summary["frequency"], summary["monetary"], quantile=settings.CLV_SPEND_CAP_QUANTILE)
     purchase = bgnbd.fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
     spend = gamma_gamma.fit_gamma_gamma(summary["frequency"], gamma_gamma.capped(summary["monetary"], cap))

@@ -16,8 +16,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from infra.bulk import frame_insert
-from mlcore.features.models import FEATURE_COLUMNS
 from mlcore.features.selectors import feature_snapshot_frame, feature_snapshot_latest
+from mlcore.ml.features import BASE_FEATURES
 from mlcore.ml.uplift import UpliftConfig, fit_uplift_frame, qini_coefficient
 from mlcore.models import CustomerUplift, ModelVersion
 from mlcore.predictions.services import json_safe
@@ -25,7 +25,7 @@ from mlcore.registry import services as registry
 
 log = logging.getLogger(__name__)
 UPLIFT = "uplift"
-FEATURES = [c for c in FEATURE_COLUMNS if not c.startswith("review_")]  # reviews are sparse in most shops
+FEATURES = [*BASE_FEATURES, "event_count"]  # the snapshot's purchase features; reviews and support are sparse in most shops
 MIN_PER_GROUP = 50
 MIN_CONVERSIONS = 10
 

@@ -5,7 +5,6 @@ import pytest
 from django.utils import timezone
 
 from mlcore.feedback.selectors import (
-    customer_sentiment_frame,
     customers_with_recent_negative_review,
     product_aspect_table,
 )
@@ -150,18 +149,6 @@ def test_mark_done_is_safe_twice(staff_user):
     alert.refresh_from_db()
     assert alert.status == "done" and alert.done_by_id == staff_user.pk and alert.done_at is not None
 
-
-def test_customer_sentiment_frame_is_point_in_time():
-    # given reviews before and after a cut-off, when the frame is read at the cut-off, then later reviews are ignored
-    customer, now = CustomerFactory(), timezone.now()
-    old = ReviewFactory(customer=customer, rating=2, created_at=now - dt.timedelta(days=10))
-    new = ReviewFactory(customer=customer, rating=5, created_at=now - dt.timedelta(days=1))
-    for review, score in ((old, -0.8), (new, 0.9)):
-        ReviewSentiment.objects.create(review=review, language="en", score=score, label="negative" if score < 0 else "positive", method="fallback", scored_at=now)
-    frame = customer_sentiment_frame(until=now - dt.timedelta(days=5))
-    assert frame.loc[customer.pk].tolist() == [1, 2.0, -0.8]
-    assert customer_sentiment_frame().loc[customer.pk, "review_count"] == 2
-    assert list(customer_sentiment_frame(until=now - dt.timedelta(days=30)).columns) == ["review_count", "review_rating_mean", "review_sentiment_mean"]
 
 
 def test_customers_with_recent_negative_review():

@@ -190,3 +190,27 @@ def test_support_contacts_become_churn_features_and_scores_carry_a_value_reason_
     scores = list(CustomerScore.objects.exclude(expected_value_12m=None)[:20])
     assert scores and all(s.expected_value_12m_low <= s.expected_value_12m_high for s in scores)
     assert all(s.value_reason.startswith("about ") and "net per purchase day" in s.value_reason for s in scores)
+
+
+def test_training_lifetime_models_and_scoring_read_the_stored_snapshots_and_build_each_date_once(shop, monkeypatch):
+    # given a trained shop, when the night runs again for the same day, then no feature is computed: every
+    # step reads the stored snapshots (the cut-offs' and today's), and scoring reads today's
+    from mlcore.features import services as features
+    from mlcore.models import FeatureSnapshot
+
+    predictions.lifetime_models_train()
+    mv = predictions.churn_train()
+    dates = {*mv.params["train_cutoffs"], mv.params["validation_cutoff"]}
+    stored = {s.snapshot_at.isoformat() for s in FeatureSnapshot.objects.filter(status="ready")}
+    assert dates <= stored and len(stored) == len(dates) + 1  # the cut-offs and today's (shared by the lifetime models)
+    assert all(s.definition == mv.params["feature_definition"] for s in FeatureSnapshot.objects.all())
+
+    def no_compute(*args, **kwargs):
+        raise AssertionError("features were computed instead of read from the stored snapshot")
+
+    monkeypatch.setattr(features, "customer_features", no_compute)
+    predictions.lifetime_models_train()
+    again = predictions.churn_train()
+    result = customers_score()
+    assert again.is_active and result.scored == CustomerScore.objects.filter(model_version=again).count() > 0
+    assert FeatureSnapshot.objects.count() == len(stored)

@@ -218,3 +218,20 @@ def test_segment_descriptions_use_the_shop_currency(settings):
     run = SegmentationRun.objects.get(pk=segmentation_run_build(snapshot_at=SNAPSHOT))
     descriptions = [s.description for s in run.segments.all()]
     assert all("$" in d and "£" not in d for d in descriptions)
+
+
+def test_pruning_keeps_tonights_and_the_cut_off_grid_and_drops_old_daily_snapshots():
+    # given daily snapshots over 40 days and grid snapshots older than a year, when pruned, then old daily and
+    # very old grid ones go with their rows, and the recent days and the grid dates still needed stay
+    from mlcore.features.services import feature_snapshots_prune, on_grid
+    from tests.customers.factories import CustomerFactory
+
+    now = dt.datetime(2011, 12, 10, tzinfo=dt.UTC)
+    for days in [*range(0, 40), 420, 427]:
+        at = now - dt.timedelta(days=days)
+        snapshot = FeatureSnapshot.objects.create(snapshot_at=at, status="ready", definition="d")
+        CustomerFeatures.objects.create(snapshot=snapshot, customer=CustomerFactory(), recency_days=1.0)
+    pruned = feature_snapshots_prune(before=now - dt.timedelta(days=280), keep_days=14, grid_keep_days=400, grid_days=7, now=now)
+    kept = sorted((now - s).days for s in FeatureSnapshot.objects.values_list("snapshot_at", flat=True))
+    assert kept == sorted([*range(0, 15), *[d for d in range(15, 40) if on_grid(pd.Timestamp(now - dt.timedelta(days=d)), 7)]])
+    assert pruned == 42 - len(kept) and CustomerFeatures.objects.count() == len(kept)

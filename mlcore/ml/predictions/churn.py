@@ -2,8 +2,9 @@
 a logistic-regression baseline on recency, frequency and monetary value.
 
 A customer (with a sale before the cut-off) has churned when they place no sale order in the
-`window_days` after it. Features come from `mlcore.ml.features.build_customer_features` at the
-cut-off (lines before it only); labels only from [cut-off, cut-off + window). The split is by
+`window_days` after it. Features are `mlcore.ml.features.customer_features` at the cut-off (lines
+before it only; the platform reads them from the stored snapshot of that date); labels only from
+[cut-off, cut-off + window). The split is by
 time, never random: the training cut-offs' label windows all end on or before the validation
 cut-off, and the latest training cut-off is the calibration slice.
 """
@@ -20,8 +21,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from mlcore.ml.churn_signals import SIGNAL_FEATURES, basket_vocabulary, signal_features
-from mlcore.ml.features import BASE_FEATURES, as_utc, build_customer_features, lines_before
+from mlcore.ml.churn_signals import SIGNAL_FEATURES
+from mlcore.ml.features import BASE_FEATURES, FeatureConfig, as_utc, customer_features
 from mlcore.ml.predictions.reasons import group_projection, reasons_frame
 from mlcore.ml.predictions.tree_paths import tree_contributions
 from mlcore.ml.sales import sales as sale_lines
@@ -36,6 +37,7 @@ class ChurnConfig:
     window_days: int = 90
     n_train_cutoffs: int = 4
     cutoff_step_days: int = 30
+    grid_days: int = 7  # cut-offs fall on this grid of days (1: exactly window and step days apart)
     seed: int = 42
     max_iter: int = 80
     learning_rate: float = 0.1
@@ -52,16 +54,16 @@ class ChurnConfig:
 
 
 def plan_cutoffs(as_of, config: ChurnConfig) -> tuple[list[pd.Timestamp], pd.Timestamp]:
-    """(training cut-offs oldest first, validation cut-off) so that every label window ends by as_of."""
-    validation = as_utc(as_of).floor("D") - pd.Timedelta(days=config.window_days)
+    """(training cut-offs oldest first, validation cut-off) so that every label window ends by as_of.
+
+    Cut-offs are UTC midnights on a 7-day grid (`grid_days`): the nights of one week train on the
+    same dates, so their stored feature snapshots are built once and read again.
+    """
+    grid = f"{config.grid_days}D"
+    validation = (as_utc(as_of).floor("D") - pd.Timedelta(days=config.window_days)).floor(grid)
     last_train = validation - pd.Timedelta(days=config.window_days)
-    train = [last_train - pd.Timedelta(days=i * config.cutoff_step_days) for i in range(config.n_train_cutoffs)]
-    return sorted(train), validation
-
-
-def add_derived(features: pd.DataFrame) -> pd.DataFrame:
-    gap = features["interpurchase_mean_days"]
-    return features.assign(overdue_ratio=features["recency_days"] / gap.where(gap > 0))
+    train = [(last_train - pd.Timedelta(days=i * config.cutoff_step_days)).floor(grid) for i in range(config.n_train_cutoffs)]
+    return sorted(set(train)), validation
 
 
 def churn_labels(lines: pd.DataFrame, customers: pd.Index, *, cutoff, window_days: int) -> pd.Series:
@@ -75,53 +77,48 @@ def churn_labels(lines: pd.DataFrame, customers: pd.Index, *, cutoff, window_day
     return pd.Series(np.where(customers.isin(list(active)), 0, 1), index=customers, name="churned")
 
 
-def shop_vocabulary(lines: pd.DataFrame, before) -> list[str]:
-    """The basket-share categories: the shop's largest by sales before `before` (fixed for a model)."""
-    return basket_vocabulary(sale_lines(lines_before(lines, as_utc(before))))
-
-
 def churn_features(
-    lines: pd.DataFrame, *, snapshot, window_days: int, vocabulary: list[str],
-    reviews: pd.DataFrame | None = None, events: pd.DataFrame | None = None, recent_days: int = 90,
+    lines: pd.DataFrame, *, snapshot, window_days: int, reviews: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None, recent_days: int = 90,
 ) -> pd.DataFrame:
-    """Every CHURN_FEATURES column at the snapshot (R/F/M, trend and the signals of `mlcore.ml.churn_signals`)."""
-    base = add_derived(build_customer_features(lines, snapshot=snapshot))
-    signals = signal_features(lines, snapshot, window_days=window_days, vocabulary=vocabulary, reviews=reviews, events=events, recent_days=recent_days)
-    return base.join(signals)
+    """Every feature at the snapshot, built as the stored snapshot is (`customer_features`) for this churn window."""
+    config = FeatureConfig(window_days=window_days, recent_days=recent_days)
+    return customer_features(lines, snapshot=snapshot, reviews=reviews, events=events, config=config)
 
 
 def model_features(model, lines: pd.DataFrame, *, snapshot, reviews=None, events=None) -> pd.DataFrame:
-    """A stored model's input at the snapshot, with the vocabulary and window it was trained with."""
+    """A stored model's input at the snapshot, with the window it was trained with."""
     config = getattr(model, "config", {}) or {}
     return churn_features(
-        lines, snapshot=snapshot, window_days=int(config.get("window_days", ChurnConfig.window_days)),
-        vocabulary=list(getattr(model, "vocabulary", [])), reviews=reviews, events=events,
+        lines, snapshot=snapshot, window_days=int(config.get("window_days", ChurnConfig.window_days)), reviews=reviews, events=events,
         recent_days=int(config.get("recent_days", ChurnConfig.recent_days)),
     )
 
 
 def labelled_frame(
-    lines: pd.DataFrame, *, cutoff, window_days: int, vocabulary: list[str] | None = None,
-    reviews: pd.DataFrame | None = None, events: pd.DataFrame | None = None, recent_days: int = 90,
+    lines: pd.DataFrame, *, cutoff, window_days: int, reviews: pd.DataFrame | None = None, events: pd.DataFrame | None = None,
+    recent_days: int = 90, features: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Features at the cut-off plus the churn label; refuses a label window the data does not cover."""
+    """Features at the cut-off plus the churn label; refuses a label window the data does not cover.
+
+    `features`: the cut-off's feature frame when the caller has it (the stored snapshot); else built from `lines`.
+    """
     end = as_utc(cutoff) + pd.Timedelta(days=window_days)
     if end > lines["placed_at"].max() + pd.Timedelta(days=1):
         raise ValueError(f"label window {as_utc(cutoff):%Y-%m-%d} + {window_days} days ends after the data ({lines['placed_at'].max():%Y-%m-%d})")
-    vocabulary = shop_vocabulary(lines, cutoff) if vocabulary is None else vocabulary
-    features = churn_features(lines, snapshot=cutoff, window_days=window_days, vocabulary=vocabulary, reviews=reviews, events=events, recent_days=recent_days)
+    if features is None:
+        features = churn_features(lines, snapshot=cutoff, window_days=window_days, reviews=reviews, events=events, recent_days=recent_days)
     frame = features.join(churn_labels(lines, features.index, cutoff=cutoff, window_days=window_days))
     return frame.assign(cutoff=as_utc(cutoff))
 
 
-def training_frame(lines: pd.DataFrame, cutoffs: list, *, window_days: int, min_customers: int = 1, **signals) -> pd.DataFrame:
-    """Labelled frames at every cut-off (`signals`: vocabulary, reviews, events, recent_days of labelled_frame).
+def training_frame(lines: pd.DataFrame, cutoffs: list, *, window_days: int, min_customers: int = 1, features_at: dict | None = None, **signals) -> pd.DataFrame:
+    """Labelled frames at every cut-off (`signals`: reviews, events, recent_days of labelled_frame).
 
-    Without a vocabulary, the basket shares use the shop's largest categories before the latest cut-off, for every cut-off.
+    `features_at`: cut-off (UTC timestamp) -> its feature frame, where the caller read them from the snapshots.
     """
-    if signals.get("vocabulary") is None:
-        signals["vocabulary"] = shop_vocabulary(lines, max(cutoffs))
-    frames = [labelled_frame(lines, cutoff=c, window_days=window_days, **signals) for c in cutoffs]
+    features_at = features_at or {}
+    frames = [labelled_frame(lines, cutoff=c, window_days=window_days, features=features_at.get(as_utc(c)), **signals) for c in cutoffs]
     frames = [f for f in frames if len(f) >= min_customers]
     if not frames:
         raise ValueError("no cut-off has enough customers to train on")
@@ -145,7 +142,6 @@ class ChurnModel:
     baseline: object
     medians: dict
     config: dict = field(default_factory=dict)
-    vocabulary: list[str] = field(default_factory=list)  # the basket shares' categories, in order
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
         return self.booster.predict_proba(features[self.features].to_numpy(dtype="float64"))[:, 1]
@@ -177,7 +173,6 @@ class BaselineChurnModel:
     medians: dict
     config: dict = field(default_factory=dict)
     served_model: str = "logistic_baseline"
-    vocabulary: list[str] = field(default_factory=list)
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
         return self.baseline.predict_proba(rfm_matrix(features))[:, 1]
@@ -190,7 +185,7 @@ class BaselineChurnModel:
 
 
 def baseline_model(model: ChurnModel) -> BaselineChurnModel:
-    return BaselineChurnModel(features=list(model.features), baseline=model.baseline, medians=dict(model.medians), config=dict(model.config), vocabulary=list(model.vocabulary))
+    return BaselineChurnModel(features=list(model.features), baseline=model.baseline, medians=dict(model.medians), config=dict(model.config))
 
 
 def baseline_wins(metrics: dict) -> bool:
@@ -213,11 +208,10 @@ def varying(train: pd.DataFrame, names: list[str]) -> list[str]:
     return [name for name in names if train[name].nunique(dropna=True) >= 2]
 
 
-def fit_churn(train: pd.DataFrame, config: ChurnConfig = ChurnConfig(), *, vocabulary: list[str] | None = None, features: list[str] | None = None) -> ChurnModel:
+def fit_churn(train: pd.DataFrame, config: ChurnConfig = ChurnConfig(), *, features: list[str] | None = None) -> ChurnModel:
     """Fit on all but the latest training cut-off, calibrate on the latest one (time held out).
 
-    `features` defaults to CHURN_FEATURES; `vocabulary` is the basket shares' categories the
-    training frame was built with (kept with the model so scoring builds the same columns).
+    `features` defaults to CHURN_FEATURES (those that vary in training are kept).
     """
     train = subsample(train, config.max_train_rows, config.seed).reset_index(drop=True)
     features = varying(train, CHURN_FEATURES if features is None else features)
@@ -236,7 +230,7 @@ def fit_churn(train: pd.DataFrame, config: ChurnConfig = ChurnConfig(), *, vocab
     baseline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, random_state=config.seed))
     baseline.fit(rfm_matrix(train), y)
     medians = {name: float(train[name].median()) for name in features}
-    return ChurnModel(features=features, booster=calibrated, baseline=baseline, medians=medians, config=config.as_dict(), vocabulary=list(vocabulary or []))
+    return ChurnModel(features=features, booster=calibrated, baseline=baseline, medians=medians, config=config.as_dict())
 
 
 def feature_importances(model: ChurnModel, frame: pd.DataFrame, *, seed: int = 0, max_rows: int = 20_000) -> list[dict]:

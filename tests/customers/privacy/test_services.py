@@ -10,7 +10,7 @@ from customers.privacy import registry, services
 from customers.privacy.models import PiiAccess, PrivacyRequest
 from customers.selectors import customers_frame, order_lines_frame, reviews_frame
 from customers.webhooks.models import WebhookDelivery, WebhookSubscription
-from mlcore.feedback.selectors import customer_sentiment_frame
+from mlcore.features.selectors import review_signals_frame
 from mlcore.models import (
     CustomerFeatures,
     CustomerScore,
@@ -105,8 +105,8 @@ def test_training_set_selectors_leave_out_erased_customers_but_keep_guests(demo)
     assert order_lines_frame(with_guests=True)["customer_id"].isna().sum() == 1
     assert demo.customer.pk not in set(customers_frame()["customer_id"])
     assert demo.customer.pk not in set(reviews_frame()["customer_id"].dropna())
-    assert demo.customer.pk not in set(customer_sentiment_frame().index)
-    assert demo.neighbour.pk in set(order_lines_frame()["customer_id"]) and demo.neighbour.pk in set(customer_sentiment_frame().index)
+    assert demo.customer.pk not in set(review_signals_frame()["customer_id"])
+    assert demo.neighbour.pk in set(order_lines_frame()["customer_id"]) and demo.neighbour.pk in set(review_signals_frame()["customer_id"])
 
 
 def _request(user, path="/api/v1/customers/DANA-1/erase", method="post"):

@@ -124,7 +124,7 @@ def test_calibration_on_a_later_cut_off_is_monotone_and_close():
     lines = generated_lines(n_customers=600)
     end = lines["placed_at"].max().floor("D")
     cutoffs = [end - pd.Timedelta(days=90 + 30 * i) for i in range(4)][::-1]
-    train = training_frame(lines, cutoffs, window_days=60, vocabulary=[])
+    train = training_frame(lines, cutoffs, window_days=60)
     for method in ("sigmoid", "isotonic"):
         model = fit_churn(train, ChurnConfig(window_days=60, calibration=method, min_samples_leaf=20))
         x = train[model.features].to_numpy(dtype="float64")

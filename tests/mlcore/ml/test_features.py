@@ -87,3 +87,40 @@ def test_reviews_and_events_join_point_in_time(lines):
     assert f.loc[2, "review_count"] == 0 and math.isnan(f.loc[2, "review_rating_mean"])
     assert (f.loc[1, "event_count"], f.loc[1, "events_view"], f.loc[1, "events_click"]) == (2, 1, 1)
     assert f.loc[2, "event_count"] == 0
+
+
+def test_customer_features_give_every_defined_feature_once_and_agree_with_the_parts(lines):
+    # given the hand-made log, when every feature is built, then the columns are FEATURES in order and each part's value is kept
+    from mlcore.ml.churn_signals import signal_features
+    from mlcore.ml.features import FEATURES, STORED_FEATURES, FeatureConfig, customer_features
+
+    f = customer_features(lines, snapshot=SNAP, config=FeatureConfig(window_days=30))
+    assert list(f.columns) == STORED_FEATURES == list(FEATURES) and len(set(STORED_FEATURES)) == len(STORED_FEATURES)
+    base = build_customer_features(lines, snapshot=SNAP)
+    pd.testing.assert_frame_equal(f[base.columns], base.astype("float64"))
+    signals = signal_features(lines, SNAP, window_days=30, vocabulary=f.attrs["basket_vocabulary"])
+    pd.testing.assert_frame_equal(f[signals.columns], signals.astype("float64"))
+    assert f.attrs["basket_vocabulary"] == ["Home", "Kitchen", "Garden"]  # the shop's categories by sales before the snapshot (38, 30, 10)
+    assert f.loc[1, "overdue_ratio"] == pytest.approx(f.loc[1, "recency_days"] / f.loc[1, "interpurchase_mean_days"])
+    assert f.loc[1, "net_spend_365"] == pytest.approx(20.0 + 20.0 + 30.0 - 10.0)  # sales minus the return, no fee
+
+
+def test_the_stored_lifetime_summary_is_the_bgnbd_summary_in_any_unit(lines):
+    # given the features' day-based summary, when read in weeks, then it equals BG/NBD's own summary in weeks
+    from mlcore.ml.features import customer_features, lifetime_summary
+    from mlcore.ml.predictions.bgnbd import rfm_summary
+
+    summary = lifetime_summary(customer_features(lines, snapshot=SNAP), unit_days=7.0)
+    pd.testing.assert_frame_equal(summary, rfm_summary(lines, snapshot=SNAP, unit_days=7.0)[summary.columns], check_dtype=False)
+
+
+def test_docs_features_table_is_the_one_definition_of_every_feature():
+    # given the FEATURES mapping, when docs/features.md is read, then its table lists each feature once with the same definition
+    from pathlib import Path
+
+    from mlcore.ml.features import FEATURES
+
+    rows = [line.split(" | ") for line in (Path(__file__).resolve().parents[3] / "docs" / "features.md").read_text().splitlines() if line.startswith("| `")]
+    documented = {cells[0].strip("| `"): cells[2] for cells in rows}
+    assert list(documented) == list(FEATURES)
+    assert all(documented[name] == definition for name, definition in FEATURES.items())

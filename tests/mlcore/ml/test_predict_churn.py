@@ -35,8 +35,17 @@ def trained(lines):
 def test_cutoffs_keep_every_label_window_before_validation():
     # given an as-of date, when cut-offs are planned, then each training label window ends by the validation cut-off
     cutoffs, validation = plan_cutoffs("2011-12-09", CONFIG)
-    assert validation == pd.Timestamp("2011-10-10", tz="UTC")
+    assert validation == pd.Timestamp("2011-10-06", tz="UTC")  # 2011-12-09 - 60 days = 10-10, floored to the 7-day grid
     assert all(c + pd.Timedelta(days=CONFIG.window_days) <= validation for c in cutoffs) and cutoffs == sorted(cutoffs)
+
+
+def test_cutoffs_stay_on_a_weekly_grid_so_the_nights_of_a_week_share_their_snapshots():
+    # given seven consecutive nights, when cut-offs are planned, then they are grid dates and change at most once
+    plans = [plan_cutoffs(pd.Timestamp("2011-12-01", tz="UTC") + pd.Timedelta(days=d), CONFIG) for d in range(7)]
+    dates = {c for cutoffs, validation in plans for c in [*cutoffs, validation]}
+    assert all(d == d.floor("7D") for d in dates)
+    assert len({tuple(cutoffs) + (validation,) for cutoffs, validation in plans}) <= 2
+    assert ChurnConfig(grid_days=1, window_days=60).grid_days == 1 and plan_cutoffs("2011-12-09", ChurnConfig(window_days=60, grid_days=1))[1] == pd.Timestamp("2011-10-10", tz="UTC")
 
 
 def test_features_and_labels_never_use_data_after_their_window(lines):
