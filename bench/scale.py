@@ -133,20 +133,23 @@ def step_writes(args) -> dict:
     from django.db import transaction
     from django.utils import timezone
 
+    from mlcore.features.selectors import feature_snapshot_frame
     from mlcore.models import CustomerScore
-    from mlcore.predictions.scoring import score_frame, scores_replace
+    from mlcore.predictions.scoring import score_features, scores_replace, scoring_plan
     from mlcore.registry import services as registry
 
-    scored = score_frame()
+    plan = scoring_plan()
+    model = registry.model_version_load_object(version_id=plan.version_id)["model"]
+    frame, versions = score_features(model, feature_snapshot_frame(snapshot_id=plan.snapshot_id), annual_discount_rate=0.10)
     scratch = registry.model_version_create(kind="churn", params={"bench": "scale writes"})
-    out = {"rows": len(scored.frame)}
+    out = {"rows": len(frame)}
     started = time.perf_counter()
     with transaction.atomic():
-        CustomerScore.objects.bulk_create(orm_rows(scored.frame, scratch, scored.versions, timezone.now()), batch_size=5000)
+        CustomerScore.objects.bulk_create(orm_rows(frame, scratch, versions, timezone.now()), batch_size=5000)
     out["bulk_create_seconds"] = round(time.perf_counter() - started, 2)
     CustomerScore.objects.filter(model_version=scratch).delete()
     started = time.perf_counter()
-    scores_replace(mv=scratch, frame=scored.frame, versions=scored.versions, job_id=None, batch_size=50_000)
+    scores_replace(mv=scratch, frame=frame, versions=versions, job_id=None, batch_size=50_000)
     out["copy_seconds"] = round(time.perf_counter() - started, 2)
     CustomerScore.objects.filter(model_version=scratch).delete()
     scratch.delete()

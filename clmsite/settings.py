@@ -237,6 +237,7 @@ CLV_SPEND_CAP_QUANTILE = float(env_str("CLV_SPEND_CAP_QUANTILE", "0.99"))  # rep
 RECOMMENDER_TOP_N = env_int("RECOMMENDER_TOP_N", 20)  # stored recommendations per customer
 # customers per top-N shard task (docs/scale.md: the shard size measured on a generated shop)
 RECOMMENDER_SHARD_CUSTOMERS = env_int("RECOMMENDER_SHARD_CUSTOMERS", 50_000)
+SCORING_SHARD_CUSTOMERS = env_int("SCORING_SHARD_CUSTOMERS", 50_000)  # customers per nightly scoring shard (a chord on the ml queue)
 # None: half the shop's median gap between a customer's orders (mlcore.ml.horizons); 0: may recommend anything bought
 RECOMMENDER_EXCLUDE_RECENT_DAYS = env_float_or_none("RECOMMENDER_EXCLUDE_RECENT_DAYS")
 RECOMMENDER_CATALOGUE_DAYS = env_int("RECOMMENDER_CATALOGUE_DAYS", 365)  # columns: sold in these days, or new with text (0: all)

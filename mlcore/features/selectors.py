@@ -10,21 +10,33 @@ from mlcore.features.models import FEATURE_COLUMNS
 from mlcore.models import CustomerFeatures, FeatureSnapshot
 
 
-def feature_snapshot_frame(*, snapshot_id: int) -> pd.DataFrame:
-    """Every customer's stored features of one snapshot, indexed by customer_id (float columns)."""
+def feature_snapshot_frame(*, snapshot_id: int, first_id: int | None = None, end_id: int | None = None,
+                           columns: list[str] | None = None) -> pd.DataFrame:
+    """The stored features of one snapshot, indexed by customer_id (float columns): every customer,
+    or those with ids in [first_id, end_id) (a shard's); every column, or `columns`."""
     if not FeatureSnapshot.objects.filter(pk=snapshot_id).exists():
         raise FeatureSnapshot.DoesNotExist(f"No feature snapshot with id {snapshot_id}.")
     quote = connection.ops.quote_name
-    columns = ["customer_id", *FEATURE_COLUMNS]
+    names = list(FEATURE_COLUMNS if columns is None else columns)
+    unknown = set(names) - set(FEATURE_COLUMNS)
+    if unknown:
+        raise ValueError(f"not feature columns: {sorted(unknown)}")
+    where, params = [f"{quote('snapshot_id')} = %s"], [snapshot_id]
+    if first_id is not None:
+        where.append(f"{quote('customer_id')} >= %s")
+        params.append(first_id)
+    if end_id is not None:
+        where.append(f"{quote('customer_id')} < %s")
+        params.append(end_id)
     sql = (
-        f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(CustomerFeatures._meta.db_table)} "
-        f"WHERE {quote('snapshot_id')} = %s ORDER BY {quote('customer_id')}"
+        f"SELECT {', '.join(quote(c) for c in ['customer_id', *names])} FROM {quote(CustomerFeatures._meta.db_table)} "
+        f"WHERE {' AND '.join(where)} ORDER BY {quote('customer_id')}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [snapshot_id])
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
-    frame = pd.DataFrame.from_records(rows, columns=columns)
-    frame[list(FEATURE_COLUMNS)] = frame[list(FEATURE_COLUMNS)].astype("float64")
+    frame = pd.DataFrame.from_records(rows, columns=["customer_id", *names])
+    frame[names] = frame[names].astype("float64")
     return frame.set_index(frame["customer_id"].astype("int64").rename("customer_id")).drop(columns="customer_id")
 
 

@@ -1,13 +1,19 @@
 """Nightly scoring: every customer's churn risk with its reason, purchase probability and value,
 written in bulk for the active churn version, plus the drift report of that version.
 
-Idempotent: a run replaces the score set of its churn version inside one transaction, so running
-it twice leaves one set (the unique (model_version, customer) constraint backs this up).
+The work is cut into shards of customer-id ranges (`SCORING_SHARD_CUSTOMERS`): `scoring_plan`
+picks the version and tonight's feature snapshot (built if missing) and the ranges; each
+`scores_shard_write` reads its range of the snapshot, scores it and replaces that range of the
+version's rows in one transaction (a redelivered shard rewrites the same rows); `scoring_finish`
+drops rows of customers no longer scored, writes the drift report and the churn_risk.crossed
+webhook. `customers_score` runs the three in one process; the `mlcore.score_customers` task runs
+the shards as a chord on the ml queue. Rows carry the run's time, so a reader sees each
+customer's previous or new score while a run is under way, never none.
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -20,6 +26,8 @@ from customers.models import Customer
 from customers.webhooks.services import webhook_customers, webhook_event_emit, webhook_event_wanted
 from infra import jobs
 from infra.bulk import frame_insert
+from infra.shards import shard_ranges
+from mlcore.features.selectors import feature_snapshot_frame
 from mlcore.features.services import feature_snapshot_build_with_frame
 from mlcore.ml.features import lifetime_summary
 from mlcore.ml.predictions import bgnbd, gamma_gamma
@@ -98,32 +106,42 @@ def value_figures(past_year: pd.Series, s: pd.DataFrame, gg_mv: ModelVersion, pu
     return out
 
 
+def score_features(model, features: pd.DataFrame, *, annual_discount_rate: float) -> tuple[pd.DataFrame, dict]:
+    """Every score of these customers' snapshot rows (index customer_id) and the lifetime versions used."""
+    scores = model.reasons(features)
+    lifetime, versions = lifetime_figures(features, annual_discount_rate=annual_discount_rate)
+    return scores.join(lifetime), versions
+
+
 @dataclass(frozen=True)
-class ScoredFrame:
-    mv: ModelVersion
-    frame: pd.DataFrame  # one row per customer with every score
-    versions: dict  # ids of the BG/NBD and Gamma-Gamma versions used
-    features: pd.DataFrame  # today's features
-    reference: pd.DataFrame  # the training sample, for drift
-    snapshot: pd.Timestamp
-    drift_current: pd.DataFrame  # today's features over the reference's history horizon
+class ScoringPlan:
+    version_id: int
+    snapshot_id: int
+    snapshot_at: str  # ISO: the moment the snapshot and the drift report describe
+    scored_at: str  # ISO: every row of this run carries it
+    previous_at: str | None  # the latest churn score set before this run (churn_risk.crossed compares with it)
+    ranges: list[tuple[int, int]]
+    customers: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
 
 
-def score_frame(*, as_of=None, annual_discount_rate: float = 0.10) -> ScoredFrame:
+def scoring_plan(*, as_of=None, size: int | None = None) -> ScoringPlan:
+    """The active churn version, tonight's snapshot of its definition (built now if missing) and the shards."""
     mv = registry.model_version_active(kind=CHURN)
     if mv is None:
         raise NoActiveChurnModel("no active churn model: run `manage.py train_models` first")
-    artefact = registry.model_version_load_object(version_id=mv.pk)
-    model = artefact["model"]
-    # The shop's today (customers.clock), or the given moment; its stored snapshot of the model's definition.
-    snapshot = moment_of(as_of)
+    model = registry.model_version_load_object(version_id=mv.pk)["model"]
+    snapshot = moment_of(as_of)  # the shop's today (customers.clock), or the given moment
     snapshot_id, features = feature_snapshot_build_with_frame(snapshot_at=snapshot.to_pydatetime(), config=feature_config_of(getattr(model, "config", {})))
     if features.empty:
         raise ValueError(f"no customer has a sale before {snapshot:%Y-%m-%d}: nothing to score")
-    scores = model.reasons(features)
-    lifetime, versions = lifetime_figures(features, annual_discount_rate=annual_discount_rate)
-    log.info("scoring churn v%s on feature snapshot %s", mv.version, snapshot_id)
-    return ScoredFrame(mv, scores.join(lifetime), versions, features, artefact["reference"], snapshot, features)
+    previous = CustomerScore.objects.filter(model_version__kind=CHURN).aggregate(at=Max("scored_at"))["at"]
+    ranges = shard_ranges(ids=features.index.to_numpy(), size=size or settings.SCORING_SHARD_CUSTOMERS)
+    log.info("scoring churn v%s on feature snapshot %s: %d customers in %d shards", mv.version, snapshot_id, len(features), len(ranges))
+    return ScoringPlan(mv.pk, snapshot_id, snapshot.isoformat(), timezone.now().isoformat(), previous.isoformat() if previous else None,
+                       ranges, len(features))
 
 
 def score_table(frame: pd.DataFrame, mv: ModelVersion, versions: dict, scored_at) -> pd.DataFrame:
@@ -144,13 +162,16 @@ def score_table(frame: pd.DataFrame, mv: ModelVersion, versions: dict, scored_at
 
 
 @transaction.atomic
-def scores_replace(*, mv: ModelVersion, frame: pd.DataFrame, versions: dict, job_id: int | None, batch_size: int) -> int:
-    """Replace this version's score set with `frame`: COPY on PostgreSQL, batched inserts elsewhere.
-
-    Batches of `batch_size` advance the job between them (never inside a COPY).
-    """
-    CustomerScore.objects.filter(model_version=mv).delete()
-    scored_at = timezone.now()
+def scores_replace(*, mv: ModelVersion, frame: pd.DataFrame, versions: dict, job_id: int | None, batch_size: int,
+                   scored_at=None, first_id: int | None = None, end_id: int | None = None) -> int:
+    """Replace this version's score set with `frame` (or only its rows with ids in [first_id, end_id)):
+    COPY on PostgreSQL, batched inserts elsewhere. Batches of `batch_size` advance the job between
+    them (never inside a COPY)."""
+    rows = CustomerScore.objects.filter(model_version=mv)
+    if first_id is not None:
+        rows = rows.filter(customer_id__gte=first_id, customer_id__lt=end_id)
+    rows.delete()
+    scored_at = scored_at or timezone.now()
     for start in range(0, len(frame), batch_size):
         chunk = frame.iloc[start : start + batch_size]
         frame_insert(model=CustomerScore, frame=score_table(chunk, mv, versions, scored_at), binary=False)
@@ -159,50 +180,75 @@ def scores_replace(*, mv: ModelVersion, frame: pd.DataFrame, versions: dict, job
     return len(frame)
 
 
+def scores_shard_write(*, plan: dict, first_id: int, end_id: int, job_id: int | None = None, annual_discount_rate: float = 0.10) -> dict:
+    """Score one customer-id range of the plan's snapshot and replace that range of the version's rows.
+
+    Returns the rows written and, when a churn_risk.crossed webhook is wanted, the range's customers
+    who reached the at-risk threshold since the previous score set. Progress advances after the
+    transaction (the Job row would otherwise be locked against the other shards until it commits).
+    """
+    mv = ModelVersion.objects.get(pk=plan["version_id"])
+    model = registry.model_version_load_object(version_id=mv.pk)["model"]
+    features = feature_snapshot_frame(snapshot_id=plan["snapshot_id"], first_id=first_id, end_id=end_id)
+    frame, versions = score_features(model, features, annual_discount_rate=annual_discount_rate)
+    wanted = webhook_event_wanted(event="churn_risk.crossed")
+    with transaction.atomic():
+        was = at_risk_ids(scored_at=plan["previous_at"], first_id=first_id, end_id=end_id) if wanted else set()
+        written = scores_replace(mv=mv, frame=frame, versions=versions, job_id=None, batch_size=50_000, scored_at=plan["scored_at"],
+                                 first_id=first_id, end_id=end_id)
+    if job_id:
+        jobs.job_progress(job_id=job_id, advance=written, message=f"writing scores of churn v{mv.version}")
+    now_at_risk = frame.index[frame["probability"].to_numpy(dtype="float64") >= settings.CHURN_AT_RISK_THRESHOLD]
+    crossed = sorted(set(now_at_risk.astype("int64").tolist()) - was) if wanted else []
+    return {"scored": written, "crossed": crossed}
+
+
+def scoring_finish(*, plan: dict, results: list[dict]) -> ScoringResult:
+    """After every shard: drop rows of customers this run did not score, the drift report, the webhook."""
+    mv = ModelVersion.objects.get(pk=plan["version_id"])
+    CustomerScore.objects.filter(model_version=mv).exclude(scored_at=plan["scored_at"]).delete()
+    reference = registry.model_version_load_object(version_id=mv.pk)["reference"]
+    current = feature_snapshot_frame(snapshot_id=plan["snapshot_id"], columns=list(reference.columns))
+    report = drift_report_create(mv=mv, reference=reference, current=current, snapshot=pd.Timestamp(plan["snapshot_at"]).to_pydatetime()) if len(current) else None
+    crossed = sorted({c for r in results for c in r.get("crossed", [])})
+    churn_risk_crossed_emit(mv=mv, crossed=crossed)
+    scored = sum(r["scored"] for r in results)
+    log.info("scored %s customers with churn v%s", scored, mv.version)
+    return ScoringResult(model_version_id=mv.pk, scored=scored, max_psi=getattr(report, "max_psi", None))
+
+
 def drift_report_create(*, mv: ModelVersion, reference: pd.DataFrame, current: pd.DataFrame, snapshot) -> DriftReport:
     rows = json_safe(drift_table(reference, current, features=list(reference.columns)))
     max_psi = max((row["psi"] or 0.0 for row in rows), default=0.0)
     return DriftReport.objects.create(model_version=mv, computed_at=timezone.now(), snapshot_at=snapshot, rows=rows, max_psi=max_psi)
 
 
-def customers_score(*, as_of=None, job_id: int | None = None, batch_size: int = 50_000, annual_discount_rate: float = 0.10) -> ScoringResult:
-    """Score every customer with the active versions and write the set in bulk (see the module doc)."""
-    scored_frame = score_frame(as_of=as_of, annual_discount_rate=annual_discount_rate)
-    mv, features, reference = scored_frame.mv, scored_frame.drift_current, scored_frame.reference
+def customers_score(*, as_of=None, job_id: int | None = None, size: int | None = None, annual_discount_rate: float = 0.10) -> ScoringResult:
+    """Score every customer with the active versions, shard after shard in this process (see the module doc)."""
+    plan = scoring_plan(as_of=as_of, size=size).as_dict()
     if job_id:
-        jobs.job_progress(job_id=job_id, done=0, total=len(scored_frame.frame), message=f"writing scores of churn v{mv.version}")
-    was_at_risk = at_risk_ids_latest() if webhook_event_wanted(event="churn_risk.crossed") else None
-    scored = scores_replace(mv=mv, frame=scored_frame.frame, versions=scored_frame.versions, job_id=job_id, batch_size=batch_size)
-    if was_at_risk is not None:
-        churn_risk_crossed_emit(mv=mv, frame=scored_frame.frame, was_at_risk=was_at_risk)
-    report = None
-    if len(features):
-        report = drift_report_create(mv=mv, reference=reference, current=features[reference.columns], snapshot=scored_frame.snapshot.to_pydatetime())
-    log.info("scored %s customers with churn v%s", scored, mv.version)
-    return ScoringResult(model_version_id=mv.pk, scored=scored, max_psi=getattr(report, "max_psi", None))
+        jobs.job_progress(job_id=job_id, done=0, total=plan["customers"], message="scoring")
+    results = [scores_shard_write(plan=plan, first_id=a, end_id=b, job_id=job_id, annual_discount_rate=annual_discount_rate) for a, b in plan["ranges"]]
+    return scoring_finish(plan=plan, results=results)
 
 
-def at_risk_ids_latest() -> set[int]:
-    """Customers at or above the at-risk threshold in the latest stored churn score set (any version)."""
-    churn = CustomerScore.objects.filter(model_version__kind=CHURN)
-    latest = churn.aggregate(at=Max("scored_at"))["at"]
-    if latest is None:
+def at_risk_ids(*, scored_at: str | None, first_id: int, end_id: int) -> set[int]:
+    """Customers in [first_id, end_id) at or above the at-risk threshold in the churn score set of `scored_at` (any version)."""
+    if scored_at is None:
         return set()
-    at_risk = churn.filter(scored_at=latest, churn_probability__gte=settings.CHURN_AT_RISK_THRESHOLD)
-    return set(at_risk.values_list("customer_id", flat=True))
+    rows = CustomerScore.objects.filter(model_version__kind=CHURN, scored_at=scored_at, customer_id__gte=first_id, customer_id__lt=end_id,
+                                        churn_probability__gte=settings.CHURN_AT_RISK_THRESHOLD)
+    return set(rows.values_list("customer_id", flat=True))
 
 
-def churn_risk_crossed_emit(*, mv: ModelVersion, frame: pd.DataFrame, was_at_risk: set[int]) -> int:
+def churn_risk_crossed_emit(*, mv: ModelVersion, crossed: list[int]) -> int:
     """One churn_risk.crossed webhook per scoring run, listing the customers who reached the
     threshold since the previous run (none: no event); returns how many crossed."""
-    threshold = settings.CHURN_AT_RISK_THRESHOLD
-    now_at_risk = frame.index[frame["probability"].to_numpy(dtype="float64") >= threshold]
-    crossed = sorted(set(now_at_risk.astype("int64").tolist()) - was_at_risk)
     if not crossed:
         return 0
     ids = Customer.objects.filter(pk__in=crossed[: settings.WEBHOOK_MAX_CUSTOMERS]).order_by("pk").values_list("external_id", flat=True)
     webhook_event_emit(event="churn_risk.crossed", payload={
-        "model_version": {"kind": mv.kind, "version": mv.version}, "threshold": threshold,
+        "model_version": {"kind": mv.kind, "version": mv.version}, "threshold": settings.CHURN_AT_RISK_THRESHOLD,
         "customers": webhook_customers(external_ids=ids, count=len(crossed)),
     })
     return len(crossed)

@@ -176,7 +176,7 @@ def churn_train(*, as_of=None, config: ChurnConfig | None = None, job_id: int | 
     if promote:
         churn_gate(candidate=served, validation=validation)
     feature_snapshots_prune(before=min(cutoffs).to_pydatetime(), keep_days=settings.FEATURE_SNAPSHOT_KEEP_DAYS,
-                            grid_keep_days=settings.FEATURE_SNAPSHOT_GRID_KEEP_DAYS, grid_days=config.grid_days)
+                            grid_keep_days=settings.FEATURE_SNAPSHOT_GRID_KEEP_DAYS, grid_days=config.grid_days, now=end.to_pydatetime())
     served.refresh_from_db()
     return served
 

@@ -23,6 +23,8 @@ DEPLOYED = {
     "mlcore.recommend_finish": "ml",
     "mlcore.recommend_shard": "ml",
     "mlcore.score_customers": "ml",
+    "mlcore.score_finish": "ml",
+    "mlcore.score_shard": "ml",
     "mlcore.score_reviews": "ml",
     "mlcore.segment_customers": "ml",
     "mlcore.train_churn": "ml",

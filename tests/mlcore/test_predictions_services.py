@@ -214,3 +214,67 @@ def test_training_lifetime_models_and_scoring_read_the_stored_snapshots_and_buil
     result = customers_score()
     assert again.is_active and result.scored == CustomerScore.objects.filter(model_version=again).count() > 0
     assert FeatureSnapshot.objects.count() == len(stored)
+
+
+def scores_of(mv):
+    return dict(CustomerScore.objects.filter(model_version=mv).values_list("customer_id", "churn_probability"))
+
+
+def test_sharded_scoring_writes_what_one_shard_writes_and_a_redelivered_shard_changes_nothing(shop):
+    # given an active model, when scored in one shard and then in many, then the scores are equal; a shard
+    # run again replaces its own range only, and the finish drops a customer who is no longer scored
+    from mlcore.predictions.scoring import scores_shard_write, scoring_finish, scoring_plan
+
+    predictions.lifetime_models_train()
+    mv = predictions.churn_train()
+    customers_score(size=10**9)
+    whole = scores_of(mv)
+    plan = scoring_plan(size=7).as_dict()
+    assert len(plan["ranges"]) > 3 and plan["customers"] == len(whole)
+    results = [scores_shard_write(plan=plan, first_id=a, end_id=b) for a, b in plan["ranges"]]
+    a, b = plan["ranges"][1]
+    assert scores_shard_write(plan=plan, first_id=a, end_id=b)["scored"] == results[1]["scored"]
+    ghost = CustomerScore.objects.filter(model_version=mv).first()
+    ghost.pk, ghost.customer_id, ghost.scored_at = None, max(whole) + 10**6, ghost.scored_at.replace(year=2000)
+    from tests.customers.factories import CustomerFactory
+
+    ghost.customer = CustomerFactory()
+    ghost.save()
+    result = scoring_finish(plan=plan, results=results)
+    assert scores_of(mv) == pytest.approx(whole) and result.scored == len(whole) == CustomerScore.objects.count()
+    assert set(CustomerScore.objects.values_list("scored_at", flat=True)) == {CustomerScore.objects.first().scored_at}
+
+
+def test_the_scoring_task_runs_its_shards_as_a_chord_and_ends_one_job(shop, settings):
+    # given an active model and shards of 9 customers, when the nightly task runs (eagerly), then one Job
+    # counts every customer, ends succeeded, and every customer has one score
+    from infra.models import Job
+    from mlcore.predictions.tasks import score_customers
+
+    settings.SCORING_SHARD_CUSTOMERS = 9
+    predictions.lifetime_models_train()
+    mv = predictions.churn_train()
+    summary = score_customers.apply().get()
+    job = Job.objects.get(pk=summary["job_id"])
+    assert summary["shards"] > 2 and job.status == "succeeded" and job.done == job.total == summary["customers"]
+    assert CustomerScore.objects.filter(model_version=mv).count() == summary["customers"] == job.result["scored"]
+    assert DriftReport.objects.filter(model_version=mv).count() == 1
+
+
+def test_a_failing_scoring_shard_fails_the_job_with_its_reason(shop, settings, monkeypatch):
+    # given a shard that breaks, when the nightly task runs, then the job is failed with the shard's error
+    from infra.models import Job
+    from mlcore.predictions.tasks import score_customers
+
+    settings.SCORING_SHARD_CUSTOMERS = 9
+    predictions.lifetime_models_train()
+    predictions.churn_train()
+
+    def broken(**kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("mlcore.predictions.tasks.scores_shard_write", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        score_customers.apply().get()
+    job = Job.objects.filter(kind="score_customers").latest("created_at")
+    assert job.status == "failed" and "disk full" in job.error
