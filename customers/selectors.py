@@ -14,6 +14,7 @@ import pandas as pd
 from django.db.models import Avg, Count, Max, Min, QuerySet, Sum
 
 from customers.models import LINE_AMOUNT, Customer, Order, OrderLine, Product, Review
+from infra.bulk import query_frame
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def order_lines_frame(*, until: datetime | None = None, since: datetime | None =
         "line_id", "order_id", "customer_id", "placed_at", "status", "country",
         "product_id", "sku", "category", "product_kind", "quantity", "unit_price", "returned_line_id",
     ]
-    frame = pd.DataFrame.from_records(list(rows.iterator(chunk_size=20000)), columns=columns)
+    frame = query_frame(queryset=rows, columns=columns, text=("status", "country", "sku", "category", "product_kind"))
     frame["unit_price"] = frame["unit_price"].astype("float64")
     frame["quantity"] = frame["quantity"].astype("int64")
     frame["amount"] = frame["quantity"] * frame["unit_price"]

@@ -82,18 +82,24 @@ def _line_numbers(lines: pd.DataFrame) -> pd.Series:
 def order_totals_refresh(*, order_ids: list[int]) -> int:
     """Set each order's total to the sum of its stored lines where it differs; returns rows changed.
 
-    One set-based UPDATE ... FROM an aggregate per chunk of orders (PostgreSQL, SQLite >= 3.33)."""
+    One set-based UPDATE ... FROM an aggregate: on PostgreSQL over every order at once (`= ANY` of
+    one array: two scans and a hash join; chunks of IN lists made the planner scan the order table
+    once per chunk, about 50 minutes for the 4.8M orders of a million-customer shop), elsewhere per
+    chunk of KEY_CHUNK orders (SQLite's limit on parameters; SQLite >= 3.33)."""
     q = connection.ops.quote_name
     order, line = q(Order._meta.db_table), q(OrderLine._meta.db_table)
+    postgres = connection.vendor == "postgresql"
+    chunks = [order_ids] if postgres else [order_ids[s:s + KEY_CHUNK] for s in range(0, len(order_ids), KEY_CHUNK)]
     changed = 0
     with connection.cursor() as cursor:
-        for start in range(0, len(order_ids), KEY_CHUNK):
-            chunk = order_ids[start:start + KEY_CHUNK]
-            marks = ", ".join(["%s"] * len(chunk))
+        for chunk in chunks:
+            if not chunk:
+                continue
+            where, params = ("order_id = ANY(%s)", [list(chunk)]) if postgres else (f"order_id IN ({', '.join(['%s'] * len(chunk))})", chunk)
             cursor.execute(
                 f"UPDATE {order} SET total = s.t FROM (SELECT order_id, ROUND(SUM(quantity * unit_price), 4) AS t FROM {line} "
-                f"WHERE order_id IN ({marks}) GROUP BY order_id) AS s WHERE {order}.id = s.order_id AND {order}.total <> s.t",
-                chunk,
+                f"WHERE {where} GROUP BY order_id) AS s WHERE {order}.id = s.order_id AND {order}.total <> s.t",
+                params,
             )
             changed += max(cursor.rowcount, 0)
     return changed
