@@ -163,6 +163,7 @@ def _run(batch: ImportBatch, data: bytes, layout: Layout, *, synthetic_emails: b
     batch.save(update_fields=["sha256"])
     report = ImportReport()
     latest = timezone.now() + timedelta(days=settings.IMPORT_MAX_FUTURE_DAYS)
+
     def done(rows: int) -> None:  # job_progress is seen by other processes while the load's transaction is open
         jobs.job_progress(job_id=batch.job_id, advance=rows)
         if progress:
