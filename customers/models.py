@@ -315,6 +315,8 @@ class ImportBatch(models.Model):
     entity_counts = models.JSONField(default=dict, blank=True, help_text="Per table: created / updated / unchanged.")
     message = models.TextField(blank=True)
     error = models.TextField(blank=True)
+    job = models.ForeignKey("infra.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                            help_text="The job that runs this import: its progress, heartbeat and end state.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -4,9 +4,10 @@ customers.privacy_run: one GDPR export or erasure request (PrivacyRequest row), 
 customers.webhook_deliver: one attempt of one webhook delivery; a failed attempt queues the next
 one with exponential backoff (the delay comes from the service, so the schedule is in one place).
 customers.import_upload: the import of a file uploaded in the admin, into its pending batch.
-customers.reap_stale_imports (beat: every 5 minutes) marks failed every running import batch
-without progress for IMPORT_STALE_AFTER_S; the update is conditional on the status, so running
-it twice (or beside a live import that still reports progress) is harmless.
+customers.reap_stale_imports (beat: every 5 minutes) marks failed every open import batch whose
+job died (failed by the job reaper, or, for a command's or the API's import, silent for
+IMPORT_STALE_AFTER_S); the update is conditional on the status, so running it twice (or beside
+a live import that still reports progress) is harmless.
 """
 from __future__ import annotations
 
@@ -45,5 +46,5 @@ def reap_stale_imports() -> dict:
 def import_upload(*, job_id: int, batch_id: int, path: str, source_name: str, kind: str, preset: str | None = None,
                   mapping: dict | None = None, synthetic_emails: bool = False) -> dict:
     """The Job row (shown in Jobs) fails with the file's own reason when the import refuses it."""
-    return import_upload_run(batch_id=batch_id, path=path, source_name=source_name, kind=kind, preset=preset,
+    return import_upload_run(job_id=job_id, batch_id=batch_id, path=path, source_name=source_name, kind=kind, preset=preset,
                              mapping=mapping, synthetic_emails=synthetic_emails)

@@ -8,7 +8,7 @@ take whichever is fresher (`job_live`). A running job whose worker stopped beati
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -121,15 +121,29 @@ def job_live(*, job: Job) -> dict:
     return state
 
 
-def jobs_reap_stale(*, now: datetime | None = None) -> int:
-    """Fail running jobs with no heartbeat for JOB_STALE_SECONDS: their worker died or was killed."""
+def job_last_sign(*, job: Job) -> datetime | None:
+    """When the job last showed life: its row's heartbeat, or the progress it published to the cache
+    (work inside a transaction beats on its own uncommitted row, which no other connection sees)."""
+    live = cache.get(_cache_key(job.pk)) if job.status == Job.Status.RUNNING else None
+    published = datetime.fromtimestamp(live["at"], tz=UTC) if live and live.get("at") else None
+    return max((at for at in (job.heartbeat_at, job.started_at, published) if at is not None), default=None)
+
+
+def jobs_reap_stale(*, now: datetime | None = None, job_ids: list[int] | None = None, stale_seconds: int | None = None) -> int:
+    """Fail running jobs with no sign of life for JOB_STALE_SECONDS: their worker died or was killed.
+
+    With `job_ids`, only those jobs, also ones no task runs (a command's import), after `stale_seconds`."""
     now = now or timezone.now()
-    cutoff = now - timedelta(seconds=settings.JOB_STALE_SECONDS)
-    # only jobs a task runs (it beats); a campaign's sending job waits through pauses and throttles
-    stale = Job.objects.filter(status=Job.Status.RUNNING).exclude(task_id="").filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff))
+    stale_seconds = settings.JOB_STALE_SECONDS if stale_seconds is None else stale_seconds
+    cutoff = now - timedelta(seconds=stale_seconds)
+    silent = Job.objects.filter(status=Job.Status.RUNNING).filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff))
+    # by default only jobs a task runs (it beats); a campaign's sending job waits through pauses and throttles
+    silent = silent.filter(pk__in=job_ids) if job_ids is not None else silent.exclude(task_id="")
     reaped = 0
-    for job_id in stale.values_list("pk", flat=True):
-        reaped += job_fail(job_id=job_id, error=f"worker lost: no sign of life for over {settings.JOB_STALE_SECONDS} s")
+    for job in silent.only("pk", "status", "heartbeat_at", "started_at"):
+        if (last := job_last_sign(job=job)) is not None and last >= cutoff:
+            continue
+        reaped += job_fail(job_id=job.pk, error=f"worker lost: no sign of life for over {stale_seconds} s")
     if reaped:
         log.warning("jobs_reap_stale: %d job(s) failed after their worker stopped", reaped)
     return reaped

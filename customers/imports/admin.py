@@ -56,10 +56,11 @@ class ImportUploadForm(forms.Form):
 class ImportBatchAdmin(admin.ModelAdmin):
     list_display = ["id", "kind", "source_name", "status", "progress_bar", "rows_read", "rows_created", "rows_updated", "rows_unchanged", "started_at", "duration"]
     list_filter = ["kind", "status"]
+    list_select_related = ["job"]  # the progress bar reads a running batch's job
     search_fields = ["source_name", "sha256"]
     readonly_fields = [
         "kind", "source_name", "sha256", "preset", "status", "progress_bar", "started_at", "finished_at", "rows_read",
-        "rows_total", "rows_done", "rows_created", "rows_updated", "rows_unchanged", "message", "error", "tables", "rules", "sample_lines", "mapping",
+        "rows_total", "rows_done", "rows_created", "rows_updated", "rows_unchanged", "message", "error", "job", "tables", "rules", "sample_lines", "mapping",
     ]
     exclude = ["rule_counts", "samples", "entity_counts"]
     change_list_template = "admin/customers/importbatch/change_list.html"

@@ -243,12 +243,12 @@ def _copy_upsert(spec: TableLoad, counts: TableCounts, progress: Progress) -> No
 
 
 def _copy_rows(stage: str, cols: list[str], spec: TableLoad, columns: list[str], progress: Progress) -> None:
-    """COPY in CSV written by pandas (C speed), one BATCH_SIZE slice at a time."""
-    def written(rows: int) -> None:
-        progress(rows)
-        after_batch(rows)
+    """COPY in CSV written by pandas (C speed), one BATCH_SIZE slice at a time.
 
-    copy_insert(stage, cols, _copy_text_frame(spec, columns), binary=False, chunk_rows=BATCH_SIZE, on_chunk=written)
+    Progress is reported once the COPY has ended: it writes the job's row (infra.jobs.job_progress),
+    and the connection can run no other statement while a COPY is open (psycopg would wait for ever)."""
+    copy_insert(stage, cols, _copy_text_frame(spec, columns), binary=False, chunk_rows=BATCH_SIZE, on_chunk=after_batch)
+    progress(len(spec.frame))
 
 
 def _copy_text_frame(spec: TableLoad, columns: list[str]) -> pd.DataFrame:

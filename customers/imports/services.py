@@ -4,20 +4,25 @@ Owns the ImportBatch row of each run. The batch row is written outside the data 
 (so a failure is recorded); everything written to the shop tables happens inside one
 transaction, so a bad file or an interrupted run leaves no partial rows and a re-run ends in
 the same state as an uninterrupted one.
+
+Every run reports to a Job of the one job runner (`infra.jobs`): the admin upload's task adopts
+its job, a direct call (command, API, bench) makes one of kind "import". Rows written go to
+`job_progress` (seen by other processes inside the load's transaction), the job fails with the
+batch's own error and a direct call's job succeeds with the batch. A batch whose job died is
+marked failed by `import_batches_reap`.
 """
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from customers.imports import catalog_load
@@ -27,15 +32,17 @@ from customers.imports.readers import ImportFileError, Layout, layout_for, read_
 from customers.imports.report import ImportReport
 from customers.models import ImportBatch
 from customers.webhooks.services import webhook_event_emit, webhook_event_wanted
+from infra import jobs
+from infra.models import Job
 
 Progress = Callable[[int], None]
-PROGRESS_TTL_S = 6 * 3600
+JOB_KIND = "import"
 ERROR_CHARS = 4000  # stored error text is bounded (a failed 50 MB header must not become a 50 MB row)
 
 
 def import_file(*, path: str | Path, kind: str, preset: str | None = None, mapping: dict | None = None,
                 synthetic_emails: bool = False, progress: Progress | None = None, backend: str | None = None,
-                source_name: str | None = None, on_total: Progress | None = None) -> int:
+                source_name: str | None = None, on_total: Progress | None = None, job_id: int | None = None) -> int:
     """Import one file (gzip or plain, CSV or xlsx); returns the ImportBatch id.
 
     Raises ImportFileError (after marking the batch failed) for bad input."""
@@ -45,24 +52,29 @@ def import_file(*, path: str | Path, kind: str, preset: str | None = None, mappi
     except OSError as exc:
         raise ImportFileError(str(path), None, f"cannot read the file ({exc.strerror})") from exc
     return import_bytes(data=data, source_name=source_name or path.name, kind=kind, preset=preset, mapping=mapping,
-                        synthetic_emails=synthetic_emails, progress=progress, backend=backend, on_total=on_total)
+                        synthetic_emails=synthetic_emails, progress=progress, backend=backend, on_total=on_total, job_id=job_id)
 
 
 def import_bytes(*, data: bytes, source_name: str, kind: str, preset: str | None = None, mapping: dict | None = None,
                  synthetic_emails: bool = False, progress: Progress | None = None, backend: str | None = None,
-                 on_total: Progress | None = None, batch_id: int | None = None) -> int:
+                 on_total: Progress | None = None, batch_id: int | None = None, job_id: int | None = None) -> int:
     """Import raw bytes (a file's content); progress gets rows written, on_total the rows to write.
 
-    `batch_id` adopts a pending batch made by import_upload_queue (the admin's upload) instead of a new one.
+    `batch_id` adopts a pending batch made by import_upload_queue (the admin's upload) instead of a new one;
+    `job_id` is the job of the task running this import (the runner ends it), else the import makes and ends its own.
     """
     layout = layout_for(kind=kind, preset=preset, mapping=mapping)
+    adopted = jobs.job_adopt(job_id=job_id, kind=JOB_KIND, params={"source_name": source_name[:300], "kind": kind})
+    own_job = adopted != job_id  # none given (or it is gone): this import runs, and ends, its own job
+    job_id = adopted
+    if own_job:
+        jobs.job_start(job_id=job_id, message=f"importing {source_name}")
     fields = {"kind": kind, "source_name": source_name[:300], "preset": preset or "", "mapping": dict(layout.columns),
-              "status": ImportBatch.Status.RUNNING, "started_at": timezone.now()}
+              "status": ImportBatch.Status.RUNNING, "started_at": timezone.now(), "job_id": job_id}
     if batch_id is not None and ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(**fields):
         batch = ImportBatch.objects.get(pk=batch_id)
     else:
         batch = ImportBatch.objects.create(**fields)
-    cache.set(_beat_key(batch.pk), time.time(), PROGRESS_TTL_S)
     try:
         report = _run(batch, data, layout, synthetic_emails=synthetic_emails, progress=progress, backend=backend, on_total=on_total)
     except ImportFileError as exc:
@@ -80,6 +92,8 @@ def import_bytes(*, data: bytes, source_name: str, kind: str, preset: str | None
         import_finished_emit(batch=batch)
         raise
     _batch_succeed(batch, report)
+    if own_job:
+        jobs.job_succeed(job_id=job_id, result={"batch_id": batch.pk, "rows_done": batch.rows_done}, message=batch.message)
     import_finished_emit(batch=batch)
     return batch.pk
 
@@ -96,9 +110,10 @@ def import_upload_queue(*, data: bytes, source_name: str, kind: str, preset: str
     """
     layout_for(kind=kind, preset=preset, mapping=mapping)
     path = default_storage.save(f"{UPLOADS}/{uuid.uuid4().hex}.bin", ContentFile(data))
+    job = jobs.job_create(kind=JOB_KIND, params={"source_name": source_name[:300], "kind": kind})
     batch = ImportBatch.objects.create(kind=kind, source_name=source_name[:300], preset=preset or "", status=ImportBatch.Status.PENDING,
-                                       message="queued: waiting for a worker")
-    params = {"batch_id": batch.pk, "path": path, "source_name": source_name, "kind": kind, "preset": preset,
+                                       message="queued: waiting for a worker", job=job)
+    params = {"job_id": job.pk, "batch_id": batch.pk, "path": path, "source_name": source_name, "kind": kind, "preset": preset,
               "mapping": mapping, "synthetic_emails": synthetic_emails}
     from customers.tasks import import_upload  # the task module imports this one
 
@@ -106,21 +121,23 @@ def import_upload_queue(*, data: bytes, source_name: str, kind: str, preset: str
     return batch.pk
 
 
-def import_upload_run(*, batch_id: int, path: str, source_name: str, kind: str, preset: str | None, mapping: dict | None,
-                      synthetic_emails: bool) -> dict:
-    """The queued half of an upload: import the kept file into its pending batch, then delete the file."""
+def import_upload_run(*, job_id: int, batch_id: int, path: str, source_name: str, kind: str, preset: str | None,
+                      mapping: dict | None, synthetic_emails: bool) -> dict:
+    """The queued half of an upload: import the kept file into its pending batch, then delete the file.
+
+    The task's runner ends the job: failed with the batch's error (the summary's "error"), else succeeded."""
     if not default_storage.exists(path):
         ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(
-            status=ImportBatch.Status.FAILED, finished_at=timezone.now(), error=f"{source_name}: the uploaded file is gone; upload it again")
+            status=ImportBatch.Status.FAILED, finished_at=timezone.now(), error=f"{source_name}: the uploaded file is gone; upload it again", job_id=job_id)
         return {"batch_id": batch_id, "status": "failed", "error": f"{source_name}: the uploaded file is gone; upload it again"}
     try:
         with default_storage.open(path, "rb") as handle:
             data = handle.read()
         import_bytes(data=data, source_name=source_name, kind=kind, preset=preset, mapping=mapping,
-                     synthetic_emails=synthetic_emails, batch_id=batch_id)
+                     synthetic_emails=synthetic_emails, batch_id=batch_id, job_id=job_id)
     except (ImportFileError, ValueError) as exc:  # the user's file: the batch holds the "<file>, line N" reason
         ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(
-            status=ImportBatch.Status.FAILED, finished_at=timezone.now(), error=str(exc)[:4000])
+            status=ImportBatch.Status.FAILED, finished_at=timezone.now(), error=_bounded(str(exc)), job_id=job_id)
     finally:
         default_storage.delete(path)
     batch = ImportBatch.objects.get(pk=batch_id)
@@ -146,10 +163,15 @@ def _run(batch: ImportBatch, data: bytes, layout: Layout, *, synthetic_emails: b
     batch.save(update_fields=["sha256"])
     report = ImportReport()
     latest = timezone.now() + timedelta(days=settings.IMPORT_MAX_FUTURE_DAYS)
-    done = _progress_recorder(batch, progress)
+
+    def done(rows: int) -> None:  # job_progress is seen by other processes while the load's transaction is open
+        jobs.job_progress(job_id=batch.job_id, advance=rows)
+        if progress:
+            progress(rows)
 
     def total(rows: int) -> None:
         _batch_total(batch, report, rows)
+        jobs.job_progress(job_id=batch.job_id, total=rows)
         if on_total:
             on_total(rows)
 
@@ -169,50 +191,43 @@ def _run(batch: ImportBatch, data: bytes, layout: Layout, *, synthetic_emails: b
     return report
 
 
-def _progress_recorder(batch: ImportBatch, progress: Progress | None) -> Progress:
-    """Rows written so far go to the cache (the load's transaction hides the row's own count
-    from other connections until it commits); import_batch_rows_done reads them back."""
-    def done(rows: int) -> None:
-        batch.rows_done += rows
-        cache.set_many({_done_key(batch.pk): batch.rows_done, _beat_key(batch.pk): time.time()}, PROGRESS_TTL_S)
-        if progress:
-            progress(rows)
-    return done
-
-
-def _done_key(batch_id: int) -> str:
-    return f"customers:import-batch:{batch_id}:rows-done"
-
-
-def _beat_key(batch_id: int) -> str:
-    return f"customers:import-batch:{batch_id}:last-progress"
-
-
-def import_batches_reap(*, stale_after_s: int | None = None) -> list[int]:
-    """Mark failed every running batch without progress for stale_after_s (IMPORT_STALE_AFTER_S):
-    its process was killed (the data transaction rolled back with it). Progress is the cache's
-    last-progress time (a shared cache: Redis), else the batch's start. Returns the ids marked."""
-    stale_after_s = settings.IMPORT_STALE_AFTER_S if stale_after_s is None else stale_after_s
-    now = timezone.now()
+def import_batches_reap(*, now: datetime | None = None) -> list[int]:
+    """Mark failed every batch whose import process stopped (killed or lost; its data transaction
+    rolled back with it). Its job says so: failed by the job reaper once it stopped beating. A
+    command's or the API's job has no worker beating for it: it is failed here after
+    IMPORT_STALE_AFTER_S without progress. A batch without a job (made before jobs ran imports)
+    is dead IMPORT_STALE_AFTER_S after its start. Returns the ids marked."""
+    now = now or timezone.now()
+    stale_after_s = settings.IMPORT_STALE_AFTER_S
+    open_batches = ImportBatch.objects.filter(status__in=[ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING])
+    direct = list(open_batches.filter(job__status=Job.Status.RUNNING, job__task_id="").values_list("job_id", flat=True))
+    if direct:
+        jobs.jobs_reap_stale(now=now, job_ids=direct, stale_seconds=stale_after_s)
+    cutoff = now - timedelta(seconds=stale_after_s)
+    dead = open_batches.filter(Q(job__status=Job.Status.FAILED)
+                               | Q(job__isnull=True, status=ImportBatch.Status.RUNNING, started_at__lt=cutoff))
     reaped = []
-    for batch_id, started_at in ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING).values_list("id", "started_at"):
-        beat = cache.get(_beat_key(batch_id))
-        last = datetime.fromtimestamp(beat, tz=UTC) if beat else (started_at or now)
-        if (now - last).total_seconds() < stale_after_s:
-            continue
-        error = (f"no progress since {last:%Y-%m-%d %H:%M:%S} UTC: the import process stopped (killed or lost); "
-                 "nothing was written, import the file again")
-        marked = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.RUNNING).update(
-            status=ImportBatch.Status.FAILED, error=error, finished_at=now, rows_done=0)
+    for batch in dead.select_related("job"):
+        last = _last_progress(batch)
+        error = f"no progress since {last:%Y-%m-%d %H:%M:%S} UTC: the import process stopped"
+        error += f" ({batch.job.error})" if batch.job and batch.job.error else " (killed or lost)"
+        marked = ImportBatch.objects.filter(pk=batch.pk, status=batch.status).update(
+            status=ImportBatch.Status.FAILED, error=_bounded(error + "; nothing was written, import the file again"), finished_at=now, rows_done=0)
         if marked:
-            reaped.append(batch_id)
+            reaped.append(batch.pk)
     return reaped
 
 
+def _last_progress(batch: ImportBatch) -> datetime:
+    last = jobs.job_last_sign(job=batch.job) if batch.job else None
+    return (last or batch.started_at or batch.created_at).astimezone(UTC)
+
+
 def import_batch_rows_done(*, batch: ImportBatch) -> int:
-    """Rows written: live from the cache while the batch runs, from the row once it has ended."""
-    if batch.status == ImportBatch.Status.RUNNING:
-        return int(cache.get(_done_key(batch.pk), batch.rows_done))
+    """Rows written: live from the batch's job while it runs (the load's transaction hides its
+    counts from other connections until it commits), from the row once it has ended."""
+    if batch.status == ImportBatch.Status.RUNNING and batch.job is not None:
+        return int(jobs.job_live(job=batch.job)["done"])
     return batch.rows_done
 
 
@@ -223,11 +238,19 @@ def _batch_total(batch: ImportBatch, report: ImportReport, total: int) -> None:
 
 
 def _batch_fail(batch: ImportBatch, error: str) -> None:
+    """The batch and its job fail with the same text (the job_task runner's own job_fail is then a no-op)."""
     batch.status = ImportBatch.Status.FAILED
-    batch.error = error if len(error) <= ERROR_CHARS else error[:ERROR_CHARS] + " ... (cut)"
+    batch.error = _bounded(error)
     batch.finished_at = timezone.now()
     batch.rows_done = 0
     batch.save(update_fields=["status", "error", "finished_at", "rows_done"])
+    if batch.job_id:
+        jobs.job_progress(job_id=batch.job_id, done=0)  # rolled back: nothing was written
+        jobs.job_fail(job_id=batch.job_id, error=batch.error)
+
+
+def _bounded(error: str) -> str:
+    return error if len(error) <= ERROR_CHARS else error[:ERROR_CHARS] + " ... (cut)"
 
 
 def _batch_succeed(batch: ImportBatch, report: ImportReport) -> None:

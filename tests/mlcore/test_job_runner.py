@@ -76,6 +76,17 @@ def test_reaper_fails_running_jobs_whose_worker_stopped_beating(settings):
     assert "worker lost" in Job.objects.get(pk=silent.pk).error
 
 
+def test_reaper_spares_a_job_whose_progress_came_from_inside_a_transaction(settings):
+    # given a task's job whose row beat is old but which just published progress (its row's update is not committed yet) when reaped then it stays running
+    settings.JOB_STALE_SECONDS = 300
+    job = jobs.job_create(kind="import", task_id="t1")
+    jobs.job_progress(job_id=job.pk, advance=10)
+    old = timezone.now() - timedelta(seconds=900)
+    Job.objects.filter(pk=job.pk).update(status="running", started_at=old, heartbeat_at=old)
+    assert jobs.jobs_reap_stale() == 0
+    assert jobs.jobs_reap_stale(now=timezone.now() + timedelta(seconds=600)) == 1
+
+
 def test_enqueue_refuses_a_second_open_job_of_the_kind(django_capture_on_commit_callbacks):
     # given one queued segmentation job, when "Run now" is pressed again, then the open job is returned, nothing new is queued
     with django_capture_on_commit_callbacks(execute=False) as callbacks:

@@ -34,6 +34,38 @@ def test_upload_of_bad_file_reports_error_and_fails_batch(admin_user_client, dja
     assert not OrderLine.objects.exists()
 
 
+def test_refused_upload_fails_its_job_once_with_the_batch_error(admin_user_client, django_capture_on_commit_callbacks, monkeypatch):
+    # given a file with a bad date when its queued upload task has run then batch and job are failed with the same "line 2" text, the job marked once
+    from infra import jobs, runner
+
+    failed, fail = [], jobs.job_fail
+
+    def counting_fail(*, job_id, error):
+        failed.append(fail(job_id=job_id, error=error))
+        return failed[-1]
+
+    monkeypatch.setattr(jobs, "job_fail", counting_fail)
+    monkeypatch.setattr(runner, "job_fail", counting_fail)
+    with django_capture_on_commit_callbacks(execute=True):
+        _upload(admin_user_client, retail_text().replace("2010-12-01 08:26:00", "soon", 1))
+    batch = ImportBatch.objects.select_related("job").get()
+    assert batch.status == batch.job.status == "failed" and batch.job.kind == "import"
+    assert "shop.csv, line 2: placed_at 'soon'" in batch.error and batch.job.error == batch.error
+    assert failed.count(True) == 1 and not OrderLine.objects.exists()
+
+
+def test_upload_runs_under_the_job_made_when_queued(admin_user_client, django_capture_on_commit_callbacks):
+    # given an uploaded file when queued then its pending batch already has a queued import job, which the task runs to success
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        _upload(admin_user_client, retail_text())
+    batch = ImportBatch.objects.select_related("job").get()
+    assert batch.job.status == "queued" and batch.job.kind == "import"
+    callbacks[0]()
+    batch.refresh_from_db()
+    batch.job.refresh_from_db()
+    assert batch.status == batch.job.status == "succeeded" and batch.job.done == batch.rows_total > 0
+
+
 def test_upload_is_queued_not_run_in_the_request(admin_user_client, django_capture_on_commit_callbacks):
     # given a staff user uploading a file, when the request returns, then a pending batch waits for the worker, its page refreshes itself, and the file is kept until the task runs
     from django.core.files.storage import default_storage

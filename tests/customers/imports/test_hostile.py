@@ -57,6 +57,8 @@ def test_admin_upload_refuses_hostile_file(case, admin_user_client, settings, dj
     assert response.status_code == 200
     assert _expected(case, "admin") in html.unescape(response.content.decode())
     assert shop_is_empty()
+    for batch in ImportBatch.objects.select_related("job"):  # none when the form refused the mapping before queueing
+        assert batch.status == batch.job.status == "failed" and batch.job.error == batch.error
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)

@@ -1,12 +1,16 @@
 import gzip
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from customers.imports import loading
 from customers.imports.readers import ImportFileError
-from customers.imports.services import import_file
+from customers.imports.services import import_batch_rows_done, import_file
 from customers.models import Customer, ImportBatch, Order, OrderLine, Product
+from infra import jobs
+from infra.models import Job
 from tests.customers.imports.conftest import shop_is_empty, shop_snapshot
 from tests.customers.imports.samples import LINES, write_retail
 
@@ -80,13 +84,15 @@ def test_overlapping_files_merge_without_duplicates(tmp_path, backend):
     ids=["missing-column", "wrong-delimiter", "bad-encoding", "truncated-gzip", "bad-number", "bad-date"],
 )
 def test_bad_file_fails_batch_and_writes_nothing(tmp_path, mangle, message):
-    # given a damaged file when imported then a clear error names file and line, the batch fails, no rows are left
+    # given a damaged file when imported then a clear error names file and line, the batch and its job fail with it, no rows are left
     path = tmp_path / "s.csv"
     path.write_bytes(mangle(write_retail(tmp_path / "ok.csv").read_bytes()))
     with pytest.raises(ImportFileError, match=message) as caught:
         _import(path)
-    batch = ImportBatch.objects.get(pk=caught.value.batch_id)
+    batch = ImportBatch.objects.select_related("job").get(pk=caught.value.batch_id)
     assert batch.status == "failed" and batch.error == str(caught.value)
+    assert batch.job.kind == "import" and batch.job.status == "failed" and batch.job.error == batch.error
+    assert batch.job.done == 0 and batch.job.finished_at is not None
     assert shop_is_empty()
 
 
@@ -135,17 +141,46 @@ def test_load_backend_follows_the_database(settings):
     assert loading.load_backend() == ("copy" if connection.vendor == "postgresql" else "batched")
 
 
-def test_live_progress_is_readable_while_running(tmp_path, monkeypatch):
-    # given an import paused after its first written batch when its progress is read then rows done show before the commit
-    from customers.imports.services import import_batch_rows_done
+def test_direct_import_runs_and_succeeds_its_own_job(tmp_path, backend):
+    # given an import called directly (a command, the API) when it is done then its own import job succeeded with done == rows written
+    batch = ImportBatch.objects.select_related("job").get(pk=_import(write_retail(tmp_path / "s.csv"), backend))
+    job = batch.job
+    assert job.kind == "import" and job.status == "succeeded" and job.task_id == ""
+    assert job.done == job.total == batch.rows_done == batch.rows_total > 0
+    assert job.message == batch.message and job.result["batch_id"] == batch.pk
+    assert job.started_at is not None and job.finished_at is not None
+
+
+def test_import_reports_to_the_job_it_is_given(tmp_path):
+    # given a running job of a task when the import runs under it then the batch points at it and leaves its end to the runner
+    job = jobs.job_create(kind="import", task_id="celery-1")
+    jobs.job_start(job_id=job.pk)
+    batch = ImportBatch.objects.get(pk=_import(write_retail(tmp_path / "s.csv"), job_id=job.pk))
+    job.refresh_from_db()
+    assert batch.job_id == job.pk and ImportBatch.objects.count() == Job.objects.count() == 1
+    assert job.status == "running" and job.done == job.total == batch.rows_total
+
+
+@pytest.mark.django_db(transaction=True)
+def test_live_progress_is_readable_from_another_connection_while_running(tmp_path, monkeypatch):
+    # given an import paused after its written batches when another connection reads the batch then its job's live count advances before the commit
     monkeypatch.setattr(loading, "BATCH_SIZE", 2)
     seen = []
 
+    def read_elsewhere():
+        batch = ImportBatch.objects.select_related("job").order_by("-id").first()  # this thread's own connection
+        seen.append((batch.status, batch.job.done, import_batch_rows_done(batch=batch), batch.rows_total))
+        connection.close()
+
     def peek(rows):
-        batch = ImportBatch.objects.order_by("-id").first()
-        seen.append((batch.status, import_batch_rows_done(batch=batch), batch.rows_total))
+        thread = threading.Thread(target=read_elsewhere)
+        thread.start()
+        thread.join(timeout=60)
 
     monkeypatch.setattr(loading, "after_batch", peek)
     _import(write_retail(tmp_path / "s.csv"))
-    assert seen[0][0] == "running" and 0 < seen[0][1] < seen[0][2]
-    assert ImportBatch.objects.get().rows_done == ImportBatch.objects.get().rows_total
+    assert all(status == "running" and row_done == 0 for status, row_done, _, _ in seen)  # the row's own count is hidden
+    live = [done for _, _, done, _ in seen]
+    assert live == sorted(live) and 0 < live[0] < live[-1] <= seen[0][3]
+    batch = ImportBatch.objects.select_related("job").get()
+    assert batch.rows_done == batch.rows_total == batch.job.done
