@@ -24,6 +24,8 @@ DEPLOYED = {
     "mlcore.recommend_shard": "ml",
     "mlcore.score_customers": "ml",
     "mlcore.score_reviews": "ml",
+    "mlcore.score_reviews_finish": "ml",
+    "mlcore.score_reviews_shard": "ml",
     "mlcore.segment_customers": "ml",
     "mlcore.train_churn": "ml",
     "mlcore.train_recommender": "ml",
