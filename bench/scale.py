@@ -100,10 +100,13 @@ def step_import(args) -> dict:
 def step_task(args) -> dict:
     import importlib
 
+    from infra import jobs
+
     module = dict(NIGHT)[args.step]
     task = getattr(importlib.import_module(module), args.step)
     kwargs = {"fast": True} if args.step == "train_recommender" and args.fast else {}
     result = task.apply(kwargs=kwargs).get()
+    result = {**result, **jobs.job_result(job_id=result["job_id"])}  # a sharded task's counts are the job's, from its chord's callback
     return {k: v for k, v in result.items() if isinstance(v, (int, float, str, type(None))) and k != "job_id"}
 
 

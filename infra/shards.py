@@ -1,8 +1,8 @@
-"""Shards of per-customer work: contiguous customer-id ranges of about equal size.
+"""Shards of work that grows with customers: contiguous id ranges of about equal size.
 
-Work that grows with customers (today: every customer's top-N) is cut into half-open ranges
-[first_id, end_id) of the sorted customer ids, each about SHARD_CUSTOMERS customers, so a shard
-task names its slice with two integers and a rerun of a shard replaces exactly its own rows.
+Such work (every customer's top-N, the reviews to score) is cut into half-open ranges
+[first_id, end_id) of the sorted ids (customers', reviews'), each holding at most a shard size of
+them, so a shard task names its slice with two integers and a rerun of a shard touches exactly its own rows.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 
 
 def shard_ranges(*, ids: np.ndarray, size: int) -> list[tuple[int, int]]:
-    """Half-open customer-id ranges covering every id in `ids`, each holding at most `size` of them."""
+    """Half-open id ranges covering every id in `ids`, each holding at most `size` of them."""
     if size < 1:
         raise ValueError(f"shard size must be at least 1, not {size}")
     ordered = np.unique(np.asarray(ids, dtype=np.int64))

@@ -26,6 +26,8 @@ DEPLOYED = {
     "mlcore.score_finish": "ml",
     "mlcore.score_shard": "ml",
     "mlcore.score_reviews": "ml",
+    "mlcore.score_reviews_finish": "ml",
+    "mlcore.score_reviews_shard": "ml",
     "mlcore.segment_customers": "ml",
     "mlcore.train_churn": "ml",
     "mlcore.train_recommender": "ml",

@@ -1,8 +1,11 @@
 """Scoring review sentiment and aspects, and storing them.
 
-`sentiment_score_texts` scores any texts (the partner API); `reviews_score` finds reviews whose
-stored sentiment is missing or came from something other than the language's active model,
-scores them in batches, stores sentiment and aspects, and raises alerts. Safe to run twice.
+`sentiment_score_texts` scores any texts (the partner API). Reviews whose stored sentiment is
+missing or came from something other than the language's active model are scored in batches of
+500 (sentiment, aspects, the review.negative webhook and alerts, one transaction a batch):
+`reviews_score_plan` cuts them into review-id ranges for the sharded task, `reviews_score_range`
+scores one range, and `reviews_score` scores them all in one process (commands, benches). Safe to
+run twice: a scored review no longer needs scores, and a review raises at most one alert.
 """
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -17,6 +21,7 @@ from django.utils import timezone
 from customers.models import Review
 from customers.webhooks.services import webhook_event_emit, webhook_event_wanted
 from infra.jobs import job_progress
+from infra.shards import shard_ranges
 from mlcore.feedback.services.alerts import high_value_customer_ids, review_alerts_raise
 from mlcore.feedback.services.config import LANGUAGES, feedback_settings
 from mlcore.feedback.services.models import sentiment_kind, serving_model
@@ -25,6 +30,8 @@ from mlcore.ml.feedback.language import scoring_language
 from mlcore.ml.feedback.topics import aspect_mentions
 from mlcore.models import ReviewAspect, ReviewSentiment
 from mlcore.registry import services as registry
+
+COUNTS = ("scored", "aspects", "alerts")
 
 
 @dataclass(frozen=True)
@@ -140,10 +147,14 @@ def reviews_score_batch(ids: list[int], high_value: _HighValue | None = None) ->
     aspect_langs = [frame["lang"].iloc[int(i)] for i in aspects["index"]]
     aspect_scores = sentiment_score_texts(texts=aspects["text"].tolist(), languages=aspect_langs) if len(aspects) else []
     was_negative = set(ReviewSentiment.objects.filter(review_id__in=frame["review_id"].tolist(), label="negative").values_list("review_id", flat=True))
-    _store(frame, scored, aspects, aspect_scores)
-    review_negative_emit(frame=frame, scored=scored, was_negative=was_negative)
     negative = [int(rid) for rid, c, s in zip(frame["review_id"], frame["customer_id"], scored, strict=True) if s.label == "negative" and pd.notna(c)]
-    alerts = review_alerts_raise(review_ids=negative, high_value=(high_value or _HighValue()).get()) if negative else 0
+    valuable = (high_value or _HighValue()).get() if negative else set()
+    # scores, webhook and alerts commit together: a worker lost in between leaves the batch unscored,
+    # so the redelivered shard scores it again and raises its alerts once (none lost, none twice)
+    with transaction.atomic():
+        _store(frame, scored, aspects, aspect_scores)
+        review_negative_emit(frame=frame, scored=scored, was_negative=was_negative)
+        alerts = review_alerts_raise(review_ids=negative, high_value=valuable) if negative else 0
     return {"scored": len(frame), "aspects": len(aspects), "alerts": alerts}
 
 
@@ -165,20 +176,45 @@ def review_negative_emit(*, frame: pd.DataFrame, scored: list[TextSentiment], wa
     return len(reviews)
 
 
-def reviews_score(*, batch_size: int = 500, limit: int | None = None, job_id: int | None = None) -> dict:
-    """Score every review that needs it, batch by batch, until none is left (or `limit` reached)."""
-    pending = reviews_needing_scores()
-    total = pending.count() if limit is None else min(limit, pending.count())
-    if job_id:
-        job_progress(job_id=job_id, done=0, total=total, message="scoring reviews")
-    summary, high_value = {"scored": 0, "aspects": 0, "alerts": 0}, _HighValue()
-    while summary["scored"] < total:
-        size = min(batch_size, total - summary["scored"])
-        ids = list(reviews_needing_scores().values_list("id", flat=True)[:size])
-        if not ids:
-            break
-        batch = reviews_score_batch(ids, high_value)
-        summary = {key: summary[key] + batch[key] for key in summary}
+def review_counts_sum(parts: list[dict]) -> dict:
+    """The scored, aspects and alerts counts of batches or shards, added up."""
+    return {key: sum(int(part.get(key, 0)) for part in parts) for key in COUNTS}
+
+
+@dataclass(frozen=True)
+class ScoringPlan:
+    reviews: int  # reviews needing scores when planned
+    shards: tuple[tuple[int, int], ...]  # half-open review-id ranges [first_id, end_id)
+
+
+def reviews_score_plan(*, limit: int | None = None, size: int | None = None) -> ScoringPlan:
+    """The reviews needing scores now (the first `limit`), cut into id ranges of `size` reviews
+    (REVIEW_SCORE_SHARD_SIZE); one read of their ids."""
+    ids = np.fromiter(reviews_needing_scores().values_list("id", flat=True)[:limit], dtype=np.int64)
+    return ScoringPlan(reviews=len(ids), shards=tuple(shard_ranges(ids=ids, size=size or settings.REVIEW_SCORE_SHARD_SIZE)))
+
+
+def reviews_score_range(*, first_id: int, end_id: int, batch_size: int = 500, job_id: int | None = None,
+                        high_value: _HighValue | None = None) -> dict:
+    """Score the reviews with ids in [first_id, end_id) that need it, batch by batch; returns counts.
+
+    The cursor only moves forward, so a review that still needs scores after its batch (its model
+    fell back) is not scored again in this run. Progress advances after each batch's transaction.
+    """
+    parts, high_value, cursor = [], high_value or _HighValue(), first_id
+    while ids := list(reviews_needing_scores().filter(pk__gte=cursor, pk__lt=end_id).values_list("id", flat=True)[:batch_size]):
+        parts.append(reviews_score_batch(ids, high_value))
+        cursor = ids[-1] + 1
         if job_id:
-            job_progress(job_id=job_id, done=summary["scored"])
-    return summary
+            job_progress(job_id=job_id, advance=parts[-1]["scored"])
+    return review_counts_sum(parts)
+
+
+def reviews_score(*, batch_size: int = 500, limit: int | None = None, job_id: int | None = None) -> dict:
+    """Score every review that needs it (or the first `limit`), in this process, range after range."""
+    plan = reviews_score_plan(limit=limit)
+    if job_id:
+        job_progress(job_id=job_id, done=0, total=plan.reviews, message="scoring reviews")
+    high_value = _HighValue()
+    return review_counts_sum([reviews_score_range(first_id=a, end_id=b, batch_size=batch_size, job_id=job_id, high_value=high_value)
+                              for a, b in plan.shards])

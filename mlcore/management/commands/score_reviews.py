@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.core.management import BaseCommand
 
+from infra import jobs
 from mlcore.feedback.tasks import score_reviews
 
 
@@ -13,5 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, default=None, help="Score at most this many reviews.")
 
     def handle(self, *args, limit: int | None = None, **options):
-        summary = score_reviews.apply(kwargs={"limit": limit}).get()
+        planned = score_reviews.apply(kwargs={"limit": limit}).get()
+        # apply() runs the task and its chord of shards here, so the job has ended with the summed counts
+        summary = jobs.job_result(job_id=planned["job_id"])
         self.stdout.write(f"scored {summary['scored']} reviews, {summary['aspects']} aspect mentions, {summary['alerts']} new alerts")
