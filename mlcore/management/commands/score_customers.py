@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.core.management import BaseCommand
 
+from infra.jobs import job_result
 from mlcore.predictions.tasks import score_customers
 
 
@@ -13,5 +14,6 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", default=None, help="Snapshot date (ISO); default: now.")
 
     def handle(self, *args, as_of: str | None = None, **options):
-        result = score_customers(as_of=as_of)
-        self.stdout.write(f"{result['scored']} customers scored; max PSI {result.get('max_psi')}")
+        started = score_customers(as_of=as_of)  # in this process: the shards' chord has run when it returns
+        result = {**started, **job_result(job_id=started["job_id"])}
+        self.stdout.write(f"{result.get('scored', 0)} customers scored; max PSI {result.get('max_psi')}")
