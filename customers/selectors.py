@@ -78,7 +78,7 @@ def order_lines_frame(*, until: datetime | None = None, since: datetime | None =
     frame["unit_price"] = frame["unit_price"].astype("float64")
     frame["quantity"] = frame["quantity"].astype("int64")
     frame["amount"] = frame["quantity"] * frame["unit_price"]
-    frame["placed_at"] = pd.to_datetime(frame["placed_at"], utc=True)
+    frame["placed_at"] = pd.to_datetime(frame["placed_at"], utc=True, format="ISO8601")  # COPY text: microseconds only where non-zero
     return frame
 
 

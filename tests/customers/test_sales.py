@@ -71,13 +71,16 @@ def test_audience_net_spend_subtracts_returns(shop):
 
 
 def test_the_order_lines_frame_is_the_same_through_copy_and_through_the_orm(shop, monkeypatch):
-    # given lines with a guest, a return pointing at its sale, a numeric-looking SKU and an empty category,
+    # given lines with a guest, a return pointing at its sale, a numeric-looking SKU, an empty category and times with and without microseconds,
     # when the frame is read (COPY on PostgreSQL), then it equals the ORM's rows frame column by column
+    import datetime as dt
+
     from infra import bulk
 
-    guest, digits = OrderFactory(customer=None), ProductFactory(sku="00123", category="")
+    guest, digits = OrderFactory(customer=None, placed_at=dt.datetime(2011, 5, 1, 9, 30, tzinfo=dt.UTC)), ProductFactory(sku="00123", category="")
     sale = OrderLineFactory(order=guest, product=digits, quantity=2, unit_price=Decimal("1.50"))
-    OrderLineFactory(order=OrderFactory(customer=shop[1]), product=digits, quantity=-1, unit_price=Decimal("1.50"), returned_line=sale)
+    later = OrderFactory(customer=shop[1], placed_at=dt.datetime(2011, 5, 2, 9, 30, 0, 123456, tzinfo=dt.UTC))  # with and without microseconds
+    OrderLineFactory(order=later, product=digits, quantity=-1, unit_price=Decimal("1.50"), returned_line=sale)
     fast = order_lines_frame(with_guests=True)
     monkeypatch.setattr(bulk, "connection", type("C", (), {"vendor": "other"})())
     plain = order_lines_frame(with_guests=True)
