@@ -126,7 +126,7 @@ def tuned_choices(lines: pd.DataFrame, products: pd.DataFrame, embeddings: np.nd
     validation_at = end - pd.Timedelta(days=settings.RECOMMENDER_VALIDATION_DAYS)
     if (lines["placed_at"] < validation_at).sum() == 0:
         return tuning.Tuned(tifu=config.tifu, before={}, weights={"all": HybridWeights(), "new": HybridWeights()}, slots=None)
-    split = prepare(lines, products, embeddings, validation_at, config)
+    split = prepare(lines, products, embeddings, validation_at, config, max_customers=settings.RECOMMENDER_TUNING_CUSTOMERS)
     return tuning.tune(split, fast=fast, fast_grid=FAST_GRID if fast else None)
 
 

@@ -34,12 +34,20 @@ class Split:
     train: pd.DataFrame | None = None  # the lines the model was fitted on (TIFU-KNN's tuning refits on them)
 
 
-def prepare(lines: pd.DataFrame, products: pd.DataFrame, embeddings: np.ndarray, at: pd.Timestamp, config: RecommenderConfig) -> Split:
-    """Fit on lines before `at`; truth sets per protocol from lines on or after it."""
+def prepare(lines: pd.DataFrame, products: pd.DataFrame, embeddings: np.ndarray, at: pd.Timestamp, config: RecommenderConfig,
+            max_customers: int | None = None) -> Split:
+    """Fit on lines before `at`; truth sets per protocol from lines on or after it.
+
+    `max_customers`: evaluate a seeded sample of that many of the window's buyers (the tuning's
+    score matrices are customers x catalogue: a million-customer shop's did not fit in 24 GB).
+    """
     train, test = time_split(lines, at)
     model = fit_recommender(train, products, embeddings, config=config, as_of=pd.Timestamp(at).tz_localize("UTC") if pd.Timestamp(at).tzinfo is None else at)
     truth_all = truth_sets(test, model.data)
     rows = np.array(sorted(truth_all), dtype=np.int64)
+    if max_customers is not None and len(rows) > max_customers:
+        rows = np.sort(np.random.default_rng(0).choice(rows, size=max_customers, replace=False))
+        truth_all = {int(r): truth_all[int(r)] for r in rows}
     history = rules.history_mask(model.data.counts, rows)
     truth_new = {}
     for i, row in enumerate(rows):

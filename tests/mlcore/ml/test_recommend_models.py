@@ -191,3 +191,17 @@ def test_fitted_model_carries_the_repurchase_share_its_blocks_use():
     rows = np.arange(len(model.data.user_ids))
     assert np.array_equal(model.repurchase, repurchase_share(model.data))
     assert np.array_equal(score_parts(model, rows)["ba"], buy_again_scores(model.data, rows))
+
+
+def test_a_capped_split_evaluates_a_seeded_sample_of_the_window_buyers():
+    # given more buyers in the window than the cap, when prepared with max_customers, then a sorted seeded
+    # sample of that size is evaluated, its truth and history rows are those customers', and again gives the same
+    lines = shop_lines()
+    whole = prepare(lines, shop_products(), shop_embeddings(), SPLIT, SMALL)
+    cap = len(whole.rows) // 2
+    part = prepare(lines, shop_products(), shop_embeddings(), SPLIT, SMALL, max_customers=cap)
+    assert len(part.rows) == cap and set(part.rows) <= set(whole.rows) and list(part.rows) == sorted(part.rows)
+    assert set(part.truth["all"]) == set(part.rows.tolist()) and set(part.truth["new"]) <= set(part.rows.tolist())
+    position = {int(r): i for i, r in enumerate(whole.rows)}
+    assert (part.history == whole.history[[position[int(r)] for r in part.rows]]).all()
+    assert list(prepare(lines, shop_products(), shop_embeddings(), SPLIT, SMALL, max_customers=cap).rows) == list(part.rows)
