@@ -2,6 +2,7 @@
 shop's reviews and support contacts that the features are built from."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from django.db import connection
 
@@ -38,6 +39,12 @@ def feature_snapshot_frame(*, snapshot_id: int, first_id: int | None = None, end
     frame = pd.DataFrame.from_records(rows, columns=["customer_id", *names])
     frame[names] = frame[names].astype("float64")
     return frame.set_index(frame["customer_id"].astype("int64").rename("customer_id")).drop(columns="customer_id")
+
+
+def feature_snapshot_customer_ids(*, snapshot_id: int) -> np.ndarray:
+    """The ids of the customers in one snapshot, ascending (one indexed column, not the feature values)."""
+    ids = CustomerFeatures.objects.filter(snapshot_id=snapshot_id).order_by("customer_id").values_list("customer_id", flat=True)
+    return np.fromiter(ids.iterator(chunk_size=50_000), dtype=np.int64)
 
 
 def feature_snapshot_latest(*, before=None) -> FeatureSnapshot | None:

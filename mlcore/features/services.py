@@ -33,9 +33,7 @@ def feature_config_active() -> FeatureConfig | None:
     """The active churn model's definition (its window and recent days): scoring reads that snapshot."""
     active = registry.model_version_active(kind="churn")
     config = ((active.params or {}).get("config") or {}) if active is not None else {}
-    if "window_days" not in config:
-        return None
-    return FeatureConfig(window_days=int(config["window_days"]), recent_days=int(config.get("recent_days", FeatureConfig.recent_days)))
+    return FeatureConfig.of_churn(config) if "window_days" in config else None
 
 
 def feature_config_of_shop(*, lines: pd.DataFrame) -> FeatureConfig:
@@ -106,8 +104,9 @@ def feature_snapshot_build_with_frame(*, snapshot_at: datetime, config: FeatureC
 
 
 def feature_snapshot_build(*, snapshot_at: datetime, config: FeatureConfig | None = None) -> int:
-    """Build (or reuse) the feature snapshot at `snapshot_at`; returns its id."""
-    return feature_snapshot_build_with_frame(snapshot_at=snapshot_at, config=config)[0]
+    """Build (or reuse) the feature snapshot at `snapshot_at`; returns its id (a stored one is not read)."""
+    ready = feature_snapshot_ready(snapshot_at=snapshot_at, config=config) if config is not None else None
+    return ready.pk if ready is not None else feature_snapshot_build_with_frame(snapshot_at=snapshot_at, config=config)[0]
 
 
 def feature_snapshots_at(*, dates: list, config: FeatureConfig, lines: pd.DataFrame | None = None) -> dict[pd.Timestamp, pd.DataFrame]:

@@ -49,6 +49,11 @@ class FeatureConfig:
     def as_dict(self) -> dict:
         return {"trend_days": self.trend_days, "window_days": self.window_days, "recent_days": self.recent_days}
 
+    @classmethod
+    def of_churn(cls, config: dict) -> FeatureConfig:
+        """The definition a churn model reads: its config's window and recent days (the defaults where absent)."""
+        return cls(window_days=int(config.get("window_days", cls.window_days)), recent_days=int(config.get("recent_days", cls.recent_days)))
+
 
 def as_utc(moment) -> pd.Timestamp:
     ts = pd.Timestamp(moment)

@@ -27,8 +27,8 @@ from customers.webhooks.services import webhook_customers, webhook_event_emit, w
 from infra import jobs
 from infra.bulk import frame_insert
 from infra.shards import shard_ranges
-from mlcore.features.selectors import feature_snapshot_frame
-from mlcore.features.services import feature_snapshot_build_with_frame
+from mlcore.features.selectors import feature_snapshot_customer_ids, feature_snapshot_frame
+from mlcore.features.services import feature_snapshot_build
 from mlcore.ml.features import lifetime_summary
 from mlcore.ml.predictions import bgnbd, gamma_gamma
 from mlcore.ml.predictions.drift import drift_table
@@ -134,14 +134,15 @@ def scoring_plan(*, as_of=None, size: int | None = None) -> ScoringPlan:
         raise NoActiveChurnModel("no active churn model: run `manage.py train_models` first")
     model = registry.model_version_load_object(version_id=mv.pk)["model"]
     snapshot = moment_of(as_of)  # the shop's today (customers.clock), or the given moment
-    snapshot_id, features = feature_snapshot_build_with_frame(snapshot_at=snapshot.to_pydatetime(), config=feature_config_of(getattr(model, "config", {})))
-    if features.empty:
+    snapshot_id = feature_snapshot_build(snapshot_at=snapshot.to_pydatetime(), config=feature_config_of(getattr(model, "config", {})))
+    ids = feature_snapshot_customer_ids(snapshot_id=snapshot_id)  # the shards read their own ranges of the rows
+    if not len(ids):
         raise ValueError(f"no customer has a sale before {snapshot:%Y-%m-%d}: nothing to score")
     previous = CustomerScore.objects.filter(model_version__kind=CHURN).aggregate(at=Max("scored_at"))["at"]
-    ranges = shard_ranges(ids=features.index.to_numpy(), size=size or settings.SCORING_SHARD_CUSTOMERS)
-    log.info("scoring churn v%s on feature snapshot %s: %d customers in %d shards", mv.version, snapshot_id, len(features), len(ranges))
+    ranges = shard_ranges(ids=ids, size=size or settings.SCORING_SHARD_CUSTOMERS)
+    log.info("scoring churn v%s on feature snapshot %s: %d customers in %d shards", mv.version, snapshot_id, len(ids), len(ranges))
     return ScoringPlan(mv.pk, snapshot_id, snapshot.isoformat(), timezone.now().isoformat(), previous.isoformat() if previous else None,
-                       ranges, len(features))
+                       ranges, len(ids))
 
 
 def score_table(frame: pd.DataFrame, mv: ModelVersion, versions: dict, scored_at) -> pd.DataFrame:

@@ -76,9 +76,7 @@ def shop_lines() -> pd.DataFrame:
 
 def feature_config_of(config: dict | ChurnConfig) -> FeatureConfig:
     """The snapshot definition a churn model reads: its window and recent days."""
-    values = config.as_dict() if isinstance(config, ChurnConfig) else (config or {})
-    return FeatureConfig(window_days=int(values.get("window_days", ChurnConfig.window_days)),
-                         recent_days=int(values.get("recent_days", ChurnConfig.recent_days)))
+    return FeatureConfig.of_churn(config.as_dict() if isinstance(config, ChurnConfig) else (config or {}))
 
 
 def customer_country_groups(customer_ids: pd.Index) -> pd.Series:
