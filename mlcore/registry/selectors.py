@@ -7,7 +7,7 @@ that finished).
 """
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Max, Q
 
 from infra.models import Job
 from mlcore.ml.predictions.drift import PSI_WARNING
@@ -60,10 +60,14 @@ def model_health() -> list[dict]:
     return rows
 
 
-def jobs_overview(*, finished: int = 5) -> list[dict]:
-    """Queued and running jobs (newest first), then the last `finished` that ended."""
+def jobs_overview() -> list[dict]:
+    """Queued and running jobs (newest first), then the last ended job of each kind (latest end first).
+
+    One row per kind, so a night of eight jobs does not push the morning's import out of view."""
     live = Q(status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
-    jobs = list(Job.objects.filter(live).order_by("-created_at", "-id")) + list(Job.objects.exclude(live).order_by("-finished_at", "-id")[:finished])
+    ended = Job.objects.exclude(live)
+    last_of_kind = ended.values("kind").annotate(last=Max("id")).values("last")
+    jobs = list(Job.objects.filter(live).order_by("-created_at", "-id")) + list(ended.filter(pk__in=last_of_kind).order_by("-finished_at", "-id"))
     return [
         {
             "id": job.pk, "kind": job.kind, "status": job.status, "done": job.done, "total": job.total, "percent": job.percent,

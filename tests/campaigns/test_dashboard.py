@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 
 from customers.models import Customer
 from infra.groups import GROUP_NAME
-from infra.jobs import job_create, job_progress, job_start
+from infra.jobs import job_create, job_fail, job_progress, job_start, job_succeed
 from infra.models import Job
 from mlcore.models import CustomerFeatures, CustomerScore, Segment, SegmentationRun
 from mlcore.segments.selectors import segment_revenue, segment_sizes_over_time
@@ -69,6 +69,19 @@ def test_jobs_endpoint_reports_progress_of_running_jobs(admin_user_client):
     jobs = admin_user_client.get("/admin/dashboard/jobs.json").json()["jobs"]
     assert jobs[0] == {**jobs[0], "id": running.pk, "status": "running", "done": 5, "total": 10, "percent": 50.0, "message": "reading"}
     assert [j["id"] for j in jobs] == [running.pk, finished.pk]
+
+
+def test_jobs_panel_keeps_the_last_ended_job_of_every_kind(admin_user_client):
+    # given a morning import then six scoring jobs, when jobs.json is read, then the import still shows, each kind once, its latest job
+    imported = job_create(kind="import")
+    job_succeed(job_id=imported.pk)
+    scorings = [job_create(kind="mlcore.score_customers") for _ in range(6)]
+    for job in scorings[:-1]:
+        job_succeed(job_id=job.pk)
+    job_fail(job_id=scorings[-1].pk, error="shard 3: disk full")
+    jobs = admin_user_client.get("/admin/dashboard/jobs.json").json()["jobs"]
+    assert [(j["kind"], j["id"]) for j in jobs] == [("mlcore.score_customers", scorings[-1].pk), ("import", imported.pk)]
+    assert jobs[0]["status"] == "failed"
 
 
 def test_jobs_endpoint_needs_a_staff_login(client):
