@@ -43,6 +43,7 @@ NIGHT = [("segment_customers", "mlcore.segments.tasks"), ("train_churn", "mlcore
          ("score_customers", "mlcore.predictions.tasks"), ("train_recommender", "mlcore.recommendations.tasks"),
          ("score_reviews", "mlcore.feedback.tasks")]
 WORDS = ["red", "blue", "vintage", "wooden", "glass", "paper", "heart", "star", "garden", "kitchen", "party", "christmas", "retro", "set of 3", "large", "small"]
+GENERATE_CHUNK_LINES = 1_000_000
 NOUNS = ["mug", "bag", "candle", "card", "lantern", "cushion", "frame", "clock", "bowl", "bunting", "tin", "doormat"]
 
 
@@ -65,12 +66,9 @@ def step_generate(args) -> dict:
     lines = generate_order_lines(SyntheticConfig(n_customers=args.customers, n_products=args.products, seed=7))
     rng = np.random.default_rng(7)
     title = {p: f"{rng.choice(WORDS).upper()} {rng.choice(WORDS).upper()} {NOUNS[p % len(NOUNS)].upper()}" for p in range(1, args.products + 1)}
-    invoice = np.where(lines["status"] == "returned", "C", "") + lines["order_id"].astype(str)
-    out = lines.assign(InvoiceNo=invoice, StockCode="P" + lines["product_id"].astype(str), Description=lines["product_id"].map(title),
-                       Quantity=lines["quantity"], InvoiceDate=lines["placed_at"].dt.strftime("%Y-%m-%d %H:%M:%S"),
-                       UnitPrice=lines["unit_price"], CustomerID=lines["customer_id"], Country=lines["country"])
-    columns = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"]
-    out[columns].to_csv(CACHE / f"orders-{args.customers}.csv", index=False)
+    path = CACHE / f"orders-{args.customers}.csv"
+    for start in range(0, len(lines), GENERATE_CHUNK_LINES):  # the file's text columns a chunk at a time (8.2 GB at 1M in one go)
+        _online_retail_rows(lines.iloc[start:start + GENERATE_CHUNK_LINES], title).to_csv(path, index=False, header=start == 0, mode="w" if start == 0 else "a")
     sales = lines[lines["status"] == "placed"].drop_duplicates(["customer_id", "product_id"])
     reviews = sales.sample(n=min(len(sales), max(1, args.customers // 10)), random_state=7)
     rating = rng.choice([1, 2, 3, 4, 5], size=len(reviews), p=[0.08, 0.07, 0.12, 0.28, 0.45])
@@ -80,6 +78,19 @@ def step_generate(args) -> dict:
     pd_reviews[["external_id", "sku", "customer", "rating", "title", "text", "date"]].to_csv(CACHE / f"reviews-{args.customers}.csv", index=False)
     return {"order_lines": len(lines), "orders": int(lines["order_id"].nunique()), "customers": int(lines["customer_id"].nunique()),
             "products": int(lines["product_id"].nunique()), "reviews": len(reviews)}
+
+
+def _online_retail_rows(lines, title: dict):
+    """The generated lines as Online Retail's columns (returns as C-prefixed invoices)."""
+    import numpy as np
+    import pandas as pd
+
+    invoice = np.where(lines["status"] == "returned", "C", "") + lines["order_id"].astype(str)
+    return pd.DataFrame({
+        "InvoiceNo": invoice, "StockCode": "P" + lines["product_id"].astype(str), "Description": lines["product_id"].map(title),
+        "Quantity": lines["quantity"], "InvoiceDate": lines["placed_at"].dt.strftime("%Y-%m-%d %H:%M:%S"),
+        "UnitPrice": lines["unit_price"], "CustomerID": lines["customer_id"], "Country": lines["country"],
+    })
 
 
 def step_import(args) -> dict:
