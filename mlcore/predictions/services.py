@@ -143,7 +143,7 @@ def churn_train(*, as_of=None, config: ChurnConfig | None = None, job_id: int | 
     horizons = horizons_of(lines)
     config = config or ChurnConfig(window_days=horizons.churn_window_days)
     end = data_end(lines, as_of)
-    cutoffs, validation_cutoff = plan_cutoffs(end, config)
+    cutoffs, validation_cutoff = plan_cutoffs(end, config, data_start=lines["placed_at"].min())
     window = {"data_window_start": lines["placed_at"].min().to_pydatetime(), "data_window_end": end.to_pydatetime()}
     params = {"config": config.as_dict(), "train_cutoffs": [c.isoformat() for c in cutoffs], "validation_cutoff": validation_cutoff.isoformat(),
               "horizons": horizons.as_dict(), "served_model": "gradient_boosting"}

@@ -53,17 +53,24 @@ class ChurnConfig:
         return asdict(self)
 
 
-def plan_cutoffs(as_of, config: ChurnConfig) -> tuple[list[pd.Timestamp], pd.Timestamp]:
+def plan_cutoffs(as_of, config: ChurnConfig, *, data_start=None) -> tuple[list[pd.Timestamp], pd.Timestamp]:
     """(training cut-offs oldest first, validation cut-off) so that every label window ends by as_of.
 
     Cut-offs are UTC midnights on a 7-day grid (`grid_days`): the nights of one week train on the
-    same dates, so their stored feature snapshots are built once and read again.
+    same dates, so their stored feature snapshots are built once and read again. Given the first
+    order's time, a shop too young for `cutoff_step_days` between cut-offs gets them closer (whole
+    grid steps), so that every cut-off has history before it; none falls before `data_start`.
     """
     grid = f"{config.grid_days}D"
     validation = (as_utc(as_of).floor("D") - pd.Timedelta(days=config.window_days)).floor(grid)
     last_train = validation - pd.Timedelta(days=config.window_days)
-    train = [(last_train - pd.Timedelta(days=i * config.cutoff_step_days)).floor(grid) for i in range(config.n_train_cutoffs)]
-    return sorted(set(train)), validation
+    step = config.cutoff_step_days
+    if data_start is not None and config.n_train_cutoffs > 1:
+        room = (last_train - as_utc(data_start)).days // (config.n_train_cutoffs - 1)
+        step = max(config.grid_days, min(step, room // config.grid_days * config.grid_days))
+    train = [(last_train - pd.Timedelta(days=i * step)).floor(grid) for i in range(config.n_train_cutoffs)]
+    start = as_utc(data_start) if data_start is not None else None
+    return sorted({c for c in train if start is None or c > start}), validation
 
 
 def churn_labels(lines: pd.DataFrame, customers: pd.Index, *, cutoff, window_days: int) -> pd.Series:

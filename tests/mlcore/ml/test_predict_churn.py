@@ -39,6 +39,19 @@ def test_cutoffs_keep_every_label_window_before_validation():
     assert all(c + pd.Timedelta(days=CONFIG.window_days) <= validation for c in cutoffs) and cutoffs == sorted(cutoffs)
 
 
+def test_a_young_shop_gets_its_cutoffs_closer_together_and_none_before_its_first_order():
+    # given Online Retail's first 200,000 lines (orders 2010-12-01 to 2011-05-22, window 70), when cut-offs are planned with the data's start,
+    # then all four fall after the first order on the grid (30 days apart they reached back to September 2010: one usable, training failed)
+    config = ChurnConfig(window_days=70)
+    start, end = pd.Timestamp("2010-12-01 08:26", tz="UTC"), pd.Timestamp("2011-05-22 13:29", tz="UTC")
+    assert [c for c in plan_cutoffs(end, config)[0] if c > start] == [pd.Timestamp("2010-12-30", tz="UTC")]
+    cutoffs, validation = plan_cutoffs(end, config, data_start=start)
+    assert cutoffs == [pd.Timestamp(d, tz="UTC") for d in ("2010-12-09", "2010-12-16", "2010-12-23", "2010-12-30")]
+    assert validation == pd.Timestamp("2011-03-10", tz="UTC") and all(c == c.floor("7D") for c in cutoffs)
+    # and a shop with history enough keeps the configured 30 days between cut-offs
+    assert plan_cutoffs("2011-12-09", CONFIG, data_start="2010-12-01") == plan_cutoffs("2011-12-09", CONFIG)
+
+
 def test_cutoffs_stay_on_a_weekly_grid_so_the_nights_of_a_week_share_their_snapshots():
     # given seven consecutive nights, when cut-offs are planned, then they are grid dates and change at most once
     plans = [plan_cutoffs(pd.Timestamp("2011-12-01", tz="UTC") + pd.Timedelta(days=d), CONFIG) for d in range(7)]
