@@ -261,6 +261,8 @@ def _copy_upsert(spec: TableLoad, counts: TableCounts, progress: Progress) -> No
         cursor.execute(f"DROP TABLE IF EXISTS {q(stage)}")
         cursor.execute(f"CREATE TEMP TABLE {q(stage)} ON COMMIT DROP AS SELECT {', '.join(q(c) for c in cols)} FROM {q(spec.table)} WITH NO DATA")
         _copy_rows(stage, cols, spec, columns, progress)
+        cursor.execute(f"ANALYZE {q(stage)}")  # row counts for the join below (a temp table has none)
+        cursor.execute(_unchanged_delete_sql(spec, stage))
         cursor.execute(_upsert_sql(spec, stage, cols, now), _upsert_params(spec, cols, now))
         created, updated = cursor.fetchone()
     counts.created += created
@@ -305,8 +307,8 @@ def _fixed(numbers: pd.Series, places: int) -> pd.Series:
     return pd.Series(text[codes], index=numbers.index)  # code -1 (NaN) takes the trailing None
 
 
-def _merge_sql(spec: TableLoad, name: str, column: str) -> str:
-    new, old = f'EXCLUDED."{column}"', f't."{column}"'
+def _merge_sql(spec: TableLoad, name: str, column: str, new_alias: str = "EXCLUDED") -> str:
+    new, old = f'{new_alias}."{column}"', f't."{column}"'
     if name in spec.least:
         return f"LEAST({old}, {new})"
     if name in spec.keep_existing:
@@ -318,6 +320,18 @@ def _merge_sql(spec: TableLoad, name: str, column: str) -> str:
         blankable = isinstance(field, models.CharField | models.TextField)
         return f"COALESCE(NULLIF({new}, ''), {old})" if blankable else f"COALESCE({new}, {old})"
     return new
+
+
+def _unchanged_delete_sql(spec: TableLoad, stage: str) -> str:
+    """Drop the staged rows the merge would leave as they are: one join (a hash join for a whole
+    file again) instead of an ON CONFLICT probe, row lock and comparison per row (3.2 of the 3.5 s
+    of a repeated Online Retail import's line merge). What is left, new or changed, goes to the merge."""
+    fields = [(f, spec.field(f).column) for f in spec.fields]
+    old = ", ".join(f't."{c}"' for _f, c in fields)
+    merged = ", ".join(_merge_sql(spec, f, c, new_alias="s") for f, c in fields)
+    key = spec.model._meta.get_field(spec.key).column
+    return (f'DELETE FROM "{stage}" s USING "{spec.table}" t WHERE t."{key}" = s."{key}" '
+            f"AND ({old}, NULL) IS NOT DISTINCT FROM ({merged}, NULL)")
 
 
 def _upsert_sql(spec: TableLoad, stage: str, cols: list[str], now: datetime) -> str:
