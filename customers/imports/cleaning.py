@@ -264,7 +264,7 @@ def rule_fee_codes(frame: pd.DataFrame, report: ImportReport, rules: dict | None
 def rule_sku_descriptions(frame: pd.DataFrame, report: ImportReport) -> None:
     """A SKU with several descriptions (counted per SKU, on the file as read): its title becomes the
     most frequent description of its kept lines, the others are remembered (see sku_titles)."""
-    described = frame[frame["description"].str.strip() != ""]
+    described = frame[per_value(frame["description"], lambda d: d.strip() != "").astype(bool)]
     several = described.groupby("sku")["description"].nunique()
     several = several[several > 1]
     report.rules["sku_several_descriptions"] = len(several)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 from django.db import connection, models
 from django.utils import timezone
@@ -147,6 +148,31 @@ def key_text(value) -> str:
     return value.hex if isinstance(value, uuid.UUID) else value
 
 
+def key_rows(model: type[models.Model], key: str, values: list, columns: list[str]) -> list[tuple]:
+    """The `columns` of the rows whose `key` is one of `values`; UUID columns as 32 hex digits (key_text).
+
+    On PostgreSQL one query (`= ANY` of one array, columns read as text where they are UUIDs); the
+    chunks of KEY_CHUNK parameters took 2.7 s of a repeated Online Retail import in 90 round trips and
+    a Python UUID object per key. Elsewhere (SQLite's limit on parameters) chunks through the ORM."""
+    if not values:
+        return []
+    if connection.vendor != "postgresql":
+        return [tuple(key_text(v) for v in row) for start in range(0, len(values), KEY_CHUNK)
+                for row in keyed(model, key, values[start:start + KEY_CHUNK]).values_list(*columns)]
+    q = connection.ops.quote_name
+    field = model._meta.get_field(key)
+    selected = ", ".join(_text_column(model._meta.get_field(c)) for c in columns)
+    sql = f"SELECT {selected} FROM {q(model._meta.db_table)} WHERE {q(field.column)} = ANY(%s::{field.db_type(connection)}[])"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(values)])
+        return cursor.fetchall()
+
+
+def _text_column(field: models.Field) -> str:
+    column = connection.ops.quote_name(field.column)
+    return f"replace({column}::text, '-', '')" if isinstance(field, models.UUIDField) else column
+
+
 def _existing(spec: TableLoad, keys: list) -> dict:
     if not spec.model.objects.exists():
         return {}
@@ -235,6 +261,8 @@ def _copy_upsert(spec: TableLoad, counts: TableCounts, progress: Progress) -> No
         cursor.execute(f"DROP TABLE IF EXISTS {q(stage)}")
         cursor.execute(f"CREATE TEMP TABLE {q(stage)} ON COMMIT DROP AS SELECT {', '.join(q(c) for c in cols)} FROM {q(spec.table)} WITH NO DATA")
         _copy_rows(stage, cols, spec, columns, progress)
+        cursor.execute(f"ANALYZE {q(stage)}")  # row counts for the join below (a temp table has none)
+        cursor.execute(_unchanged_delete_sql(spec, stage))
         cursor.execute(_upsert_sql(spec, stage, cols, now), _upsert_params(spec, cols, now))
         created, updated = cursor.fetchone()
     counts.created += created
@@ -262,7 +290,7 @@ def _copy_text_frame(spec: TableLoad, columns: list[str]) -> pd.DataFrame:
             out[name] = stamps.dt.strftime("%Y-%m-%d %H:%M:%S.%f+00:00").where(stamps.notna(), None)
         elif isinstance(field, models.DecimalField):
             numbers = pd.to_numeric(series, errors="coerce").round(field.decimal_places)
-            out[name] = numbers.map(lambda v, p=field.decimal_places: f"{v:.{p}f}").where(numbers.notna(), None)
+            out[name] = _fixed(numbers, field.decimal_places)
         elif isinstance(field, models.JSONField):
             out[name] = series.map(json.dumps)
         elif isinstance(field, models.IntegerField | models.ForeignKey):
@@ -272,8 +300,15 @@ def _copy_text_frame(spec: TableLoad, columns: list[str]) -> pd.DataFrame:
     return out
 
 
-def _merge_sql(spec: TableLoad, name: str, column: str) -> str:
-    new, old = f'EXCLUDED."{column}"', f't."{column}"'
+def _fixed(numbers: pd.Series, places: int) -> pd.Series:
+    """Numbers as fixed-point text (None for NaN), formatted once per distinct value (prices repeat)."""
+    codes, uniques = pd.factorize(numbers + 0.0)  # -0.0 + 0.0 is 0.0: one spelling of zero (numeric has no -0)
+    text = np.array([f"{v:.{places}f}" for v in uniques] + [None], dtype=object)
+    return pd.Series(text[codes], index=numbers.index)  # code -1 (NaN) takes the trailing None
+
+
+def _merge_sql(spec: TableLoad, name: str, column: str, new_alias: str = "EXCLUDED") -> str:
+    new, old = f'{new_alias}."{column}"', f't."{column}"'
     if name in spec.least:
         return f"LEAST({old}, {new})"
     if name in spec.keep_existing:
@@ -285,6 +320,18 @@ def _merge_sql(spec: TableLoad, name: str, column: str) -> str:
         blankable = isinstance(field, models.CharField | models.TextField)
         return f"COALESCE(NULLIF({new}, ''), {old})" if blankable else f"COALESCE({new}, {old})"
     return new
+
+
+def _unchanged_delete_sql(spec: TableLoad, stage: str) -> str:
+    """Drop the staged rows the merge would leave as they are: one join (a hash join for a whole
+    file again) instead of an ON CONFLICT probe, row lock and comparison per row (3.2 of the 3.5 s
+    of a repeated Online Retail import's line merge). What is left, new or changed, goes to the merge."""
+    fields = [(f, spec.field(f).column) for f in spec.fields]
+    old = ", ".join(f't."{c}"' for _f, c in fields)
+    merged = ", ".join(_merge_sql(spec, f, c, new_alias="s") for f, c in fields)
+    key = spec.model._meta.get_field(spec.key).column
+    return (f'DELETE FROM "{stage}" s USING "{spec.table}" t WHERE t."{key}" = s."{key}" '
+            f"AND ({old}, NULL) IS NOT DISTINCT FROM ({merged}, NULL)")
 
 
 def _upsert_sql(spec: TableLoad, stage: str, cols: list[str], now: datetime) -> str:

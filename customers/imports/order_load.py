@@ -10,7 +10,7 @@ import pandas as pd
 from django.db import connection
 from django.db.models import Max
 
-from customers.imports.loading import KEY_CHUNK, Progress, TableLoad, key_text, keyed, table_load
+from customers.imports.loading import KEY_CHUNK, Progress, TableLoad, key_rows, table_load
 from customers.imports.orders import OrderFrames
 from customers.imports.report import ImportReport
 from customers.models import Customer, Order, OrderLine, Product
@@ -57,10 +57,7 @@ def _titled(products: pd.DataFrame) -> pd.DataFrame:
 
 
 def _id_map(model, key: str, values: list) -> dict:
-    out = {}
-    for start in range(0, len(values), KEY_CHUNK):
-        out.update((key_text(k), pk) for k, pk in keyed(model, key, values[start:start + KEY_CHUNK]).values_list(key, "id"))
-    return out
+    return dict(key_rows(model, key, values, [key, "id"]))
 
 
 def _line_numbers(lines: pd.DataFrame) -> pd.Series:
@@ -68,15 +65,28 @@ def _line_numbers(lines: pd.DataFrame) -> pd.Series:
     order_ids = [int(i) for i in lines["order_id"].unique()]
     known, highest = set(), {}
     if OrderLine.objects.exists():
-        for start in range(0, len(order_ids), KEY_CHUNK):
-            chunk = OrderLine.objects.filter(order_id__in=order_ids[start:start + KEY_CHUNK])
-            known.update(key_text(k) for k in chunk.values_list("source_key", flat=True))
-            highest.update(chunk.values("order_id").annotate(top=Max("line_no")).values_list("order_id", "top"))
+        known = {key for (key,) in key_rows(OrderLine, "order_id", order_ids, ["source_key"])}
+        highest = _highest_line_numbers(order_ids)
     new = ~lines["source_key"].isin(known)
     numbers = pd.Series(0, index=lines.index, dtype="int64")
     offset = lines.loc[new, "order_id"].map(highest).fillna(0).astype("int64")
     numbers[new] = offset + lines[new].groupby("order_id").cumcount() + 1
     return numbers
+
+
+def _highest_line_numbers(order_ids: list[int]) -> dict[int, int]:
+    """Each order's highest stored line number: one GROUP BY over `= ANY` of one array on PostgreSQL
+    (27 chunked queries took 1.9 s of a repeated Online Retail import), chunks of KEY_CHUNK elsewhere."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT order_id, MAX(line_no) FROM {connection.ops.quote_name(OrderLine._meta.db_table)} "
+                           "WHERE order_id = ANY(%s::bigint[]) GROUP BY order_id", [order_ids])
+            return dict(cursor.fetchall())
+    highest = {}
+    for start in range(0, len(order_ids), KEY_CHUNK):
+        chunk = OrderLine.objects.filter(order_id__in=order_ids[start:start + KEY_CHUNK])
+        highest.update(chunk.values("order_id").annotate(top=Max("line_no")).values_list("order_id", "top"))
+    return highest
 
 
 def order_totals_refresh(*, order_ids: list[int]) -> int:

@@ -52,7 +52,7 @@ def clean_orders(raw: RawTable, layout: Layout, report: ImportReport, *, shop_ti
     frame["title"] = rules.normalise_text(frame, "description", report, titles=True)
     frame["category"] = rules.normalise_text(frame, "category", report, titles=False)
     frame["country"] = rules.standardise_countries(frame, report)
-    frame["currency"] = frame["currency"].where(frame["currency"] != "", layout.currency or currency).str.upper()
+    frame["currency"] = rules.per_value(frame["currency"].where(frame["currency"] != "", layout.currency or currency), str.upper)
     report.rules["timestamps_made_aware"] = len(frame)
     report.notes.append(f"Times read as {shop_timezone} local time, stored in UTC; currency {layout.currency or currency} where the file has none.")
     titles = rules.sku_titles(frame)
