@@ -12,7 +12,7 @@ Steps (each in its own process, so its peak RSS is its own; wall, CPU seconds an
               score_customers (with its writes), train_recommender (fit, then every customer's top-N
               in shards, with its writes), score_reviews
   features    tonight's feature snapshot from the database in shards of each --feature-shard-sizes,
-              one after another in-process (wall, CPU, peak RSS, shards), deleted after
+              one after another in-process (wall, CPU, peak RSS, shards; 0: the one-read build), deleted after
   before/after  top-N of a sample of customers per customer (recommend_block) vs in blocks
               (topn.top_block), equal lists checked; score writes through bulk_create vs frame_insert
   workers     the recommender's top-N shards as a Celery group on the ml queue through Redis, with a
@@ -117,7 +117,7 @@ def step_features(args) -> dict:
     another in this process (as the in-process build runs them); the snapshot is deleted after, so
     the night's segment_customers builds its own."""
     from customers.clock import shop_as_of
-    from mlcore.features.services import feature_config_active
+    from mlcore.features.services import feature_config_active, feature_frame_compute, feature_snapshot_store
     from mlcore.features.shards import feature_snapshot_build_sharded
     from mlcore.ml.features import FeatureConfig
     from mlcore.models import CustomerFeatures, FeatureSnapshot
@@ -127,10 +127,19 @@ def step_features(args) -> dict:
     doomed = FeatureSnapshot.objects.filter(snapshot_at=at, definition=config.key)
     CustomerFeatures.objects.filter(snapshot__in=doomed).delete()
     doomed.delete()
-    snapshot_id, frame = feature_snapshot_build_sharded(snapshot_at=at, config=config, size=args.shard_size)
-    snapshot = FeatureSnapshot.objects.get(pk=snapshot_id)
-    out = {"customers": snapshot.customer_count, "shards": len(snapshot.params["shards"]), "shard_size": args.shard_size,
-           "plan_s": snapshot.params["plan_seconds"], "build_s": round(snapshot.build_seconds, 1), "frame_rows": len(frame)}
+    if args.shard_size == 0:  # before the shards: every line read at once, every customer computed in one process
+        started = time.perf_counter()
+        features = feature_frame_compute(snapshot_at=at, config=config)
+        snapshot_id, frame = feature_snapshot_store(snapshot_at=at, features=features, config=config), features
+        seconds = time.perf_counter() - started
+        snapshot = FeatureSnapshot.objects.get(pk=snapshot_id)
+        out = {"customers": snapshot.customer_count, "shards": "one read", "build_s": round(seconds, 1)}
+    else:
+        snapshot_id, frame = feature_snapshot_build_sharded(snapshot_at=at, config=config, size=args.shard_size)
+        snapshot = FeatureSnapshot.objects.get(pk=snapshot_id)
+        out = {"customers": snapshot.customer_count, "shards": len(snapshot.params["shards"]), "shard_size": args.shard_size,
+               "plan_s": snapshot.params["plan_seconds"], "build_s": round(snapshot.build_seconds, 1)}
+    out["frame_rows"] = len(frame)
     CustomerFeatures.objects.filter(snapshot_id=snapshot_id).delete()
     snapshot.delete()
     return out
@@ -344,7 +353,7 @@ def parent_main(args) -> None:
     (CACHE / f"{name}.json").write_text(json.dumps(results, indent=1, default=str))
     table = markdown(results)
     print(table)
-    docs_write(table, marker="scale-rest" if args.only else "scale")
+    docs_write(table, marker=("scale-features" if set(args.only) == {"features"} else "scale-rest") if args.only else "scale")
 
 
 def markdown(results: dict) -> str:
@@ -383,8 +392,8 @@ def main() -> None:
     parser.add_argument("--shard-sizes", type=int, nargs="*", default=[5_000, 50_000])
     parser.add_argument("--recipients", type=int, default=100_000, help="consenting customers the campaign step sends to")
     parser.add_argument("--campaign-workers", type=int, default=2)
-    parser.add_argument("--feature-shard-sizes", type=int, nargs="*", default=[1_000_000_000, 50_000],
-                        help="the feature snapshot built from the database in shards of these many customers (one shard: the first)")
+    parser.add_argument("--feature-shard-sizes", type=int, nargs="*", default=[50_000],
+                        help="the feature snapshot built from the database in shards of these many customers (0: the one-read build of before)")
     parser.add_argument("--keep", action="store_true", help="reuse the imported shop (skip generate and import)")
     parser.add_argument("--only", nargs="*", help="run only the steps whose label starts with one of these (with --keep: 'before' 'shards')")
     parser.add_argument("--step", help=argparse.SUPPRESS)
