@@ -144,6 +144,11 @@ def feature_snapshot_finish(*, snapshot_id: int, results: list[dict]) -> Feature
     if missing or rows != snapshot.params.get("customers", rows):
         raise FeatureShardsMissing(f"snapshot {snapshot.pk}: {len(missing)} of {len(planned)} shards missing, "
                                    f"{rows} of {snapshot.params.get('customers')} customers written")
+    twin = FeatureSnapshot.objects.filter(snapshot_at=snapshot.snapshot_at, definition=snapshot.definition, status=FeatureSnapshot.Status.READY).first()
+    if twin is not None:  # a concurrent build of the same snapshot finished first (one ready per date and definition): keep that one
+        CustomerFeatures.objects.filter(snapshot_id=snapshot.pk).delete()
+        snapshot.delete()
+        return twin
     seconds = snapshot.params.get("plan_seconds", 0.0) + sum(r.get("seconds", 0.0) for r in results)
     FeatureSnapshot.objects.filter(pk=snapshot.pk, status=FeatureSnapshot.Status.BUILDING).update(
         status=FeatureSnapshot.Status.READY, customer_count=rows, build_seconds=seconds)

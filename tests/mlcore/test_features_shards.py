@@ -177,3 +177,14 @@ def test_an_empty_shop_gives_an_empty_ready_snapshot(db):
     # given no order, when built, then the snapshot is ready with no customer (as the one-process build stored it)
     snapshot_id, frame = shards.feature_snapshot_build_sharded(snapshot_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC), config=CONFIG)
     assert frame.empty and FeatureSnapshot.objects.get(pk=snapshot_id).status == FeatureSnapshot.Status.READY
+
+
+def test_of_two_concurrent_builds_of_one_snapshot_the_first_ready_is_kept(snapshot_at):
+    # given two building snapshots of one date and definition (two planners at once), when both finish, then the second yields to the first and one ready snapshot is left
+    first = shards.feature_snapshot_plan(snapshot_at=snapshot_at, config=CONFIG, size=100)
+    second = FeatureSnapshot.objects.create(snapshot_at=snapshot_at, definition=CONFIG.key, params=FeatureSnapshot.objects.get(pk=first.snapshot_id).params)
+    for snapshot_id in (first.snapshot_id, second.pk):
+        results = [shards.feature_shard_write(snapshot_id=snapshot_id, first_id=a, end_id=b) for a, b in first.ranges]
+        kept = shards.feature_snapshot_finish(snapshot_id=snapshot_id, results=results)
+    assert kept.pk == first.snapshot_id and list(FeatureSnapshot.objects.values_list("pk", "status")) == [(first.snapshot_id, "ready")]
+    assert CustomerFeatures.objects.count() == first.customers
