@@ -105,6 +105,15 @@ def purchase_days_frame(*, until: datetime) -> pd.DataFrame:
     return frame
 
 
+def purchase_orders_frame(*, until: datetime) -> pd.DataFrame:
+    """customer_id, placed_at of every order with a sale line before `until` (index order_id): the
+    shop's cadence (its horizons) without reading every line."""
+    rows = _shop_lines(until=until).sales().values_list("order_id", "order__customer_id", "order__placed_at").distinct().order_by()
+    frame = query_frame(queryset=rows, columns=["order_id", "customer_id", "placed_at"])
+    frame["placed_at"] = pd.to_datetime(frame["placed_at"], utc=True, format="ISO8601")
+    return frame.astype({"order_id": "int64", "customer_id": "int64"}).set_index("order_id")
+
+
 def category_sales_totals(*, until: datetime) -> pd.Series:
     """Sales (quantity x unit price) per product category ("" for none) before `until`, categories ascending."""
     rows = (_shop_lines(until=until).sales().values("product__category").annotate(amount=Sum(LINE_AMOUNT))

@@ -23,7 +23,7 @@ from mlcore.features.selectors import feature_snapshot_frame, review_signals_fra
 from mlcore.features.shards import empty_features, feature_snapshot_build_sharded, stored_columns
 from mlcore.ml.features import FeatureConfig, as_utc, customer_features
 from mlcore.models import CustomerFeatures, FeatureSnapshot
-from mlcore.predictions.horizons import horizons_of
+from mlcore.predictions.horizons import horizons_of, horizons_of_orders
 from mlcore.registry import services as registry
 
 log = logging.getLogger(__name__)
@@ -76,8 +76,11 @@ def feature_snapshot_store(*, snapshot_at: datetime, features: pd.DataFrame, con
 
 
 def feature_config_resolve(*, snapshot_at: datetime, config: FeatureConfig | None = None) -> FeatureConfig:
-    """The definition to build: `config`, else the active churn model's, else the shop's horizons' (one read of its lines)."""
-    return config or feature_config_active() or feature_config_of_shop(lines=shop.order_lines_frame(until=snapshot_at))
+    """The definition to build: `config`, else the active churn model's, else the shop's horizons' (from its purchase orders)."""
+    if config is not None or (config := feature_config_active()) is not None:
+        return config
+    orders = shop.purchase_orders_frame(until=snapshot_at)  # the shop's cadence, not every line
+    return FeatureConfig(window_days=horizons_of_orders(orders).churn_window_days if len(orders) else FeatureConfig.window_days)
 
 
 def feature_snapshot_build_with_frame(*, snapshot_at: datetime, config: FeatureConfig | None = None,

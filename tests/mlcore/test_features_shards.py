@@ -188,3 +188,12 @@ def test_of_two_concurrent_builds_of_one_snapshot_the_first_ready_is_kept(snapsh
         kept = shards.feature_snapshot_finish(snapshot_id=snapshot_id, results=results)
     assert kept.pk == first.snapshot_id and list(FeatureSnapshot.objects.values_list("pk", "status")) == [(first.snapshot_id, "ready")]
     assert CustomerFeatures.objects.count() == first.customers
+
+
+def test_the_shops_definition_comes_from_its_purchase_orders_as_from_its_lines(snapshot_at):
+    # given no churn model, when the snapshot's definition is resolved, then it is the horizons' of every line, read from the purchase orders only
+    from mlcore.predictions.horizons import horizons_of
+
+    window = horizons_of(shop.order_lines_frame(until=snapshot_at)).churn_window_days
+    assert services.feature_config_resolve(snapshot_at=snapshot_at) == FeatureConfig(window_days=window)
+    assert len(shop.purchase_orders_frame(until=snapshot_at)) == shop.order_lines_frame(until=snapshot_at).query("quantity > 0")["order_id"].nunique()
