@@ -11,6 +11,8 @@ Steps (each in its own process, so its peak RSS is its own; wall, CPU seconds an
               segment_customers (features + segmentation), train_churn (with BG/NBD + Gamma-Gamma),
               score_customers (with its writes), train_recommender (fit, then every customer's top-N
               in shards, with its writes), score_reviews
+  features    tonight's feature snapshot from the database in shards of each --feature-shard-sizes,
+              one after another in-process (wall, CPU, peak RSS, shards; 0: the one-read build), deleted after
   before/after  top-N of a sample of customers per customer (recommend_block) vs in blocks
               (topn.top_block), equal lists checked; score writes through bulk_create vs frame_insert
   workers     the recommender's top-N shards as a Celery group on the ml queue through Redis, with a
@@ -119,6 +121,39 @@ def step_task(args) -> dict:
     result = task.apply(kwargs=kwargs).get()
     result = {**result, **jobs.job_result(job_id=result["job_id"])}  # a sharded task's counts are the job's, from its chord's callback
     return {k: v for k, v in result.items() if isinstance(v, (int, float, str, type(None))) and k != "job_id"}
+
+
+def step_features(args) -> dict:
+    """Tonight's feature snapshot from the database in shards of --shard-size customers, one after
+    another in this process (as the in-process build runs them); the snapshot is deleted after, so
+    the night's segment_customers builds its own."""
+    from customers.clock import shop_as_of
+    from mlcore.features.services import feature_config_active, feature_frame_compute, feature_snapshot_store
+    from mlcore.features.shards import feature_snapshot_build_sharded
+    from mlcore.ml.features import FeatureConfig
+    from mlcore.models import CustomerFeatures, FeatureSnapshot
+
+    # the active churn model's definition, else the default one (the shop's horizons would read every line first)
+    config, at = feature_config_active() or FeatureConfig(), shop_as_of().moment
+    doomed = FeatureSnapshot.objects.filter(snapshot_at=at, definition=config.key)
+    CustomerFeatures.objects.filter(snapshot__in=doomed).delete()
+    doomed.delete()
+    if args.shard_size == 0:  # before the shards: every line read at once, every customer computed in one process
+        started = time.perf_counter()
+        features = feature_frame_compute(snapshot_at=at, config=config)
+        snapshot_id, frame = feature_snapshot_store(snapshot_at=at, features=features, config=config), features
+        seconds = time.perf_counter() - started
+        snapshot = FeatureSnapshot.objects.get(pk=snapshot_id)
+        out = {"customers": snapshot.customer_count, "shards": "one read", "build_s": round(seconds, 1)}
+    else:
+        snapshot_id, frame = feature_snapshot_build_sharded(snapshot_at=at, config=config, size=args.shard_size)
+        snapshot = FeatureSnapshot.objects.get(pk=snapshot_id)
+        out = {"customers": snapshot.customer_count, "shards": len(snapshot.params["shards"]), "shard_size": args.shard_size,
+               "plan_s": snapshot.params["plan_seconds"], "build_s": round(snapshot.build_seconds, 1)}
+    out["frame_rows"] = len(frame)
+    CustomerFeatures.objects.filter(snapshot_id=snapshot_id).delete()
+    snapshot.delete()
+    return out
 
 
 def step_topn(args) -> dict:
@@ -245,7 +280,7 @@ def step_campaign(args) -> dict:
             "worker_peak_mb": [round(m) for m in sent["worker_mb"]]}
 
 
-STEPS = {"generate": step_generate, "import": step_import, "topn": step_topn, "writes": step_writes, "workers": step_workers,
+STEPS = {"generate": step_generate, "import": step_import, "features": step_features, "topn": step_topn, "writes": step_writes, "workers": step_workers,
          "campaign": step_campaign,
          **{name: step_task for name, _ in NIGHT}}
 
@@ -293,7 +328,9 @@ def machine() -> dict:
 
 def plan(args) -> list[tuple[str, list[str]]]:
     base = ["--customers", str(args.customers), "--products", str(args.products)] + (["--fast"] if args.fast else [])
-    steps = [("generate", ["generate"]), ("import", ["import"])] + [(name, [name]) for name, _ in NIGHT]
+    steps = [("generate", ["generate"]), ("import", ["import"])]
+    steps += [(f"features: {size:,}/shard", ["features", "--shard-size", str(size)]) for size in args.feature_shard_sizes]
+    steps += [(name, [name]) for name, _ in NIGHT]
     steps.append((f"campaign to {min(args.recipients, args.customers):,} customers", ["campaign", "--recipients", str(args.recipients), "--campaign-workers", str(args.campaign_workers)]))
     steps += [("before/after top-N", ["topn", "--topn-sample", str(args.topn_sample)]), ("before/after score writes", ["writes"])]
     for size in args.shard_sizes:
@@ -327,7 +364,7 @@ def parent_main(args) -> None:
     (CACHE / f"{name}.json").write_text(json.dumps(results, indent=1, default=str))
     table = markdown(results)
     print(table)
-    docs_write(table, marker="scale-rest" if args.only else "scale")
+    docs_write(table, marker=("scale-features" if set(args.only) == {"features"} else "scale-rest") if args.only else "scale")
 
 
 def markdown(results: dict) -> str:
@@ -366,6 +403,8 @@ def main() -> None:
     parser.add_argument("--shard-sizes", type=int, nargs="*", default=[5_000, 50_000])
     parser.add_argument("--recipients", type=int, default=100_000, help="consenting customers the campaign step sends to")
     parser.add_argument("--campaign-workers", type=int, default=2)
+    parser.add_argument("--feature-shard-sizes", type=int, nargs="*", default=[50_000],
+                        help="the feature snapshot built from the database in shards of these many customers (0: the one-read build of before)")
     parser.add_argument("--keep", action="store_true", help="reuse the imported shop (skip generate and import)")
     parser.add_argument("--only", nargs="*", help="run only the steps whose label starts with one of these (with --keep: 'before' 'shards')")
     parser.add_argument("--step", help=argparse.SUPPRESS)

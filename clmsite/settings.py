@@ -241,6 +241,9 @@ RECOMMENDER_TOP_N = env_int("RECOMMENDER_TOP_N", 20)  # stored recommendations p
 # customers per top-N shard task (docs/scale.md: the shard size measured on a generated shop)
 RECOMMENDER_SHARD_CUSTOMERS = env_int("RECOMMENDER_SHARD_CUSTOMERS", 50_000)
 RECOMMENDER_TUNING_CUSTOMERS = env_int("RECOMMENDER_TUNING_CUSTOMERS", 20_000)  # buyers of the validation window the weight tuning scores (a seeded sample above it)
+# customers per feature snapshot shard (mlcore.features_shard; in-process the shards run one after another,
+# which bounds the build's memory by this size): Online Retail and the demo are one shard
+FEATURE_SHARD_CUSTOMERS = env_int("FEATURE_SHARD_CUSTOMERS", 50_000)
 SCORING_SHARD_CUSTOMERS = env_int("SCORING_SHARD_CUSTOMERS", 50_000)  # customers per nightly scoring shard (a chord on the ml queue)
 # None: half the shop's median gap between a customer's orders (mlcore.ml.horizons); 0: may recommend anything bought
 RECOMMENDER_EXCLUDE_RECENT_DAYS = env_float_or_none("RECOMMENDER_EXCLUDE_RECENT_DAYS")

@@ -7,11 +7,12 @@ no training set or nightly score holds them again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pandas as pd
 from django.db.models import Avg, Count, Max, Min, QuerySet, Sum
+from django.db.models.functions import TruncDate
 
 from customers.models import LINE_AMOUNT, Customer, Order, OrderLine, Product, Review
 from infra.bulk import query_frame
@@ -51,21 +52,29 @@ def customer_id_map(*, external_ids: list[str] | None = None) -> dict[str, int]:
     return dict(qs.values_list("external_id", "id"))
 
 
-def order_lines_frame(*, until: datetime | None = None, since: datetime | None = None, with_guests: bool = False) -> pd.DataFrame:
+def _shop_lines(*, until: datetime | None = None, with_guests: bool = False) -> QuerySet[OrderLine]:
+    # NOT IN over the (few, indexed) erased ids instead of joining every line to its customer.
+    qs = OrderLine.objects.exclude(order__customer_id__in=Customer.objects.exclude(erased_at=None).values("pk"))
+    if not with_guests:
+        qs = qs.filter(order__customer__isnull=False)
+    return qs.filter(order__placed_at__lt=until) if until is not None else qs
+
+
+def order_lines_frame(*, until: datetime | None = None, since: datetime | None = None, with_guests: bool = False,
+                      first_id: int | None = None, end_id: int | None = None) -> pd.DataFrame:
     """Every order line as one frame: the input of features, models and recommenders.
 
     Columns: line_id, order_id, customer_id, placed_at, status, country, product_id, sku,
     category, product_kind, quantity, unit_price (float), amount (float), returned_line_id.
     `until` is exclusive, so a frame cut at a snapshot date holds nothing from that day on.
+    With `first_id` and `end_id`, only the lines of customers with ids in [first_id, end_id)
+    (a shard's), in line order (a shard's sums then add in the same order however it is cut).
     """
-    # NOT IN over the (few, indexed) erased ids instead of joining every line to its customer.
-    qs = OrderLine.objects.exclude(order__customer_id__in=Customer.objects.exclude(erased_at=None).values("pk"))
-    if not with_guests:
-        qs = qs.filter(order__customer__isnull=False)
-    if until is not None:
-        qs = qs.filter(order__placed_at__lt=until)
+    qs = _shop_lines(until=until, with_guests=with_guests)
     if since is not None:
         qs = qs.filter(order__placed_at__gte=since)
+    if first_id is not None:
+        qs = qs.filter(order__customer_id__gte=first_id, order__customer_id__lt=end_id).order_by("pk")
     rows = qs.values_list(
         "id", "order_id", "order__customer_id", "order__placed_at", "order__status", "order__country",
         "product_id", "product__sku", "product__category", "product__kind", "quantity", "unit_price", "returned_line_id",
@@ -80,6 +89,37 @@ def order_lines_frame(*, until: datetime | None = None, since: datetime | None =
     frame["amount"] = frame["quantity"] * frame["unit_price"]
     frame["placed_at"] = pd.to_datetime(frame["placed_at"], utc=True, format="ISO8601")  # COPY text: microseconds only where non-zero
     return frame
+
+
+def purchase_days_frame(*, until: datetime) -> pd.DataFrame:
+    """(customer_id, day) of every day a customer bought something (a sale line) before `until`, sorted by both.
+
+    Days are UTC dates (as `placed_at.dt.floor("D")` of the lines frame); the shop-level part of the
+    feature snapshot (the gaps between order days) is read from this instead of every line.
+    """
+    days = (_shop_lines(until=until).sales().annotate(day=TruncDate("order__placed_at", tzinfo=UTC))
+            .values_list("order__customer_id", "day").distinct().order_by("order__customer_id", "day"))
+    frame = query_frame(queryset=days, columns=["customer_id", "day"])
+    frame["customer_id"] = frame["customer_id"].astype("int64")
+    frame["day"] = pd.to_datetime(frame["day"], utc=True)
+    return frame
+
+
+def purchase_orders_frame(*, until: datetime) -> pd.DataFrame:
+    """customer_id, placed_at of every order with a sale line before `until` (index order_id): the
+    shop's cadence (its horizons) without reading every line."""
+    rows = _shop_lines(until=until).sales().values_list("order_id", "order__customer_id", "order__placed_at").distinct().order_by()
+    frame = query_frame(queryset=rows, columns=["order_id", "customer_id", "placed_at"])
+    frame["placed_at"] = pd.to_datetime(frame["placed_at"], utc=True, format="ISO8601")
+    return frame.astype({"order_id": "int64", "customer_id": "int64"}).set_index("order_id")
+
+
+def category_sales_totals(*, until: datetime) -> pd.Series:
+    """Sales (quantity x unit price) per product category ("" for none) before `until`, categories ascending."""
+    rows = (_shop_lines(until=until).sales().values("product__category").annotate(amount=Sum(LINE_AMOUNT))
+            .values_list("product__category", "amount").order_by())
+    totals = pd.Series({str(c or ""): float(a) for c, a in rows}, dtype="float64")
+    return totals.groupby(level=0).sum().sort_index()
 
 
 def customers_frame() -> pd.DataFrame:

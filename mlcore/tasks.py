@@ -3,6 +3,7 @@
 Names are stable ("mlcore.<name>", GPU work "mlcore.gpu.<name>"); tests/clmsite/test_task_names.py
 checks that no deployed name changes.
 """
+import mlcore.features.tasks  # noqa: F401
 import mlcore.feedback.tasks  # noqa: F401
 import mlcore.predictions.tasks  # noqa: F401
 import mlcore.recommendations.tasks  # noqa: F401

@@ -54,21 +54,27 @@ def feature_snapshot_latest(*, before=None) -> FeatureSnapshot | None:
     return qs.order_by("-snapshot_at", "-id").first()
 
 
-def support_events_frame(*, until=None) -> pd.DataFrame:
-    """customer_id, kind, occurred_at of the support contacts the assistant recorded (churn features)."""
+def support_events_frame(*, until=None, first_id: int | None = None, end_id: int | None = None) -> pd.DataFrame:
+    """customer_id, kind, occurred_at of the support contacts the assistant recorded (churn features);
+    with `first_id` and `end_id` those of customers with ids in [first_id, end_id) (a shard's)."""
     qs = Event.objects.filter(kind__in=[Event.Kind.SUPPORT_CONTACT, Event.Kind.SUPPORT_NEGATIVE], customer__erased_at__isnull=True)
     if until is not None:
         qs = qs.filter(occurred_at__lt=until)
+    if first_id is not None:
+        qs = qs.filter(customer_id__gte=first_id, customer_id__lt=end_id).order_by("pk")
     frame = pd.DataFrame.from_records(list(qs.values_list("customer_id", "kind", "occurred_at")), columns=["customer_id", "kind", "occurred_at"])
     frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
     return frame
 
 
-def review_signals_frame(*, until=None) -> pd.DataFrame:
-    """customer_id, created_at, rating and sentiment score (-1..1, NaN unscored) of every customer's reviews."""
+def review_signals_frame(*, until=None, first_id: int | None = None, end_id: int | None = None) -> pd.DataFrame:
+    """customer_id, created_at, rating and sentiment score (-1..1, NaN unscored) of every customer's reviews
+    (or of customers with ids in [first_id, end_id))."""
     qs = Review.objects.filter(customer__isnull=False, customer__erased_at__isnull=True)
     if until is not None:
         qs = qs.filter(created_at__lt=until)
+    if first_id is not None:
+        qs = qs.filter(customer_id__gte=first_id, customer_id__lt=end_id).order_by("pk")
     rows = qs.values_list("customer_id", "created_at", "rating", "sentiment__score")
     frame = pd.DataFrame.from_records(list(rows), columns=["customer_id", "created_at", "rating", "sentiment"])
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)

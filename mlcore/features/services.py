@@ -12,7 +12,6 @@ import logging
 import time
 from datetime import datetime
 
-import numpy as np
 import pandas as pd
 from django.db import transaction
 from django.utils import timezone
@@ -21,9 +20,10 @@ from customers import selectors as shop
 from infra.bulk import frame_insert
 from mlcore.features.models import FEATURE_COLUMNS
 from mlcore.features.selectors import feature_snapshot_frame, review_signals_frame, support_events_frame
+from mlcore.features.shards import empty_features, feature_snapshot_build_sharded, stored_columns
 from mlcore.ml.features import FeatureConfig, as_utc, customer_features
 from mlcore.models import CustomerFeatures, FeatureSnapshot
-from mlcore.predictions.horizons import horizons_of
+from mlcore.predictions.horizons import horizons_of, horizons_of_orders
 from mlcore.registry import services as registry
 
 log = logging.getLogger(__name__)
@@ -42,19 +42,12 @@ def feature_config_of_shop(*, lines: pd.DataFrame) -> FeatureConfig:
 
 
 def feature_frame_compute(*, snapshot_at: datetime, config: FeatureConfig, lines: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every customer's FEATURE_COLUMNS at `snapshot_at`: from `lines` when given (one read for many dates), else the shop's."""
+    """Every customer's FEATURE_COLUMNS at `snapshot_at` in one process: from `lines` when given (one read for many dates), else the shop's."""
     lines = shop.order_lines_frame(until=snapshot_at) if lines is None else lines
     if lines.empty:
-        return pd.DataFrame(columns=list(FEATURE_COLUMNS), index=pd.Index([], name="customer_id"), dtype="float64")
+        return empty_features()
     return customer_features(lines, snapshot=snapshot_at, reviews=review_signals_frame(until=snapshot_at),
                              events=support_events_frame(until=snapshot_at), config=config)
-
-
-def stored_columns(features: pd.DataFrame) -> pd.DataFrame:
-    """The frame as rows of CustomerFeatures: customer_id plus every stored column (NaN if absent)."""
-    out = features.reindex(columns=list(FEATURE_COLUMNS)).astype("float64")
-    out.insert(0, "customer_id", np.asarray(features.index, dtype="int64"))
-    return out.reset_index(drop=True)
 
 
 def feature_snapshot_ready(*, snapshot_at: datetime, config: FeatureConfig) -> FeatureSnapshot | None:
@@ -82,19 +75,31 @@ def feature_snapshot_store(*, snapshot_at: datetime, features: pd.DataFrame, con
     return snapshot.pk
 
 
+def feature_config_resolve(*, snapshot_at: datetime, config: FeatureConfig | None = None) -> FeatureConfig:
+    """The definition to build: `config`, else the active churn model's, else the shop's horizons' (from its purchase orders)."""
+    if config is not None or (config := feature_config_active()) is not None:
+        return config
+    orders = shop.purchase_orders_frame(until=snapshot_at)  # the shop's cadence, not every line
+    return FeatureConfig(window_days=horizons_of_orders(orders).churn_window_days if len(orders) else FeatureConfig.window_days)
+
+
 def feature_snapshot_build_with_frame(*, snapshot_at: datetime, config: FeatureConfig | None = None,
                                       lines: pd.DataFrame | None = None) -> tuple[int, pd.DataFrame]:
-    """(snapshot id, its feature frame): the stored one when ready, else computed (from `lines` when given) and stored.
+    """(snapshot id, its feature frame): the stored one when ready, else built and stored.
 
+    Given `lines` (the churn cut-offs' one read for many dates), computed from them in one process;
+    else in shards of FEATURE_SHARD_CUSTOMERS read from the database (`mlcore.features.shards`).
     Without a config, the active churn model's definition, else the shop's horizons'.
     """
-    config = config or feature_config_active()
-    if config is None:
-        lines = shop.order_lines_frame(until=snapshot_at) if lines is None else lines
+    if config is None and lines is not None and feature_config_active() is None:
         config = feature_config_of_shop(lines=lines)
+    config = feature_config_resolve(snapshot_at=snapshot_at, config=config)
     existing = feature_snapshot_ready(snapshot_at=snapshot_at, config=config)
     if existing is not None:
         return existing.pk, feature_snapshot_frame(snapshot_id=existing.pk)
+    if lines is None:
+        snapshot_id, frame = feature_snapshot_build_sharded(snapshot_at=snapshot_at, config=config)
+        return snapshot_id, frame if frame is not None else feature_snapshot_frame(snapshot_id=snapshot_id)
     started = time.monotonic()
     features = feature_frame_compute(snapshot_at=snapshot_at, config=config, lines=lines)
     seconds = time.monotonic() - started
@@ -104,9 +109,10 @@ def feature_snapshot_build_with_frame(*, snapshot_at: datetime, config: FeatureC
 
 
 def feature_snapshot_build(*, snapshot_at: datetime, config: FeatureConfig | None = None) -> int:
-    """Build (or reuse) the feature snapshot at `snapshot_at`; returns its id (a stored one is not read)."""
-    ready = feature_snapshot_ready(snapshot_at=snapshot_at, config=config) if config is not None else None
-    return ready.pk if ready is not None else feature_snapshot_build_with_frame(snapshot_at=snapshot_at, config=config)[0]
+    """Build (or reuse) the feature snapshot at `snapshot_at`; returns its id (the rows are not read back)."""
+    config = feature_config_resolve(snapshot_at=snapshot_at, config=config)
+    ready = feature_snapshot_ready(snapshot_at=snapshot_at, config=config)
+    return ready.pk if ready is not None else feature_snapshot_build_sharded(snapshot_at=snapshot_at, config=config)[0]
 
 
 def feature_snapshots_at(*, dates: list, config: FeatureConfig, lines: pd.DataFrame | None = None) -> dict[pd.Timestamp, pd.DataFrame]:

@@ -40,18 +40,40 @@ def day_gaps(days: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"customer_id": days["customer_id"], "gap": gaps}).dropna()
 
 
-def population_survival(gaps: np.ndarray):
-    """t -> P(gap > t) over the shop's gaps, smoothed with one pseudo-gap beyond every t."""
-    ordered = np.sort(gaps)
-    n = len(ordered)
-    return lambda t: (n - np.searchsorted(ordered, t, side="right") + 1.0) / (n + 1.0)
+def gap_histogram(days: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The shop's gaps between a customer's consecutive order days as (distinct gaps ascending, their counts):
+    the shop-level part of the cadence features, small (whole days) and the same however customers are split."""
+    values, counts = np.unique(day_gaps(days)["gap"].to_numpy(dtype="float64"), return_counts=True)
+    return values, counts.astype("int64")
 
 
-def cadence_features(days: pd.DataFrame, snapshot: pd.Timestamp, window_days: int, prior_gaps: float = 2.0) -> pd.DataFrame:
-    """cadence_hazard = P(next gap <= s + w | gap > s) and overdue_z, per customer (s = days since the last order day)."""
+def population_survival(values: np.ndarray, counts: np.ndarray):
+    """t -> P(gap > t) over the shop's gaps (a histogram), smoothed with one pseudo-gap beyond every t."""
+    below = np.r_[0, np.cumsum(counts)]  # gaps <= values[i - 1]
+    n = int(below[-1])
+    return lambda t: (n - below[np.searchsorted(values, t, side="right")] + 1.0) / (n + 1.0)
+
+
+def population_log_gap(values: np.ndarray, counts: np.ndarray) -> tuple[float, float]:
+    """Mean and standard deviation of log(1 + gap) over the shop's gaps (0, 1 without any)."""
+    n = counts.sum()
+    if not n:
+        return 0.0, 1.0
+    logs = np.log1p(values)
+    mean = float((counts * logs).sum() / n)
+    return mean, float(np.sqrt((counts * (logs - mean) ** 2).sum() / n)) or 1.0
+
+
+def cadence_features(days: pd.DataFrame, snapshot: pd.Timestamp, window_days: int, prior_gaps: float = 2.0,
+                     histogram: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
+    """cadence_hazard = P(next gap <= s + w | gap > s) and overdue_z, per customer (s = days since the last order day).
+
+    `histogram` is the shop's gaps (`gap_histogram` of every customer's days); without it, those of `days`.
+    """
     since = (snapshot.floor("D") - days.groupby("customer_id")["day"].max()) / DAY
     gaps = day_gaps(days)
-    survival = population_survival(gaps["gap"].to_numpy())
+    values, counts = histogram if histogram is not None else gap_histogram(days)
+    survival = population_survival(values, counts)
     s_of = gaps["customer_id"].map(since)
     own = pd.DataFrame({
         "alive": (gaps["gap"] > s_of).astype("float64"),
@@ -63,8 +85,7 @@ def cadence_features(days: pd.DataFrame, snapshot: pd.Timestamp, window_days: in
     s = since.to_numpy(dtype="float64")
     p_alive, p_after = survival(s), survival(s + window_days)
     hazard = (own["event"] + prior_gaps * (p_alive - p_after)) / (own["alive"] + prior_gaps * p_alive)
-    pop_log = np.log1p(gaps["gap"].to_numpy())
-    pop_mean, pop_std = (float(pop_log.mean()), float(pop_log.std()) or 1.0) if len(pop_log) else (0.0, 1.0)
+    pop_mean, pop_std = population_log_gap(values, counts)
     usual = (own["n"] * own["mean"].fillna(0.0) + prior_gaps * pop_mean) / (own["n"] + prior_gaps)
     return pd.DataFrame({"cadence_hazard": hazard.clip(0.0, 1.0), "overdue_z": (np.log1p(s) - usual) / pop_std}, index=since.index)
 
@@ -82,26 +103,44 @@ def seasonal_features(days: pd.DataFrame, snapshot: pd.Timestamp, window_days: i
     })
 
 
-def basket_vocabulary(sales: pd.DataFrame, size: int = N_BASKET) -> list[str]:
-    """The shop's `size` categories with the most sales (by amount), largest first: the basket shares' order."""
-    if "category" not in sales.columns or sales.empty:
-        return []
-    totals = sales.assign(category=sales["category"].fillna("").astype(str)).groupby("category")["amount"].sum()
-    totals = totals[totals.index != ""].sort_values(ascending=False, kind="stable")
+def category_sales(sales: pd.DataFrame) -> pd.Series:
+    """Sales (amount) per category ("" for none), categories ascending: the shop-level input of the basket features."""
+    if "category" not in sales.columns:
+        return pd.Series(dtype="float64")
+    return sales.assign(category=sales["category"].fillna("").astype(str)).groupby("category")["amount"].sum()
+
+
+def vocabulary_of(totals: pd.Series, size: int = N_BASKET) -> list[str]:
+    """The `size` categories with the most sales in `totals` (category -> amount), largest first."""
+    totals = totals[totals.index != ""].sort_index().sort_values(ascending=False, kind="stable")
     return [str(c) for c in totals.index[:size]]
 
 
-def basket_features(sales: pd.DataFrame, vocabulary: list[str]) -> pd.DataFrame:
-    """Spend shares of the vocabulary's categories (basket_share_1.. in its order), the rest, and the concentration."""
+def basket_vocabulary(sales: pd.DataFrame, size: int = N_BASKET) -> list[str]:
+    """The shop's `size` categories with the most sales (by amount), largest first: the basket shares' order."""
+    return vocabulary_of(category_sales(sales), size) if not sales.empty else []
+
+
+def basket_features(sales: pd.DataFrame, vocabulary: list[str], categories: list[str] | None = None) -> pd.DataFrame:
+    """Spend shares of the vocabulary's categories (basket_share_1.. in its order), the rest, and the concentration.
+
+    `categories` (every category of the shop, ascending) fixes the columns the sums run over, so a
+    customer's shares come out bit for bit the same in any shard of customers.
+    """
     category = sales["category"].fillna("").astype(str) if "category" in sales.columns else pd.Series("", index=sales.index)
     spend = sales.assign(category=category, amount=sales["amount"].clip(lower=0)).groupby(["customer_id", "category"])["amount"].sum().unstack(fill_value=0.0)
-    total = spend.sum(axis=1)
-    shares = spend.div(total.where(total > 0), axis=0)
+    columns = sorted(set(categories) | set(spend.columns)) if categories is not None else list(spend.columns)
+    # sums over a C-ordered array of the same columns add each row's values in the same order in any shard
+    values = np.ascontiguousarray(spend.reindex(columns=columns, fill_value=0.0).to_numpy(dtype="float64"))
+    total = values.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = values / np.where(total > 0, total, np.nan)[:, None]
+    position = {name: j for j, name in enumerate(columns)}
     out = pd.DataFrame(index=spend.index)
     for i in range(N_BASKET):
-        name = vocabulary[i] if i < len(vocabulary) else None
-        out[f"basket_share_{i + 1}"] = shares[name] if name in shares.columns else 0.0
-    out["basket_share_other"] = 1.0 - out.sum(axis=1)
+        j = position.get(vocabulary[i]) if i < len(vocabulary) else None
+        out[f"basket_share_{i + 1}"] = shares[:, j] if j is not None else 0.0
+    out["basket_share_other"] = 1.0 - np.ascontiguousarray(out.to_numpy(dtype="float64")).sum(axis=1)
     out["basket_concentration"] = (shares**2).sum(axis=1)
     out.loc[total <= 0] = np.nan
     return out
@@ -157,8 +196,12 @@ def support_signals(events: pd.DataFrame | None, snapshot: pd.Timestamp, index: 
 def signal_features(
     lines: pd.DataFrame, snapshot, *, window_days: int, vocabulary: list[str],
     reviews: pd.DataFrame | None = None, events: pd.DataFrame | None = None, recent_days: int = 90,
+    histogram: tuple[np.ndarray, np.ndarray] | None = None, categories: list[str] | None = None,
 ) -> pd.DataFrame:
-    """Every SIGNAL_FEATURES column for the customers with a sale before `snapshot` (index customer_id)."""
+    """Every SIGNAL_FEATURES column for the customers with a sale before `snapshot` (index customer_id).
+
+    `vocabulary`, `histogram` and `categories` are the shop's (see `cadence_features`, `basket_features`):
+    given them, a shard of the customers' lines gives exactly those customers' rows of the whole shop."""
     from mlcore.ml.features import as_utc, lines_before
     from mlcore.ml.sales import sales as sale_lines
 
@@ -167,7 +210,7 @@ def signal_features(
     sales, returns = sale_lines(usable), usable[usable["quantity"] < 0]
     days = order_days(sales)
     index = pd.Index(days["customer_id"].unique(), name="customer_id")
-    out = cadence_features(days, snap, window_days).join(seasonal_features(days, snap, window_days))
-    out = out.join(basket_features(sales, vocabulary)).join(return_features(sales, returns, index))
+    out = cadence_features(days, snap, window_days, histogram=histogram).join(seasonal_features(days, snap, window_days))
+    out = out.join(basket_features(sales, vocabulary, categories)).join(return_features(sales, returns, index))
     out = out.join(review_signals(reviews, snap, index, recent_days)).join(support_signals(events, snap, index, recent_days))
     return out[SIGNAL_FEATURES].sort_index()

@@ -55,6 +55,50 @@ class FeatureConfig:
         return cls(window_days=int(config.get("window_days", cls.window_days)), recent_days=int(config.get("recent_days", cls.recent_days)))
 
 
+@dataclass(frozen=True)
+class FeatureContext:
+    """The shop-level part of a snapshot, computed once over every customer and handed to each shard.
+
+    Every other feature is the customer's own: given the same context, the lines of a customer-id
+    range give exactly that range's rows of the whole shop's frame. Stored in the snapshot's params.
+    """
+
+    vocabulary: tuple[str, ...] = ()  # basket_share_1..8: the shop's largest categories by sales
+    categories: tuple[str, ...] = ()  # every category sold ("" for none), ascending: the basket sums' columns
+    gap_days: tuple[float, ...] = ()  # the shop's gaps between a customer's consecutive order days (distinct, ascending)
+    gap_counts: tuple[int, ...] = ()  # how many gaps of each
+
+    def as_dict(self) -> dict:
+        return {"basket_vocabulary": list(self.vocabulary), "categories": list(self.categories),
+                "gap_days": list(self.gap_days), "gap_counts": list(self.gap_counts)}
+
+    @classmethod
+    def of_dict(cls, params: dict) -> FeatureContext:
+        return cls(tuple(params.get("basket_vocabulary", ())), tuple(params.get("categories", ())),
+                   tuple(float(v) for v in params.get("gap_days", ())), tuple(int(c) for c in params.get("gap_counts", ())))
+
+    @property
+    def histogram(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.asarray(self.gap_days, dtype="float64"), np.asarray(self.gap_counts, dtype="int64")
+
+
+def feature_context_of(*, category_sales: pd.Series, days: pd.DataFrame) -> FeatureContext:
+    """The context from the shop's sales per category and its (customer_id, day) order days, sorted by both."""
+    from mlcore.ml.churn_signals import gap_histogram, vocabulary_of
+
+    values, counts = gap_histogram(days)
+    categories = sorted(str(c) for c in category_sales.index)
+    return FeatureContext(tuple(vocabulary_of(category_sales)), tuple(categories), tuple(values.tolist()), tuple(counts.tolist()))
+
+
+def feature_context(lines: pd.DataFrame, *, snapshot) -> FeatureContext:
+    """The shop-level context of every customer's `lines` before `snapshot` (the one-read path)."""
+    from mlcore.ml.churn_signals import category_sales, order_days
+
+    sales = sale_lines(lines_before(lines, as_utc(snapshot)))
+    return feature_context_of(category_sales=category_sales(sales), days=order_days(sales))
+
+
 def as_utc(moment) -> pd.Timestamp:
     ts = pd.Timestamp(moment)
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
@@ -234,25 +278,29 @@ def value_features(lines: pd.DataFrame, snap: pd.Timestamp, index: pd.Index) -> 
 
 def customer_features(
     lines: pd.DataFrame, *, snapshot, reviews: pd.DataFrame | None = None, events: pd.DataFrame | None = None,
-    config: FeatureConfig = FeatureConfig(),
+    config: FeatureConfig = FeatureConfig(), context: FeatureContext | None = None,
 ) -> pd.DataFrame:
     """Every FEATURES column of every customer with a sale before `snapshot` (index customer_id).
 
+    With the shop's `context` (`feature_context` of every customer's lines), `lines`, `reviews` and
+    `events` may be those of a customer-id range only: the rows are that range's rows of the whole
+    shop's frame (a shard). Without it, the context of `lines`.
     frame.attrs["basket_vocabulary"] holds the categories of basket_share_1.. (the shop's largest before the snapshot).
     """
-    from mlcore.ml.churn_signals import basket_vocabulary, signal_features
+    from mlcore.ml.churn_signals import signal_features
 
     snap = as_utc(snapshot)
     usable = lines_before(lines, snap)
+    context = context if context is not None else feature_context(usable, snapshot=snap)
     out = build_customer_features(usable, snapshot=snap, config=config)
     reviews = reviews if reviews is not None else pd.DataFrame(columns=["customer_id", "created_at", "rating", "sentiment"])
     events = events if events is not None else pd.DataFrame(columns=["customer_id", "kind", "occurred_at"])
     out = out.join(review_features(reviews.astype({"rating": "float64", "sentiment": "float64"}), snap, out.index))
     before = events.loc[events["customer_id"].notna() & (pd.to_datetime(events["occurred_at"], utc=True) < snap)]
     out["event_count"] = before.groupby(before["customer_id"].astype("int64")).size().reindex(out.index, fill_value=0)
-    vocabulary = basket_vocabulary(sale_lines(usable))
+    vocabulary = list(context.vocabulary)
     signals = signal_features(usable, snap, window_days=config.window_days, vocabulary=vocabulary, reviews=reviews, events=events,
-                              recent_days=config.recent_days)
+                              recent_days=config.recent_days, histogram=context.histogram, categories=list(context.categories))
     out = add_derived(out).join(signals).join(value_features(usable, snap, out.index))
     out = out[STORED_FEATURES].astype("float64")
     out.attrs["basket_vocabulary"] = vocabulary

@@ -53,12 +53,21 @@ class Horizons:
         return out
 
 
-def usual_gaps(lines: pd.DataFrame) -> tuple[pd.Series, int]:
-    """(each repeat customer's median days between consecutive orders, number of customers)."""
+def purchase_orders(lines: pd.DataFrame) -> pd.DataFrame:
+    """One row per order with a sale line (index order_id): customer_id, placed_at."""
     sales = lines.loc[lines["customer_id"].notna() & sale_mask(lines)]
     if "product_kind" in sales.columns:
         sales = sales.loc[sales["product_kind"].ne("fee")]
-    orders = sales.groupby("order_id", sort=False).agg(customer_id=("customer_id", "first"), placed_at=("placed_at", "min"))
+    return sales.groupby("order_id", sort=False).agg(customer_id=("customer_id", "first"), placed_at=("placed_at", "min"))
+
+
+def usual_gaps(lines: pd.DataFrame) -> tuple[pd.Series, int]:
+    """(each repeat customer's median days between consecutive orders, number of customers)."""
+    return order_usual_gaps(purchase_orders(lines))
+
+
+def order_usual_gaps(orders: pd.DataFrame) -> tuple[pd.Series, int]:
+    """`usual_gaps` of the shop's purchase orders (customer_id, placed_at: `purchase_orders`, or read so from the database)."""
     orders = orders.sort_values(["customer_id", "placed_at"], kind="stable")
     gaps = orders.groupby("customer_id", sort=False)["placed_at"].diff().dt.total_seconds() / 86400.0
     orders = orders.assign(gap=gaps)
@@ -69,8 +78,13 @@ def usual_gaps(lines: pd.DataFrame) -> tuple[pd.Series, int]:
 
 def shop_horizons(lines: pd.DataFrame, overrides: dict | None = None) -> Horizons:
     """Horizons of this shop's lines; a non-None value in `overrides` wins over the derived one."""
+    return shop_horizons_of_orders(purchase_orders(lines), overrides)
+
+
+def shop_horizons_of_orders(orders: pd.DataFrame, overrides: dict | None = None) -> Horizons:
+    """`shop_horizons` from the shop's purchase orders (customer_id, placed_at) instead of every line."""
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
-    gaps, customers = usual_gaps(lines)
+    gaps, customers = order_usual_gaps(orders)
     repeat = len(gaps)
     share = repeat / customers if customers else 0.0
     enough = repeat >= MIN_REPEAT_CUSTOMERS and share >= MIN_REPEAT_SHARE

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from django.conf import settings
 
-from mlcore.ml.horizons import Horizons, shop_horizons
+from mlcore.ml.horizons import Horizons, shop_horizons, shop_horizons_of_orders
 
 
 def horizon_overrides() -> dict:
@@ -18,3 +18,8 @@ def horizon_overrides() -> dict:
 def horizons_of(lines: pd.DataFrame) -> Horizons:
     """Horizons of these order lines (the shop's), settings first."""
     return shop_horizons(lines, overrides=horizon_overrides())
+
+
+def horizons_of_orders(orders: pd.DataFrame) -> Horizons:
+    """Horizons of the shop's purchase orders (`customers.selectors.purchase_orders_frame`), settings first."""
+    return shop_horizons_of_orders(orders, overrides=horizon_overrides())

@@ -124,3 +124,26 @@ def test_docs_features_table_is_the_one_definition_of_every_feature():
     documented = {cells[0].strip("| `"): cells[2] for cells in rows}
     assert list(documented) == list(FEATURES)
     assert all(documented[name] == definition for name, definition in FEATURES.items())
+
+
+def test_shards_of_customers_given_the_shop_context_give_the_whole_shops_rows():
+    # given a generated shop cut into 6 customer-id ranges, when each range is computed with the shop's context, then the rows are the whole frame's, value for value
+    import numpy as np
+
+    from mlcore.ml.churn_signals import population_survival
+    from mlcore.ml.features import customer_features, feature_context
+    from mlcore.ml.synthetic import SyntheticConfig, generate_order_lines
+
+    lines = generate_order_lines(SyntheticConfig(n_customers=1500, n_products=200, horizon_days=500, seed=11))
+    snap = lines["placed_at"].sort_values().iloc[int(len(lines) * 0.8)].floor("D")
+    whole = customer_features(lines, snapshot=snap)
+    context = feature_context(lines, snapshot=snap)
+    ranges = np.array_split(np.sort(lines["customer_id"].unique()), 6)
+    parts = [customer_features(lines[lines["customer_id"].isin(ids)], snapshot=snap, context=context) for ids in ranges]
+    pd.testing.assert_frame_equal(pd.concat(parts).sort_index(), whole, check_exact=True)
+    assert list(context.vocabulary) == whole.attrs["basket_vocabulary"] and sum(context.gap_counts) > len(whole) // 2
+    # the histogram's survival is the survival over every gap (the form it replaced)
+    gaps = np.repeat(context.histogram[0], context.histogram[1])
+    t = np.arange(0.0, 400.0, 7.0)
+    expected = (len(gaps) - np.searchsorted(np.sort(gaps), t, side="right") + 1.0) / (len(gaps) + 1.0)
+    assert np.array_equal(population_survival(*context.histogram)(t), expected)

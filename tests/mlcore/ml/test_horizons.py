@@ -42,3 +42,12 @@ def test_a_shop_without_repeat_customers_says_so_and_keeps_the_defaults():
 def test_at_risk_threshold_follows_the_base_rate_within_bounds():
     # given base churn rates, when the threshold is set, then it is the rate kept within 0.2-0.8
     assert [at_risk_threshold(r) for r in (0.05, 0.43, 0.97)] == [0.2, 0.43, 0.8]
+
+
+def test_the_horizons_of_the_purchase_orders_are_the_horizons_of_the_lines():
+    # given a generated shop, when its horizons are read from its purchase orders instead of its lines, then they are the same
+    from mlcore.ml.horizons import purchase_orders, shop_horizons_of_orders
+    from mlcore.ml.synthetic import SyntheticConfig, generate_order_lines
+
+    lines = generate_order_lines(SyntheticConfig(n_customers=800, n_products=50, seed=4))
+    assert shop_horizons_of_orders(purchase_orders(lines)) == shop_horizons(lines)
