@@ -33,7 +33,7 @@ def feature_config_active() -> FeatureConfig | None:
     """The active churn model's definition (its window and recent days): scoring reads that snapshot."""
     active = registry.model_version_active(kind="churn")
     config = ((active.params or {}).get("config") or {}) if active is not None else {}
-    return FeatureConfig.of_churn(config) if "window_days" in config else None
+    return FeatureConfig.of_dict(config) if "window_days" in config else None
 
 
 def feature_config_of_shop(*, lines: pd.DataFrame) -> FeatureConfig:
@@ -111,8 +111,7 @@ def feature_snapshot_build_with_frame(*, snapshot_at: datetime, config: FeatureC
 def feature_snapshot_build(*, snapshot_at: datetime, config: FeatureConfig | None = None) -> int:
     """Build (or reuse) the feature snapshot at `snapshot_at`; returns its id (the rows are not read back)."""
     config = feature_config_resolve(snapshot_at=snapshot_at, config=config)
-    ready = feature_snapshot_ready(snapshot_at=snapshot_at, config=config)
-    return ready.pk if ready is not None else feature_snapshot_build_sharded(snapshot_at=snapshot_at, config=config)[0]
+    return feature_snapshot_build_sharded(snapshot_at=snapshot_at, config=config)[0]  # its plan keeps a ready snapshot
 
 
 def feature_snapshots_at(*, dates: list, config: FeatureConfig, lines: pd.DataFrame | None = None) -> dict[pd.Timestamp, pd.DataFrame]:

@@ -51,10 +51,6 @@ class FeatureBuildPlan:
         return asdict(self)
 
 
-def config_of(params: dict) -> FeatureConfig:
-    return FeatureConfig(**{k: int(params[k]) for k in ("trend_days", "window_days", "recent_days") if k in params})
-
-
 def empty_features() -> pd.DataFrame:
     return pd.DataFrame(columns=list(FEATURE_COLUMNS), index=pd.Index([], name="customer_id", dtype="int64"), dtype="float64")
 
@@ -99,7 +95,7 @@ def feature_shard_frame(*, snapshot: FeatureSnapshot, first_id: int, end_id: int
         return empty_features()
     return customer_features(lines, snapshot=at, reviews=review_signals_frame(until=at, first_id=first_id, end_id=end_id),
                              events=support_events_frame(until=at, first_id=first_id, end_id=end_id),
-                             config=config_of(snapshot.params), context=FeatureContext.of_dict(snapshot.params))
+                             config=FeatureConfig.of_dict(snapshot.params), context=FeatureContext.of_dict(snapshot.params))
 
 
 def stored_columns(features: pd.DataFrame) -> pd.DataFrame:

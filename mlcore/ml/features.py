@@ -50,9 +50,10 @@ class FeatureConfig:
         return {"trend_days": self.trend_days, "window_days": self.window_days, "recent_days": self.recent_days}
 
     @classmethod
-    def of_churn(cls, config: dict) -> FeatureConfig:
-        """The definition a churn model reads: its config's window and recent days (the defaults where absent)."""
-        return cls(window_days=int(config.get("window_days", cls.window_days)), recent_days=int(config.get("recent_days", cls.recent_days)))
+    def of_dict(cls, values: dict) -> FeatureConfig:
+        """The definition in `values` (a snapshot's params, a churn model's config): its three fields where
+        present, the defaults where absent, every other key ignored."""
+        return cls(**{name: int(values[name]) for name in ("trend_days", "window_days", "recent_days") if name in values})
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ def shop_lines() -> pd.DataFrame:
 
 def feature_config_of(config: dict | ChurnConfig) -> FeatureConfig:
     """The snapshot definition a churn model reads: its window and recent days."""
-    return FeatureConfig.of_churn(config.as_dict() if isinstance(config, ChurnConfig) else (config or {}))
+    return FeatureConfig.of_dict(config.as_dict() if isinstance(config, ChurnConfig) else (config or {}))
 
 
 def customer_country_groups(customer_ids: pd.Index) -> pd.Series:
