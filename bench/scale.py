@@ -12,7 +12,8 @@ Steps (each in its own process, so its peak RSS is its own; wall, CPU seconds an
               score_customers (with its writes), train_recommender (fit, then every customer's top-N
               in shards, with its writes), score_reviews
   features    tonight's feature snapshot from the database in shards of each --feature-shard-sizes,
-              one after another in-process (wall, CPU, peak RSS, shards; 0: the one-read build), deleted after
+              one after another in-process (wall, CPU, peak RSS, shards; 0: the one-read build), deleted after;
+              then the same as beat builds it (mlcore.build_features: plan + chord) on a worker of each --workers
   before/after  top-N of a sample of customers per customer (recommend_block) vs in blocks
               (topn.top_block), equal lists checked; score writes through bulk_create vs frame_insert
   workers     the recommender's top-N shards as a Celery group on the ml queue through Redis, with a
@@ -26,6 +27,7 @@ reset), BENCH_REDIS_URL for the worker step (default redis://127.0.0.1:6379/6).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -220,6 +222,27 @@ def orm_rows(frame, mv, versions, scored_at) -> list:
     ) for i, r in zip(values.index, values.itertuples(index=False), strict=True)]
 
 
+@contextlib.contextmanager
+def ml_worker(concurrency: int, **env):
+    """A Celery worker of `concurrency` prefork processes on the ml queue, answering pings when
+    entered (so its start is not in the caller's clock), stopped on leaving."""
+    from clmsite.celery import app
+
+    name = f"scale{os.getpid()}@{platform.node()}"
+    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "clmsite", "worker", "-Q", "ml", "-c", str(concurrency),
+                               "--pool", "prefork", "-l", "WARNING", "-n", name, "--without-gossip", "--without-mingle"],
+                              cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1", **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        app.control.purge()
+        for _ in range(120):
+            if app.control.ping(destination=[name], timeout=1.0) or worker.poll() is not None:
+                break
+        yield worker
+    finally:
+        worker.terminate()
+        worker.wait(30)
+
+
 def step_workers(args) -> dict:
     """The active version's top-N shards as the nightly chord through Redis, on a worker of --concurrency processes."""
     from celery import chord
@@ -234,21 +257,42 @@ def step_workers(args) -> dict:
     shards = recommender_shards(version_id=version.pk, size=args.shard_size)
     job = jobs.job_create(kind="bench_shards")
     jobs.job_start(job_id=job.pk, total=version.metrics["customers"])
-    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "clmsite", "worker", "-Q", "ml", "-c", str(args.concurrency),
-                               "--pool", "prefork", "-l", "WARNING", "-n", f"scale{os.getpid()}@%h", "--without-gossip", "--without-mingle"],
-                              cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        recommend_shard.app.control.purge()
+    with ml_worker(args.concurrency):
         started = time.perf_counter()
         parts = [recommend_shard.si(version_id=version.pk, first_id=a, end_id=b, job_id=job.pk) for a, b in shards]
         chord(parts, recommend_finish.si(version_id=version.pk, job_id=job.pk)).apply_async().get(timeout=max(5, args.time_left - 20))  # ends before the parent stops this process, so the worker is stopped too
         seconds = time.perf_counter() - started
-    finally:
-        worker.terminate()
-        worker.wait(30)
     job = Job.objects.get(pk=job.pk)
     return {"workers": args.concurrency, "shard_size": args.shard_size, "shards": len(shards), "seconds": round(seconds, 2),
-            "job": f"{job.status} {job.done}/{job.total}", "note": "includes the worker's start and each process loading the artefact once"}
+            "job": f"{job.status} {job.done}/{job.total}", "note": "the worker up before the clock; each process loads the artefact once"}
+
+
+def step_feature_workers(args) -> dict:
+    """Tonight's feature snapshot as beat builds it (mlcore.build_features: the plan, then a chord of
+    --shard-size shards) through Redis on a worker of --concurrency processes; deleted after, as in step_features."""
+    from customers.clock import shop_as_of
+    from infra.models import Job
+    from mlcore.features.tasks import build_features
+    from mlcore.models import CustomerFeatures, FeatureSnapshot
+
+    at = shop_as_of().moment
+    doomed = FeatureSnapshot.objects.filter(snapshot_at=at)
+    CustomerFeatures.objects.filter(snapshot__in=doomed).delete()
+    doomed.delete()
+    with ml_worker(args.concurrency, FEATURE_SHARD_CUSTOMERS=str(args.shard_size)):
+        started = time.perf_counter()
+        job_id = build_features.apply_async(kwargs={"snapshot_at": at.isoformat()}, queue="ml").get(timeout=max(5, args.time_left - 60))["job_id"]
+        while (job := Job.objects.get(pk=job_id)).status not in ("succeeded", "failed") and time.perf_counter() - started < args.time_left - 40:
+            time.sleep(0.5)
+        seconds = time.perf_counter() - started
+    snapshot = FeatureSnapshot.objects.get(pk=job.result["snapshot_id"]) if job.status == "succeeded" else None
+    out = {"workers": args.concurrency, "shard_size": args.shard_size, "seconds": round(seconds, 2), "job": f"{job.status} {job.done}/{job.total}",
+           "customers": snapshot.customer_count if snapshot else None, "shards": len(snapshot.params["shards"]) if snapshot else None,
+           "plan_s": snapshot.params.get("plan_seconds") if snapshot else None, "note": "from enqueue to the job's end, the worker up before the clock"}
+    if snapshot:
+        CustomerFeatures.objects.filter(snapshot=snapshot).delete()
+        snapshot.delete()
+    return out
 
 
 def step_campaign(args) -> dict:
@@ -280,14 +324,14 @@ def step_campaign(args) -> dict:
             "worker_peak_mb": [round(m) for m in sent["worker_mb"]]}
 
 
-STEPS = {"generate": step_generate, "import": step_import, "features": step_features, "topn": step_topn, "writes": step_writes, "workers": step_workers,
+STEPS = {"generate": step_generate, "import": step_import, "features": step_features, "topn": step_topn, "writes": step_writes, "workers": step_workers, "feature-workers": step_feature_workers,
          "campaign": step_campaign,
          **{name: step_task for name, _ in NIGHT}}
 
 
 def child_main(args) -> None:
     if args.step != "generate":
-        django_setup(broker=args.step in ("workers", "campaign"))
+        django_setup(broker=args.step in ("workers", "feature-workers", "campaign"))
     started, cpu0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
     out = STEPS[args.step](args)
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
@@ -330,6 +374,8 @@ def plan(args) -> list[tuple[str, list[str]]]:
     base = ["--customers", str(args.customers), "--products", str(args.products)] + (["--fast"] if args.fast else [])
     steps = [("generate", ["generate"]), ("import", ["import"])]
     steps += [(f"features: {size:,}/shard", ["features", "--shard-size", str(size)]) for size in args.feature_shard_sizes]
+    steps += [(f"features on {workers} worker(s), {size:,}/shard", ["feature-workers", "--concurrency", str(workers), "--shard-size", str(size)])
+              for size in args.feature_shard_sizes if size for workers in args.workers]
     steps += [(name, [name]) for name, _ in NIGHT]
     steps.append((f"campaign to {min(args.recipients, args.customers):,} customers", ["campaign", "--recipients", str(args.recipients), "--campaign-workers", str(args.campaign_workers)]))
     steps += [("before/after top-N", ["topn", "--topn-sample", str(args.topn_sample)]), ("before/after score writes", ["writes"])]

@@ -5,12 +5,18 @@ ALS learns from BM25-weighted order counts; item-kNN scores a product by its cos
 """
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import threadpoolctl
 from scipy import sparse
 
 from mlcore.ml.recommendations.interactions import Interactions
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -30,18 +36,37 @@ class AlsFactors:
     item_factors: np.ndarray
 
 
-def fit_als(data: Interactions, config: AlsConfig = AlsConfig()) -> AlsFactors:
-    """Fit implicit's CPU ALS; the factors are copied out as plain float32 arrays."""
+def fit_als(data: Interactions, config: AlsConfig = AlsConfig(), *, progress: Callable[[str], None] | None = None) -> AlsFactors:
+    """Fit implicit's CPU ALS; the factors are copied out as plain float32 arrays.
+
+    BLAS is held to one thread while it fits: implicit's conjugate-gradient step makes one small
+    `ssymv` call per customer per step, and an OpenBLAS thread pool behind each call is the
+    "severe performance issue" implicit warns of (its threads come from OpenMP, not from BLAS).
+    `progress` is told each iteration's seconds.
+    """
     from implicit.cpu.als import AlternatingLeastSquares
     from implicit.nearest_neighbours import bm25_weight
 
     weighted = bm25_weight(data.counts.tocoo(), K1=config.bm25_k1, B=config.bm25_b).tocsr().astype(np.float32)
-    model = AlternatingLeastSquares(
-        factors=config.factors, regularization=config.regularization, iterations=config.iterations,
-        alpha=config.alpha, random_state=config.seed, calculate_training_loss=False,
-    )
-    model.fit(weighted, show_progress=False)
+    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+        model = AlternatingLeastSquares(
+            factors=config.factors, regularization=config.regularization, iterations=config.iterations,
+            alpha=config.alpha, random_state=config.seed, calculate_training_loss=False,
+        )
+        log.info("ALS on %s x %s (%s non-zeros), %s factors, %s iterations; thread pools %s", *weighted.shape, weighted.nnz,
+                 config.factors, config.iterations, _pools())
+        started = time.perf_counter()
+
+        def told(iteration: int, seconds: float, _loss) -> None:
+            if progress:
+                progress(f"ALS iteration {iteration + 1}/{config.iterations} in {seconds:.1f} s ({time.perf_counter() - started:.0f} s so far)")
+
+        model.fit(weighted, show_progress=False, callback=told)
     return AlsFactors(np.asarray(model.user_factors, dtype=np.float32), np.asarray(model.item_factors, dtype=np.float32))
+
+
+def _pools() -> str:
+    return ", ".join(f"{p['internal_api']} {p['num_threads']}" for p in threadpoolctl.threadpool_info())
 
 
 def als_scores(factors: AlsFactors, rows: np.ndarray) -> np.ndarray:

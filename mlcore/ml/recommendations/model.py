@@ -86,7 +86,7 @@ def fit_recommender(
     step = _Steps(progress)
     data = step("interactions", lambda: build_interactions(lines, products["product_id"].to_numpy(), as_of=as_of, half_life_days=config.half_life_days))
     pop = step("popularity", lambda: fit_popularity(lines, data, recent_days=config.popularity_days))
-    als = step("als", lambda: cf.fit_als(data, config.als))
+    als = step("als", lambda: cf.fit_als(data, config.als, progress=progress))
     knn = step("item_knn", lambda: cf.fit_item_knn(data, neighbours=config.knn_neighbours))
     profiles = step("content_profiles", lambda: content.customer_profiles(data.decayed, embeddings))
     tifu_part = step("tifu_knn", lambda: tifu.fit_tifu(lines, data, config.tifu)) if config.tifu else None

@@ -205,3 +205,26 @@ def test_a_capped_split_evaluates_a_seeded_sample_of_the_window_buyers():
     position = {int(r): i for i, r in enumerate(whole.rows)}
     assert (part.history == whole.history[[position[int(r)] for r in part.rows]]).all()
     assert list(prepare(lines, shop_products(), shop_embeddings(), SPLIT, SMALL, max_customers=cap).rows) == list(part.rows)
+
+
+def test_als_fits_with_blas_on_one_thread_and_tells_each_iteration():
+    # given BLAS set to two threads by the process, when ALS fits, then it fits on one (implicit's
+    # CG calls a tiny ssymv per customer: a thread pool behind each call is what stalled the 1M night),
+    # says every iteration, and leaves the process's setting as it was
+    import threadpoolctl
+
+    from mlcore.ml.recommendations.cf import fit_als
+
+    data = build_interactions(shop_lines(), np.arange(100, 108))
+    seen, told = [], []
+
+    def progress(message):
+        told.append(message)
+        seen.extend(p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas")
+
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        factors = fit_als(data, AlsConfig(factors=4, iterations=3), progress=progress)
+        after = {p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"}
+    assert factors.user_factors.shape == (len(data.user_ids), 4) and np.isfinite(factors.item_factors).all()
+    assert [m.split(" in ")[0] for m in told] == ["ALS iteration 1/3", "ALS iteration 2/3", "ALS iteration 3/3"]
+    assert set(seen) == {1} and after == {2}
