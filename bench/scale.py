@@ -336,7 +336,7 @@ def child_main(args) -> None:
     out = STEPS[args.step](args)
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     out.update(wall_s=round(time.perf_counter() - started, 2), cpu_s=round(cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime, 2),
-               peak_rss_mb=round(cpu1.ru_maxrss / 1024, 1))
+               peak_rss_mb=round(cpu1.ru_maxrss / 1024, 1), major_faults=cpu1.ru_majflt - cpu0.ru_majflt)  # pages read back from disk: memory pressure
     print("RESULT " + json.dumps(out, default=str))
 
 
@@ -421,7 +421,7 @@ def markdown(results: dict) -> str:
             f"{results.get('night_wall_s', 'not completed')} s wall.", "",
             "| step | status | wall s | CPU s | peak RSS MB | load after | figures |", "|---|---|---|---|---|---|---|"]
     for label, step in results["steps"].items():
-        figures = {k: v for k, v in step.items() if k not in ("status", "wall_s", "cpu_s", "peak_rss_mb", "load_after", "error")}
+        figures = {k: v for k, v in step.items() if k not in ("status", "wall_s", "cpu_s", "peak_rss_mb", "load_after", "error") and (k != "major_faults" or v)}
         rows.append(f"| {label} | {step['status']} | {step.get('wall_s', '')} | {step.get('cpu_s', '')} | {step.get('peak_rss_mb', '')} | "
                     f"{step.get('load_after', '')} | {json.dumps(figures)[1:-1].replace('|', '/')} |")
     return "\n".join(rows)
