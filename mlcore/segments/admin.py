@@ -34,12 +34,16 @@ def profile_text(profile: dict) -> str:
 
 @admin.register(FeatureSnapshot)
 class FeatureSnapshotAdmin(admin.ModelAdmin):
-    list_display = ["id", "snapshot_at", "status", "customer_count", "build_seconds", "created_at"]
+    list_display = ["id", "snapshot_at", "status", "customer_count", "build_time", "created_at"]
     list_filter = ["status"]
     readonly_fields = [f.name for f in FeatureSnapshot._meta.fields]
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    @admin.display(description="build seconds", ordering="build_seconds")
+    def build_time(self, obj) -> str:
+        return "-" if obj.build_seconds is None else f"{obj.build_seconds:,.1f}"
 
 
 @admin.register(SegmentationRun)

@@ -76,3 +76,12 @@ def test_ml_operators_may_roll_back(client, django_user_model):
     operator.post("/admin/mlcore/modelversion/", {"action": "rollback", "_selected_action": [second.pk]})
     assert 'value="force_activate"' in listing and 'value="rollback"' in listing
     assert ModelVersion.objects.get(is_active=True, kind="recommender").pk == first.pk
+
+
+def test_feature_snapshot_list_shows_build_seconds_rounded(admin_user_client):
+    # given a churn cut-off snapshot stored with its raw build time, when staff open the list, then it reads 0.6, not 0.6257703139999649
+    from mlcore.models import FeatureSnapshot
+
+    FeatureSnapshot.objects.create(snapshot_at="2011-11-01T00:00:00Z", definition="d", status="ready", customer_count=4334, build_seconds=0.6257703139999649)
+    page = admin_user_client.get("/admin/mlcore/featuresnapshot/").content.decode()
+    assert '<td class="field-build_time">0.6</td>' in page and "0.62577" not in page
