@@ -179,6 +179,7 @@ SHOP_STALE_AFTER_DAYS = env_int("SHOP_STALE_AFTER_DAYS", 30)
 SHOP_PRODUCT_KINDS = json.loads(env_str("SHOP_PRODUCT_KINDS", '{"fee": {"categories": ["FUEL", "DEPOSIT"]}}'))
 IMPORT_MAX_DECOMPRESSED_BYTES = env_int("IMPORT_MAX_DECOMPRESSED_BYTES", 512 << 20)
 IMPORT_MAX_FUTURE_DAYS = env_int("IMPORT_MAX_FUTURE_DAYS", 2)  # a later date is refused as a keying error
+IMPORT_ANALYZE_MIN_ROWS = env_int("IMPORT_ANALYZE_MIN_ROWS", 10_000)  # a load writing this many rows into a table refreshes its planner statistics (PostgreSQL)
 IMPORT_STALE_AFTER_S = env_int("IMPORT_STALE_AFTER_S", 3600)  # a command's or API import silent this long is marked failed (a worker's import: JOB_STALE_SECONDS)
 
 # --- static, media, model artefacts -------------------------------------------------------

@@ -205,3 +205,19 @@ def test_copy_path_writes_what_the_portable_path_writes(tmp_path):
             model.objects.all().delete()
     assert results["copy"] == results["batched"]
     assert results["copy"][1] > 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="planner statistics are PostgreSQL's (set DATABASE_URL)")
+def test_a_large_load_leaves_the_planner_statistics_of_what_it_wrote(tmp_path, settings):
+    # given a threshold the sample file passes for its lines only, when it is imported, then the line
+    # table has statistics (the first night after a big import planned on an empty table's) and the customers table none
+    def statistics(model) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_statistic WHERE starelid = %s::regclass", [model._meta.db_table])
+            return cursor.fetchone()[0]
+
+    settings.IMPORT_ANALYZE_MIN_ROWS = 8
+    assert statistics(OrderLine) == 0
+    _import(write_retail(tmp_path / "orders.csv", LINES), "copy")
+    assert OrderLine.objects.count() >= 8 > Customer.objects.count()
+    assert statistics(OrderLine) > 0 and statistics(Customer) == 0
