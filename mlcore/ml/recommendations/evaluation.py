@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mlcore.ml.recommendations import catalogue, metrics, rules, slots, tuning
+from mlcore.ml.recommendations import catalogue, metrics, rules, slots, tifu, tuning
 from mlcore.ml.recommendations.hybrid import HybridWeights, blend, grid_search, normalise_parts
 from mlcore.ml.recommendations.interactions import time_split, truth_sets
 from mlcore.ml.recommendations.model import RecommenderConfig, RecommenderModel, Reranker, fit_recommender, score_parts
@@ -42,12 +42,16 @@ def prepare(lines: pd.DataFrame, products: pd.DataFrame, embeddings: np.ndarray,
     score matrices are customers x catalogue: a million-customer shop's did not fit in 24 GB).
     """
     train, test = time_split(lines, at)
-    model = fit_recommender(train, products, embeddings, config=config, as_of=pd.Timestamp(at).tz_localize("UTC") if pd.Timestamp(at).tzinfo is None else at)
+    as_of = pd.Timestamp(at).tz_localize("UTC") if pd.Timestamp(at).tzinfo is None else at
+    model = fit_recommender(train, products, embeddings, config=dataclasses.replace(config, tifu=None), as_of=as_of)
     truth_all = truth_sets(test, model.data)
     rows = np.array(sorted(truth_all), dtype=np.int64)
     if max_customers is not None and len(rows) > max_customers:
         rows = np.sort(np.random.default_rng(0).choice(rows, size=max_customers, replace=False))
         truth_all = {int(r): truth_all[int(r)] for r in rows}
+    model.config = config
+    if config.tifu:  # the neighbours of the evaluated customers only: the others are never scored here
+        model.tifu = tifu.fit_tifu(train, model.data, config.tifu, rows=rows)
     history = rules.history_mask(model.data.counts, rows)
     truth_new = {}
     for i, row in enumerate(rows):

@@ -76,8 +76,13 @@ def customer_vectors(lines: pd.DataFrame, data: Interactions, config: TifuConfig
     return (owner @ content).astype(np.float32).tocsr()
 
 
-def nearest_neighbours(vectors: sparse.csr_matrix, k: int, *, block: int = 128, max_reference: int = 20_000, seed: int = 0) -> sparse.csr_matrix:
+def nearest_neighbours(vectors: sparse.csr_matrix, k: int, *, rows: np.ndarray | None = None, block: int = 128,
+                       max_reference: int = 20_000, seed: int = 0) -> sparse.csr_matrix:
     """Rows of 1/k on each customer's k most cosine-similar other customers (blocks of rows).
+
+    `rows`: search for these customers only (the others' rows stay empty): the tuning scores a
+    sample of 20,000 validation buyers, and searched for every customer of a million-customer shop
+    at each grid point before (most of that night's recommender time).
 
     Neighbours come from at most `max_reference` customers (a seeded sample when there are more),
     so the search costs customers x max_reference, not customers squared. Each block's similarities
@@ -95,21 +100,25 @@ def nearest_neighbours(vectors: sparse.csr_matrix, k: int, *, block: int = 128, 
     norms = np.sqrt(np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel())
     normed = (sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ vectors).astype(np.float32).tocsr()
     candidates = normed[reference]
-    cols = np.empty((n, k), dtype=np.int32)
-    for start in range(0, n, block):
-        rows = np.arange(start, min(start + block, n))
-        sims = np.ascontiguousarray((candidates @ normed[rows].toarray().T).T)
-        sims[rows[:, None] == reference[None, :]] = -np.inf  # never your own neighbour
+    searched = np.arange(n) if rows is None else np.unique(np.asarray(rows, dtype=np.int64))
+    cols = np.empty((len(searched), k), dtype=np.int32)
+    for start in range(0, len(searched), block):
+        these = searched[start:start + block]
+        sims = np.ascontiguousarray((candidates @ normed[these].toarray().T).T)
+        sims[these[:, None] == reference[None, :]] = -np.inf  # never your own neighbour
         np.negative(sims, out=sims)
-        cols[rows] = reference[np.argpartition(sims, k - 1, axis=1)[:, :k]]
-    values = np.full(n * k, 1.0 / k, dtype=np.float32)
-    return sparse.csr_matrix((values, cols.ravel(), np.arange(0, n * k + 1, k, dtype=np.int64)), shape=(n, n))
+        cols[start:start + len(these)] = reference[np.argpartition(sims, k - 1, axis=1)[:, :k]]
+    per_row = np.zeros(n, dtype=np.int64)
+    per_row[searched] = k
+    values = np.full(cols.size, 1.0 / k, dtype=np.float32)
+    return sparse.csr_matrix((values, cols.ravel(), np.r_[0, np.cumsum(per_row)]), shape=(n, n))
 
 
-def fit_tifu(lines: pd.DataFrame, data: Interactions, config: TifuConfig | None = None) -> Tifu:
+def fit_tifu(lines: pd.DataFrame, data: Interactions, config: TifuConfig | None = None, *, rows: np.ndarray | None = None) -> Tifu:
+    """Every customer's vector; neighbours of `rows` only when given (an evaluation's), else of all."""
     config = config or TifuConfig()
     vectors = customer_vectors(lines, data, config)
-    return Tifu(vectors=vectors, neighbours=nearest_neighbours(vectors, config.neighbours), config=config)
+    return Tifu(vectors=vectors, neighbours=nearest_neighbours(vectors, config.neighbours, rows=rows), config=config)
 
 
 def tifu_scores(model: Tifu, rows: np.ndarray, blend: float | None = None) -> np.ndarray:

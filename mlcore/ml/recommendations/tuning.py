@@ -90,7 +90,7 @@ def tune_tifu(split, *, fast: bool = False) -> tuple[tifu.TifuConfig, float]:
         base = tifu.TifuConfig(group_size=m, within_decay=rb, across_decay=rg)
         vectors = tifu.customer_vectors(split.train, split.model.data, base)
         for k in grid["neighbours"]:
-            part = tifu.Tifu(vectors=vectors, neighbours=tifu.nearest_neighbours(vectors, k), config=dataclasses.replace(base, neighbours=k))
+            part = tifu.Tifu(vectors=vectors, neighbours=tifu.nearest_neighbours(vectors, k, rows=split.rows), config=dataclasses.replace(base, neighbours=k))
             for alpha in blends:
                 value = score(tifu.tifu_scores(part, split.rows, alpha))
                 if value > best_value + 1e-9:
