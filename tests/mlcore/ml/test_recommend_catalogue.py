@@ -81,8 +81,10 @@ def test_served_lists_keep_consumables_and_drop_bought_one_off_items():
 
 
 def test_fit_reports_progress_of_every_part():
-    # given a progress callback, when the recommender is fitted, then each part is reported with its seconds
+    # given a progress callback, when the recommender is fitted, then each part is reported with its seconds, and ALS each iteration
     lines, products = repeat_shop()
     told = []
     fit_recommender(lines, products, np.eye(4, dtype=np.float32), config=RecommenderConfig(als=AlsConfig(factors=2, iterations=2)), progress=told.append)
-    assert [m.split()[1] for m in told] == ["interactions", "popularity", "als", "item_knn", "content_profiles", "tifu_knn"]
+    parts = [m.split()[1] for m in told]
+    assert parts == ["interactions", "popularity", "iteration", "iteration", "als", "item_knn", "content_profiles", "tifu_knn"]
+    assert [m.split()[2] for m in told if m.startswith("ALS iteration")] == ["1/2", "2/2"]
