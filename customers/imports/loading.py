@@ -82,8 +82,11 @@ def statistics_refresh(model: type[models.Model], *, written: int) -> None:
     PostgreSQL's advice after a bulk load: the planner otherwise keeps the empty table's estimates
     until autovacuum reaches it (after the million-customer import, the first night's order-days
     query ran over 5 minutes on a plan for a few thousand rows; 4 s after ANALYZE). It samples a
-    bounded number of rows (about a second on 11.5M lines) and runs inside the load's transaction:
-    the statistics commit, or roll back, with the rows.
+    bounded number of rows (about a second on 11.5M lines) and runs inside the load's transaction,
+    so the column statistics (pg_statistic) roll back with a failed load; the table's row and page
+    estimates (pg_class) are written in place and stay until the next ANALYZE or vacuum. It holds
+    its SHARE UPDATE EXCLUSIVE lock until the import commits: vacuum, another ANALYZE and DDL of
+    that table wait for it; reads and writes do not.
     """
     if connection.vendor != "postgresql" or written < settings.IMPORT_ANALYZE_MIN_ROWS:
         return

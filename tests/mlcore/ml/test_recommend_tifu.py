@@ -202,3 +202,28 @@ def test_blocked_neighbour_search_finds_the_most_similar_customers_by_brute_forc
     found = tifu.nearest_neighbours(sparse.csr_matrix(dense), 4, block=block)
     assert found.dtype == np.float32 and np.allclose(found.sum(axis=1), 1.0)
     assert np.array_equal(np.sort(found.indices.reshape(40, 4), axis=1), expected)
+
+
+def test_neighbours_of_some_rows_are_the_full_search_rows_and_the_rest_stay_empty():
+    # given a row subset (an evaluation's scored customers, unsorted, repeated), when only they are searched, then
+    # their rows equal the full search's (reference sample included) and every other row is empty
+    from scipy import sparse
+
+    rng = np.random.default_rng(5)
+    vectors = sparse.csr_matrix(rng.random((60, 8)) * (rng.random((60, 8)) < 0.5))
+    full = tifu.nearest_neighbours(vectors, 3, max_reference=25, block=7)
+    rows = np.array([41, 2, 17, 2, 59, 0])
+    some = tifu.nearest_neighbours(vectors, 3, rows=rows, max_reference=25, block=7)
+    searched = np.unique(rows)
+    assert (some[searched] != full[searched]).nnz == 0
+    others = np.setdiff1d(np.arange(60), searched)
+    assert some[others].nnz == 0 and np.diff(some.indptr)[searched].tolist() == [3] * len(searched)
+
+
+@pytest.mark.parametrize("rows", [[-1, 3], [3, 60]])
+def test_rows_outside_the_customers_are_refused(rows):
+    # given a row that is no customer of the vectors, when neighbours are searched for it, then it is refused (not wrapped round)
+    from scipy import sparse
+
+    with pytest.raises(ValueError, match="rows outside"):
+        tifu.nearest_neighbours(sparse.csr_matrix(np.eye(60, 8)), 3, rows=rows)
