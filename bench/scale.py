@@ -235,12 +235,20 @@ def ml_worker(concurrency: int, **env):
     try:
         app.control.purge()
         for _ in range(120):
-            if app.control.ping(destination=[name], timeout=1.0) or worker.poll() is not None:
+            if app.control.ping(destination=[name], timeout=1.0):
                 break
+            if worker.poll() is not None:
+                raise RuntimeError(f"the ml worker exited with {worker.returncode} before answering a ping")
+        else:
+            raise RuntimeError("the ml worker did not answer a ping within 120 s")
         yield worker
     finally:
-        worker.terminate()
-        worker.wait(30)
+        worker.terminate()  # a warm shutdown: the shard it runs ends first
+        try:
+            worker.wait(30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
 
 
 def step_workers(args) -> dict:
