@@ -20,13 +20,12 @@ def _stand_in(folder, name, body):
     path.chmod(0o755)
 
 
-def _make_browser(tmp_path, *, uid, apt=True):
+def _make_browser(tmp_path, *, uid, chromium=None):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     _stand_in(bin_dir, "id", f"echo {uid}")
-    if apt:
-        _stand_in(bin_dir, "apt-get", f'echo "$@" >> {tmp_path}/apt.calls')
-    env = {"PATH": str(bin_dir), "CHROMIUM_PATH": str(tmp_path / "no-chromium")}
+    _stand_in(bin_dir, "apt-get", f'echo "$@" >> {tmp_path}/apt.calls')
+    env = {"PATH": str(bin_dir), "CHROMIUM_PATH": str(chromium or tmp_path / "no-chromium")}
     return subprocess.run([MAKE, "-s", "-C", str(ROOT), "browser"], env=env, capture_output=True, text=True, timeout=60)
 
 
@@ -48,8 +47,7 @@ def test_missing_chromium_without_root_says_the_browser_tests_will_skip(tmp_path
 
 def test_present_chromium_is_left_alone(tmp_path):
     # given CHROMIUM_PATH names a browser, when `make browser` runs, then nothing is installed or said
-    browser = tmp_path / "chromium-here"
     _stand_in(tmp_path, "chromium-here", "exit 0")
-    result = subprocess.run([MAKE, "-s", "-C", str(ROOT), "browser"], env={"PATH": "/nonexistent", "CHROMIUM_PATH": str(browser)},
-                            capture_output=True, text=True, timeout=60)
+    result = _make_browser(tmp_path, uid=0, chromium=tmp_path / "chromium-here")
     assert result.returncode == 0 and result.stdout == "" and result.stderr == ""
+    assert not (tmp_path / "apt.calls").exists()

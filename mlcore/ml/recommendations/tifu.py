@@ -101,8 +101,9 @@ def nearest_neighbours(vectors: sparse.csr_matrix, k: int, *, rows: np.ndarray |
     normed = (sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ vectors).astype(np.float32).tocsr()
     candidates = normed[reference]
     searched = np.arange(n) if rows is None else np.unique(np.asarray(rows, dtype=np.int64))
-    if len(searched) and (searched[0] < 0 or searched[-1] >= n):
-        raise ValueError(f"rows outside the {n} customers of the vectors: {searched[searched < 0].tolist() + searched[searched >= n].tolist()}")
+    outside = searched[(searched < 0) | (searched >= n)]
+    if len(outside):
+        raise ValueError(f"rows outside the {n} customers of the vectors: {outside.tolist()}")
     cols = np.empty((len(searched), k), dtype=np.int32)
     for start in range(0, len(searched), block):
         these = searched[start:start + block]
