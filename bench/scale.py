@@ -15,7 +15,8 @@ Steps (each in its own process, so its peak RSS is its own; wall, CPU seconds an
               one after another in-process (wall, CPU, peak RSS, shards; 0: the one-read build), deleted after;
               then the same as beat builds it (mlcore.build_features: plan + chord) on a worker of each --workers
   before/after  top-N of a sample of customers per customer (recommend_block) vs in blocks
-              (topn.top_block), equal lists checked; score writes through bulk_create vs frame_insert
+              (topn.top_block), equal lists checked; score writes through bulk_create vs frame_insert;
+              the sample's top-N rows written with the foreign-key constraints checked vs held rows
   workers     the recommender's top-N shards as a Celery group on the ml queue through Redis, with a
               worker of 1 and then of 2 processes (--workers), and two shard sizes (--shard-sizes)
 Bounded: every child gets the time left of --max-minutes and is stopped when it runs out; steps not
@@ -207,6 +208,56 @@ def step_writes(args) -> dict:
     return out
 
 
+def step_topn_writes(args) -> dict:
+    """The top-N rows of the first --topn-sample customers written as a shard writes them: before,
+    with the three deferred foreign-key constraints (added back NOT VALID for the step and checked
+    by SET CONSTRAINTS ALL IMMEDIATE, as the commit checked them), and after, with none and the
+    referenced rows held once (store.recommendations_replace). The lists are scored once; each
+    write runs in a transaction that is rolled back, so the stored lists are left as they were."""
+    import numpy as np
+    from django.db import connection, transaction
+
+    from customers.models import Customer, Product
+    from infra.bulk import frame_insert, rows_held
+    from mlcore.ml.recommendations.topn import category_codes, top_block
+    from mlcore.models import Recommendation
+    from mlcore.recommendations.services import recommender_model
+    from mlcore.recommendations.store import BLOCK, recommendation_frame
+    from mlcore.registry import services as registry
+
+    version = registry.model_version_active(kind="recommender")
+    model = recommender_model(version_id=version.pk)
+    n, codes = min(args.topn_sample, len(model.data.user_ids)), category_codes(model)
+    started = time.perf_counter()
+    frames = [recommendation_frame(version.pk, model, rows, top_block(model, rows, 20, codes=codes))
+              for rows in (np.arange(s, min(s + BLOCK, n)) for s in range(0, n, BLOCK))]
+    out = {"customers": n, "rows": sum(len(f) for f in frames), "score_seconds": round(time.perf_counter() - started, 2)}
+    first_id, end_id = int(model.data.user_ids[0]), int(model.data.user_ids[n - 1]) + 1
+    table = Recommendation._meta.db_table
+    for name in ("before", "after"):
+        started = time.perf_counter()
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                if name == "before":
+                    for column, target in (("customer_id", "customers_customer"), ("product_id", "customers_product"), ("model_version_id", "mlcore_modelversion")):
+                        cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT bench_{column} FOREIGN KEY ({column}) REFERENCES {target}(id) DEFERRABLE INITIALLY DEFERRED NOT VALID")
+            ddl = time.perf_counter() - started
+            Recommendation.objects.filter(model_version_id=version.pk, customer_id__gte=first_id, customer_id__lt=end_id).delete()
+            if name == "after":
+                rows_held(model=type(version), ids=np.array([version.pk]))
+                customers, products = rows_held(model=Customer, ids=model.data.user_ids[:n]), rows_held(model=Product, ids=model.data.item_ids)
+            for frame in frames:
+                if name == "after":
+                    frame = frame[np.isin(frame["customer"], customers) & np.isin(frame["product"], products)]
+                frame_insert(model=Recommendation, frame=frame, binary=False)
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the deferred checks the commit ran (none after)
+            out[f"{name}_write_seconds"] = round(time.perf_counter() - started - ddl, 2)
+            transaction.set_rollback(True)
+    out["write_speedup"] = round(out["before_write_seconds"] / out["after_write_seconds"], 2)
+    return out
+
+
 def orm_rows(frame, mv, versions, scored_at) -> list:
     """The score rows as ORM objects: the write path before frame_insert (the "before")."""
     import numpy as np
@@ -332,7 +383,7 @@ def step_campaign(args) -> dict:
             "worker_peak_mb": [round(m) for m in sent["worker_mb"]]}
 
 
-STEPS = {"generate": step_generate, "import": step_import, "features": step_features, "topn": step_topn, "writes": step_writes, "workers": step_workers, "feature-workers": step_feature_workers,
+STEPS = {"generate": step_generate, "import": step_import, "features": step_features, "topn": step_topn, "topn-writes": step_topn_writes, "writes": step_writes, "workers": step_workers, "feature-workers": step_feature_workers,
          "campaign": step_campaign,
          **{name: step_task for name, _ in NIGHT}}
 
@@ -386,7 +437,8 @@ def plan(args) -> list[tuple[str, list[str]]]:
               for size in args.feature_shard_sizes if size for workers in args.workers]
     steps += [(name, [name]) for name, _ in NIGHT]
     steps.append((f"campaign to {min(args.recipients, args.customers):,} customers", ["campaign", "--recipients", str(args.recipients), "--campaign-workers", str(args.campaign_workers)]))
-    steps += [("before/after top-N", ["topn", "--topn-sample", str(args.topn_sample)]), ("before/after score writes", ["writes"])]
+    steps += [("before/after top-N", ["topn", "--topn-sample", str(args.topn_sample)]), ("before/after score writes", ["writes"]),
+              ("before/after top-N writes", ["topn-writes", "--topn-sample", str(args.topn_sample)])]
     for size in args.shard_sizes:
         for workers in args.workers:
             steps.append((f"shards: {workers} worker(s), {size:,}/shard", ["workers", "--concurrency", str(workers), "--shard-size", str(size)]))
@@ -415,6 +467,7 @@ def parent_main(args) -> None:
             results["night_wall_s"] = round(time.monotonic() - night_started, 1)
         print(f"{label:32} {json.dumps(results['steps'][label])[:300]}", flush=True)
     name = f"{args.customers}" + ("-" + "-".join(args.only) if args.only else "")
+    name = "".join(c if c.isalnum() or c in "-_." else "-" for c in name)  # a label such as "before/after ..." names no folder
     (CACHE / f"{name}.json").write_text(json.dumps(results, indent=1, default=str))
     table = markdown(results)
     print(table)

@@ -2,7 +2,8 @@
 
 The one bulk-write path of the platform: feature snapshots, segment memberships, customer scores
 and the recommender's top-N write frames (`frame_insert`); similar and popular lists stream value
-rows (`rows_insert`); the importer COPYs its staging tables (`copy_insert`). One ORM object per row
+rows (`rows_insert`); the importer COPYs its staging tables (`copy_insert`); `rows_held` stands in
+for the foreign-key checks of a table whose keys carry no constraint. One ORM object per row
 would dominate the run time (bulk_create of customer scores: about 80 s per million rows). Columns are the frame's, in its order; NaN and None become
 NULL. `frame_insert`'s caller owns the transaction; `rows_insert` opens its own.
 
@@ -44,6 +45,28 @@ def frame_insert(*, model: type[Model], frame: pd.DataFrame, binary: bool | None
         binary = all(pd.api.types.is_integer_dtype(t) or pd.api.types.is_float_dtype(t) for t in frame.dtypes)
     copy_insert(table, columns, frame, binary=binary, chunk_rows=chunk_rows)
     return len(frame)
+
+
+def rows_held(*, model: type[Model], ids: np.ndarray) -> np.ndarray:
+    """The sorted ids among `ids` that are rows of `model`'s table, each held against deletion until
+    the caller's transaction ends.
+
+    What a foreign-key constraint checks at commit for every inserted row, done once per referenced
+    row: a bulk writer of derived rows whose foreign keys carry no database constraint calls it in
+    its transaction and keeps only the rows whose keys came back. On PostgreSQL the rows are locked
+    FOR KEY SHARE (the lock the constraint's own check takes), so a concurrent delete waits for the
+    writer's commit; SQLite serialises writers, so a plain read suffices there. One range scan from
+    the smallest id to the largest: for the ids of a shard or a catalogue, not scattered ids.
+    """
+    ids = np.unique(np.asarray(ids, dtype=np.int64))
+    if not ids.size:
+        return ids
+    table, key = connection.ops.quote_name(model._meta.db_table), connection.ops.quote_name(model._meta.pk.column)
+    lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {key} FROM {table} WHERE {key} >= %s AND {key} <= %s{lock}", [int(ids[0]), int(ids[-1])])  # noqa: S608 - quoted names, bound values
+        found = np.fromiter((row[0] for row in cursor.fetchall()), dtype=np.int64)
+    return np.intersect1d(found, ids, assume_unique=True)
 
 
 def rows_insert(*, model: type[Model], fields: Sequence[str], rows: Iterable[Sequence], batch_size: int = 5000) -> int:

@@ -10,9 +10,14 @@ from mlcore.registry.models import ModelVersion
 
 
 class Recommendation(models.Model):
-    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="recommendations")
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
-    product = models.ForeignKey("customers.Product", on_delete=models.CASCADE, related_name="+")
+    """One slot of a customer's top-N. Derived rows, rewritten every night (20M at a million
+    customers): the foreign keys carry no database constraint, whose per-row checks at commit were
+    most of the write; the shard writer holds the rows it points at instead (store.recommendations_replace),
+    and deletes cascade through the ORM as before (the customer and product columns stay indexed)."""
+
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="recommendations", db_constraint=False)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    product = models.ForeignKey("customers.Product", on_delete=models.CASCADE, related_name="+", db_constraint=False)
     rank = models.PositiveSmallIntegerField()
     score = models.FloatField()
     reason = models.CharField(max_length=300, blank=True)

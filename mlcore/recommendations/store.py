@@ -2,42 +2,26 @@
 
 Rows are produced block by block (a few thousand customers at a time) as arrays
 (`mlcore.ml.recommendations.topn.top_block`: no per-customer Python) and written as one frame per block
-through infra.bulk, which uses COPY on PostgreSQL. `customer_rows` limits the
-customers to a range of model rows, so a shard writes only its own.
+through infra.bulk, which uses COPY on PostgreSQL; a shard writes only the customers of its id
+range (`recommendations_replace`).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 from django.db import transaction
 
-from infra.bulk import frame_insert, rows_insert
+from customers.models import Customer, Product
+from infra.bulk import frame_insert, rows_held, rows_insert
 from infra.shards import rows_in_range
 from mlcore.ml.recommendations.model import RecommenderModel, Reranker, popular_list, similar_table
 from mlcore.ml.recommendations.topn import category_codes, top_block
-from mlcore.models import PopularProduct, Recommendation, SimilarProduct
+from mlcore.models import ModelVersion, PopularProduct, Recommendation, SimilarProduct
 
 BLOCK = 2048
 REASON_MAX = 300
-
-
-def lists_write(
-    *, version_id: int, model: RecommenderModel, top_n: int, on_block: Callable[[int], None] | None = None,
-    reranker: Reranker | None = None, rerank_candidates: int = 20,
-) -> dict[str, int]:
-    """Write every list of this version; returns the row counts per table.
-
-    With a reranker (the active ranker), each customer's top-N is the hybrid's first
-    `rerank_candidates` re-ordered by it; reasons are the hybrid's, as without one.
-
-    Customers go in blocks, one COPY (or bulk_create batch run) per block, and progress is
-    reported between blocks: a query on the connection in the middle of a COPY would block it.
-    """
-    recommendations = recommendations_write(version_id=version_id, model=model, top_n=top_n, on_block=on_block,
-                                            reranker=reranker, rerank_candidates=rerank_candidates)
-    return {"recommendations": recommendations, **catalogue_lists_write(version_id=version_id, model=model, top_n=top_n)}
 
 
 def catalogue_lists_write(*, version_id: int, model: RecommenderModel, top_n: int) -> dict[str, int]:
@@ -52,32 +36,29 @@ def recommendations_replace(
     *, version_id: int, model: RecommenderModel, top_n: int, first_id: int, end_id: int,
     reranker: Reranker | None = None, rerank_candidates: int = 20,
 ) -> int:
-    """One shard: replace this version's top-N rows of customers with ids in [first_id, end_id).
+    """One shard: replace this version's top-N rows of customers with ids in [first_id, end_id); returns rows written.
 
     Delete-then-insert in one transaction, so a shard that is run again (a redelivered message,
-    a resumed night) leaves exactly one list per customer.
+    a resumed night) leaves exactly one list per customer. The table's foreign keys carry no
+    database constraint (checked row by row at commit they were 3 lookups per row, most of the
+    write); instead the shard's customers, the catalogue and the version are locked once
+    (`rows_held`), and rows of a customer or product deleted since training are left out, where
+    the constraint made the shard fail at every retry.
     """
     Recommendation.objects.filter(model_version_id=version_id, customer_id__gte=first_id, customer_id__lt=end_id).delete()
     rows = rows_in_range(sorted_ids=model.data.user_ids, first_id=first_id, end_id=end_id)
-    return recommendations_write(version_id=version_id, model=model, top_n=top_n, customer_rows=rows,
-                                 reranker=reranker, rerank_candidates=rerank_candidates)
-
-
-def recommendations_write(
-    *, version_id: int, model: RecommenderModel, top_n: int, customer_rows: range | None = None,
-    on_block: Callable[[int], None] | None = None, reranker: Reranker | None = None, rerank_candidates: int = 20,
-) -> int:
-    """Write the top-N of the customers at `customer_rows` (all by default), block by block; returns rows written."""
-    customer_rows = range(len(model.data.user_ids)) if customer_rows is None else customer_rows
+    if not rows_held(model=ModelVersion, ids=np.array([version_id])).size:
+        raise ModelVersion.DoesNotExist(f"recommender version {version_id} no longer exists")
+    customers = rows_held(model=Customer, ids=model.data.user_ids[rows.start:rows.stop])
+    products = rows_held(model=Product, ids=model.data.item_ids)
     codes = category_codes(model)
     written = 0
-    for start in range(customer_rows.start, customer_rows.stop, BLOCK):
-        rows = np.arange(start, min(start + BLOCK, customer_rows.stop))
-        top = top_block(model, rows, top_n, codes=codes, reranker=reranker, rerank_candidates=rerank_candidates)
-        with transaction.atomic():
-            written += frame_insert(model=Recommendation, frame=recommendation_frame(version_id, model, rows, top), binary=False)
-        if on_block:
-            on_block(len(rows))
+    for start in range(rows.start, rows.stop, BLOCK):  # one COPY per block of customers
+        block = np.arange(start, min(start + BLOCK, rows.stop))
+        top = top_block(model, block, top_n, codes=codes, reranker=reranker, rerank_candidates=rerank_candidates)
+        frame = recommendation_frame(version_id, model, block, top)
+        frame = frame[np.isin(frame["customer"], customers) & np.isin(frame["product"], products)]
+        written += frame_insert(model=Recommendation, frame=frame, binary=False)
     return written
 
 

@@ -1,7 +1,10 @@
-"""Sharded top-N: customer-id ranges, idempotent shard reruns, the chord's one Job row."""
+"""Sharded top-N: customer-id ranges, idempotent shard reruns, the chord's one Job row, rows of deleted customers and products left out."""
 import numpy as np
 import pytest
+from django.db import OperationalError, connection, connections, transaction
 
+from customers.models import Customer, Order, OrderLine
+from infra.bulk import rows_held
 from infra.models import Job
 from infra.shards import rows_in_range, shard_ranges
 from mlcore.models import ModelVersion, Recommendation
@@ -77,3 +80,55 @@ def test_a_failing_shard_fails_the_job_and_leaves_the_version_inactive(shop, mon
     job = Job.objects.get()
     assert job.status == Job.Status.FAILED and "disk full" in job.error
     assert not ModelVersion.objects.filter(kind="recommender", is_active=True).exists()
+
+
+@pytest.mark.django_db
+def test_a_shard_leaves_out_a_customer_and_a_product_deleted_since_the_fit_and_deletes_still_cascade(shop):
+    # given a fitted version, then a customer and a product deleted before its shards are written
+    version = recommender_fit_store(fast=True)
+    gone_customer, gone_product = shop["customers"][3], shop["products"][1]
+    Order.objects.filter(customer=gone_customer).delete()
+    gone_customer.delete()
+    OrderLine.objects.filter(product=gone_product).delete()
+    gone_product.delete()
+    # when every shard is written (with the foreign-key constraints the commit failed, at every retry)
+    written = sum(recommendations_shard_write(version_id=version.pk, first_id=a, end_id=b) for a, b in recommender_shards(version_id=version.pk))
+    # then the 11 other customers hold a list each, none names the deleted product, and the written count is the rows stored
+    rows = Recommendation.objects.filter(model_version=version)
+    assert written == rows.count() > 0
+    assert set(rows.values_list("customer_id", flat=True)) == {c.pk for c in shop["customers"]} - {gone_customer.pk}
+    assert not rows.filter(product_id=gone_product.pk).exists()
+    # and deleting a customer still removes their rows (the ORM's cascade, no database constraint needed)
+    kept = shop["customers"][5]
+    Order.objects.filter(customer=kept).delete()
+    kept.delete()
+    assert not Recommendation.objects.filter(customer_id=kept.pk).exists() and rows.exists()
+
+
+@pytest.mark.django_db
+def test_rows_held_returns_the_ids_that_exist_among_those_asked(shop):
+    # given the shop's customers, when asked for theirs plus ids that were never rows, then only the existing ones come back, sorted
+    ids = sorted(c.pk for c in shop["customers"][2:6])
+    asked = np.array([*reversed(ids), max(ids) + 10_000, -1, ids[0]])
+    with transaction.atomic():
+        assert rows_held(model=Customer, ids=asked).tolist() == ids
+    assert rows_held(model=Customer, ids=np.array([], dtype=np.int64)).size == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_held_makes_a_concurrent_delete_wait_on_postgresql():
+    # given a customer held by a writer's open transaction, when another connection deletes it, then the delete waits (here: times out)
+    if connection.vendor != "postgresql":
+        pytest.skip("the FOR KEY SHARE lock is PostgreSQL's; SQLite serialises writers")
+    customer = Customer.objects.create(external_id="HELD")
+    other = connections.create_connection("default")
+    try:
+        with transaction.atomic():
+            assert rows_held(model=Customer, ids=np.array([customer.pk])).tolist() == [customer.pk]
+            with other.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '300ms'")
+                with pytest.raises(OperationalError, match="lock timeout"):
+                    cursor.execute("DELETE FROM customers_customer WHERE id = %s", [customer.pk])
+    finally:
+        other.close()
+    assert Customer.objects.filter(pk=customer.pk).exists()

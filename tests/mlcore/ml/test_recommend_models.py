@@ -8,7 +8,7 @@ from mlcore.ml.recommendations import rules
 from mlcore.ml.recommendations.buy_again import buy_again_scores, repurchase_share
 from mlcore.ml.recommendations.cf import AlsConfig
 from mlcore.ml.recommendations.evaluation import prepare
-from mlcore.ml.recommendations.hybrid import HybridWeights, grid_search, normalise_parts
+from mlcore.ml.recommendations.hybrid import HybridWeights, grid_search, normalise_parts, zscore_rows
 from mlcore.ml.recommendations.interactions import build_interactions, time_split
 from mlcore.ml.recommendations.model import (
     RecommenderConfig,
@@ -228,3 +228,18 @@ def test_als_fits_with_blas_on_one_thread_and_tells_each_iteration():
     assert factors.user_factors.shape == (len(data.user_ids), 4) and np.isfinite(factors.item_factors).all()
     assert [m.split(" in ")[0] for m in told] == ["ALS iteration 1/3", "ALS iteration 2/3", "ALS iteration 3/3"]
     assert set(seen) == {1} and after == {2}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_zscore_rows_is_bit_identical_to_the_textbook_formula_and_leaves_its_input(dtype):
+    # given rows of scores (one constant row, one with a few large values), when z-scored, then every bit equals
+    # (x - mean) / max(std, 1e-6) in float32, the constant row is all zeros, and the input is unchanged
+    rng = np.random.default_rng(3)
+    scores = (rng.standard_normal((64, 500)) * 3 + 1).astype(dtype)
+    scores[5], scores[7, :10] = 0.0, 9.0
+    before = scores.copy()
+    x = scores.astype(np.float32)
+    expected = (x - x.mean(axis=1, keepdims=True)) / np.maximum(x.std(axis=1, keepdims=True), 1e-6)
+    got = zscore_rows(scores)
+    assert got.dtype == np.float32 and np.array_equal(got, expected) and not got[5].any()
+    assert np.array_equal(scores, before)
