@@ -21,7 +21,8 @@ def customer_set_consent(
     if source not in ConsentSource.values:
         raise ValueError(f"Unknown consent source {source!r}; expected one of {ConsentSource.values}.")
     at = at or timezone.now()
-    customer = Customer.objects.select_for_update().get(pk=customer_id)
+    # FOR NO KEY UPDATE: no key column changes, so an unsubscribe does not wait on a writer holding the row FOR KEY SHARE
+    customer = Customer.objects.select_for_update(no_key=True).get(pk=customer_id)
     if customer.email_consent == consented and customer.email_consent_at is not None:
         return False
     customer.email_consent = consented

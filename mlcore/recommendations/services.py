@@ -19,7 +19,9 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
+from customers.models import Customer, Product
 from customers.selectors import customers_frame, order_lines_frame, products_frame
 from infra import jobs
 from infra.shards import rows_in_range, shard_ranges
@@ -217,7 +219,9 @@ def _shard_reranker(version_id: int, customers: int):
 
 
 def recommender_finish(*, version_id: int) -> ModelVersion:
-    """Activate the version whose lists are all written, note its buy-again rule, prune old rows."""
+    """Drop rows left by a delete that raced a shard, activate the version whose lists are all
+    written, note its buy-again rule, prune old rows."""
+    recommendations_orphans_delete(version_id=version_id)
     version = registry.model_version_activate(version_id=version_id)
     ModelVersion.objects.filter(pk=version.pk).update(notes=version.metrics.get("buy_again", ""))
     recommendations_prune(keep=2)
@@ -241,6 +245,18 @@ def _progress(job_id: int | None, message: str) -> None:
 
 
 @transaction.atomic
+def recommendations_orphans_delete(*, version_id: int) -> int:
+    """Delete this version's rows whose customer or product no longer exists; returns the count.
+
+    The table's keys carry no database constraint (store.recommendations_replace holds the rows a
+    shard points at instead). A customer or product deleted through the ORM while a shard is being
+    written can still leave that shard's rows behind: the cascade deletes the committed rows first,
+    then waits on the shard's lock for the row itself. Every reader joins the customer and product,
+    so such rows are never shown; this one anti-join after the last shard removes them."""
+    missing = ~Exists(Customer.objects.filter(pk=OuterRef("customer_id"))) | ~Exists(Product.objects.filter(pk=OuterRef("product_id")))
+    return Recommendation.objects.filter(model_version_id=version_id).filter(missing).delete()[0]
+
+
 def recommendations_prune(*, keep: int = 2) -> int:
     """Delete the stored lists of all but the `keep` newest ready versions (and of failed ones)."""
     versions = ModelVersion.objects.filter(kind=KIND)

@@ -8,7 +8,12 @@ from infra.bulk import rows_held
 from infra.models import Job
 from infra.shards import rows_in_range, shard_ranges
 from mlcore.models import ModelVersion, Recommendation
-from mlcore.recommendations.services import recommendations_shard_write, recommender_fit_store, recommender_shards
+from mlcore.recommendations.services import (
+    recommendations_shard_write,
+    recommender_finish,
+    recommender_fit_store,
+    recommender_shards,
+)
 from mlcore.recommendations.tasks import train_recommender
 from tests.mlcore.recommend_shop import make_shop, use_small_lists
 
@@ -117,7 +122,8 @@ def test_rows_held_returns_the_ids_that_exist_among_those_asked(shop):
 
 @pytest.mark.django_db(transaction=True)
 def test_rows_held_makes_a_concurrent_delete_wait_on_postgresql():
-    # given a customer held by a writer's open transaction, when another connection deletes it, then the delete waits (here: times out)
+    # given a customer held by a writer's open transaction, when another connection locks it for a non-key update, then it need not wait;
+    # when it deletes it, then the delete waits (here: times out)
     if connection.vendor != "postgresql":
         pytest.skip("the FOR KEY SHARE lock is PostgreSQL's; SQLite serialises writers")
     customer = Customer.objects.create(external_id="HELD")
@@ -127,8 +133,30 @@ def test_rows_held_makes_a_concurrent_delete_wait_on_postgresql():
             assert rows_held(model=Customer, ids=np.array([customer.pk])).tolist() == [customer.pk]
             with other.cursor() as cursor:
                 cursor.execute("SET lock_timeout = '300ms'")
+                cursor.execute("BEGIN")  # the consent change's lock (customers.services.customer_set_consent) does not wait
+                cursor.execute("SELECT id FROM customers_customer WHERE id = %s FOR NO KEY UPDATE", [customer.pk])
+                assert cursor.fetchone() == (customer.pk,)
+                cursor.execute("ROLLBACK")
                 with pytest.raises(OperationalError, match="lock timeout"):
                     cursor.execute("DELETE FROM customers_customer WHERE id = %s", [customer.pk])
     finally:
         other.close()
     assert Customer.objects.filter(pk=customer.pk).exists()
+
+
+@pytest.mark.django_db
+def test_finishing_a_version_deletes_rows_whose_customer_or_product_went_during_its_shards(shop):
+    # given a version's shards written, then rows left as a delete racing a shard leaves them (the customer and a product gone)
+    version = recommender_fit_store(fast=True)
+    for first_id, end_id in recommender_shards(version_id=version.pk):
+        recommendations_shard_write(version_id=version.pk, first_id=first_id, end_id=end_id)
+    rows = Recommendation.objects.filter(model_version=version)
+    before = rows.count()
+    Recommendation.objects.bulk_create([
+        Recommendation(model_version=version, customer_id=10**9, product=shop["products"][0], rank=1, score=1.0),
+        Recommendation(model_version=version, customer=shop["customers"][0], product_id=10**9, rank=99, score=1.0),
+    ])
+    # when the version is finished, then both are gone, the rest kept, and the version is active
+    finished = recommender_finish(version_id=version.pk)
+    assert finished.is_active and rows.count() == before
+    assert not rows.filter(customer_id=10**9).exists() and not rows.filter(product_id=10**9).exists()
