@@ -217,12 +217,11 @@ def step_topn_writes(args) -> dict:
     import numpy as np
     from django.db import connection, transaction
 
-    from customers.models import Customer, Product
-    from infra.bulk import frame_insert, rows_held
+    from infra.bulk import frame_insert
     from mlcore.ml.recommendations.topn import category_codes, top_block
     from mlcore.models import Recommendation
     from mlcore.recommendations.services import recommender_model
-    from mlcore.recommendations.store import BLOCK, recommendation_frame
+    from mlcore.recommendations.store import BLOCK, keys_hold, recommendation_frame
     from mlcore.registry import services as registry
 
     version = registry.model_version_active(kind="recommender")
@@ -243,13 +242,9 @@ def step_topn_writes(args) -> dict:
                         cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT bench_{column} FOREIGN KEY ({column}) REFERENCES {target}(id) DEFERRABLE INITIALLY DEFERRED NOT VALID")
             ddl = time.perf_counter() - started
             Recommendation.objects.filter(model_version_id=version.pk, customer_id__gte=first_id, customer_id__lt=end_id).delete()
-            if name == "after":
-                rows_held(model=type(version), ids=np.array([version.pk]))
-                customers, products = rows_held(model=Customer, ids=model.data.user_ids[:n]), rows_held(model=Product, ids=model.data.item_ids)
+            keep = keys_hold(version_id=version.pk, model=model, rows=range(n)) if name == "after" else (lambda frame: frame)
             for frame in frames:
-                if name == "after":
-                    frame = frame[np.isin(frame["customer"], customers) & np.isin(frame["product"], products)]
-                frame_insert(model=Recommendation, frame=frame, binary=False)
+                frame_insert(model=Recommendation, frame=keep(frame), binary=False)
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the deferred checks the commit ran (none after)
             out[f"{name}_write_seconds"] = round(time.perf_counter() - started - ddl, 2)

@@ -18,7 +18,6 @@ import logging
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from customers.models import Customer, Product
@@ -244,7 +243,6 @@ def _progress(job_id: int | None, message: str) -> None:
         jobs.job_progress(job_id=job_id, message=message)
 
 
-@transaction.atomic
 def recommendations_orphans_delete(*, version_id: int) -> int:
     """Delete this version's rows whose customer or product no longer exists; returns the count.
 

@@ -7,7 +7,7 @@ range (`recommendations_replace`).
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -47,19 +47,25 @@ def recommendations_replace(
     """
     Recommendation.objects.filter(model_version_id=version_id, customer_id__gte=first_id, customer_id__lt=end_id).delete()
     rows = rows_in_range(sorted_ids=model.data.user_ids, first_id=first_id, end_id=end_id)
-    if not rows_held(model=ModelVersion, ids=np.array([version_id])).size:
-        raise ModelVersion.DoesNotExist(f"recommender version {version_id} no longer exists")
-    customers = rows_held(model=Customer, ids=model.data.user_ids[rows.start:rows.stop])
-    products = rows_held(model=Product, ids=model.data.item_ids)
+    keep = keys_hold(version_id=version_id, model=model, rows=rows)
     codes = category_codes(model)
     written = 0
     for start in range(rows.start, rows.stop, BLOCK):  # one COPY per block of customers
         block = np.arange(start, min(start + BLOCK, rows.stop))
         top = top_block(model, block, top_n, codes=codes, reranker=reranker, rerank_candidates=rerank_candidates)
-        frame = recommendation_frame(version_id, model, block, top)
-        frame = frame[np.isin(frame["customer"], customers) & np.isin(frame["product"], products)]
-        written += frame_insert(model=Recommendation, frame=frame, binary=False)
+        written += frame_insert(model=Recommendation, frame=keep(recommendation_frame(version_id, model, block, top)), binary=False)
     return written
+
+
+def keys_hold(*, version_id: int, model: RecommenderModel, rows: range) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """Hold the version, the customers at model `rows` and the catalogue for the caller's transaction
+    (`infra.bulk.rows_held`); returns the filter that keeps the rows of a recommendation frame whose
+    customer and product are held."""
+    if not rows_held(model=ModelVersion, ids=np.array([version_id])).size:
+        raise ModelVersion.DoesNotExist(f"recommender version {version_id} no longer exists")
+    customers = rows_held(model=Customer, ids=model.data.user_ids[rows.start:rows.stop])
+    products = rows_held(model=Product, ids=model.data.item_ids)
+    return lambda frame: frame[np.isin(frame["customer"], customers) & np.isin(frame["product"], products)]
 
 
 def recommendation_frame(version_id: int, model: RecommenderModel, rows: np.ndarray, top) -> pd.DataFrame:
