@@ -15,6 +15,7 @@ from django.db import transaction
 
 from customers.models import Customer, Product
 from infra.bulk import frame_insert, rows_held, rows_insert
+from infra.heap import large_arrays_reused
 from infra.shards import rows_in_range
 from mlcore.ml.recommendations.model import RecommenderModel, Reranker, popular_list, similar_table
 from mlcore.ml.recommendations.topn import category_codes, top_block
@@ -50,10 +51,11 @@ def recommendations_replace(
     keep = keys_hold(version_id=version_id, model=model, rows=rows)
     codes = category_codes(model)
     written = 0
-    for start in range(rows.start, rows.stop, BLOCK):  # one COPY per block of customers
-        block = np.arange(start, min(start + BLOCK, rows.stop))
-        top = top_block(model, block, top_n, codes=codes, reranker=reranker, rerank_candidates=rerank_candidates)
-        written += frame_insert(model=Recommendation, frame=keep(recommendation_frame(version_id, model, block, top)), binary=False)
+    with large_arrays_reused():  # each block frees and makes the same large arrays again
+        for start in range(rows.start, rows.stop, BLOCK):  # one COPY per block of customers
+            block = np.arange(start, min(start + BLOCK, rows.stop))
+            top = top_block(model, block, top_n, codes=codes, reranker=reranker, rerank_candidates=rerank_candidates)
+            written += frame_insert(model=Recommendation, frame=keep(recommendation_frame(version_id, model, block, top)), binary=False)
     return written
 
 

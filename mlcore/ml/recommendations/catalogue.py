@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from mlcore.ml.recommendations import rules
+
 PRODUCT_KIND = "product"
 NEW_GRACE_DAYS = 30  # a product created up to this long after the last sale is new; later, the catalogue came with old orders
 
@@ -63,6 +65,12 @@ def rebuy_allowed(share: np.ndarray, min_share: float) -> np.ndarray:
     return np.asarray(share) >= min_share
 
 
+def own_one_off_cells(counts: sparse.csr_matrix, rows: np.ndarray, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(block row, column) where the customer bought the product and it is not one that people buy again."""
+    block = counts[rows]
+    return rules.stored_cells(block, (block.data > 0) & ~allowed[block.indices])
+
+
 def own_one_off_mask(counts: sparse.csr_matrix, rows: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    """True where the customer bought the product and it is not one that people buy again."""
-    return (counts[rows].toarray() > 0) & ~allowed[None, :]
+    """`own_one_off_cells` as a dense (rows x catalogue) mask."""
+    return rules.cells_mask(own_one_off_cells(counts, rows, allowed), (len(rows), counts.shape[1]))

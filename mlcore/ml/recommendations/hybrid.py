@@ -44,30 +44,38 @@ GRID = {"beta": (0.0, 0.1, 0.2, 0.4, 0.8), "gamma": (0.0, 0.25, 0.5, 1.0, 2.0), 
 COORDINATE_GRID = {**GRID, "epsilon": (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)}
 
 
-def zscore_rows(scores: np.ndarray) -> np.ndarray:
-    """Each row as z-scores, in float32; the input is left as it was.
+def zscore_rows(scores: np.ndarray, *, in_place: bool = False) -> np.ndarray:
+    """Each row as z-scores, in float32; the input is left as it was unless `in_place` (and float32).
 
-    The arithmetic of `(x - x.mean()) / x.std()` step by step on one float32 copy (bit-identical,
+    The arithmetic of `(x - x.mean()) / x.std()` step by step on one float32 array (bit-identical,
     tested), without std's second mean and the two full-size temporaries: 0.075 s against 0.027 s
-    for 2,048 x 4,000 float64 scores, 7-10% of a block's whole top-N (docs/scale.md)."""
-    out = np.array(scores, dtype=np.float32)
+    for 2,048 x 4,000 float64 scores, 7-10% of a block's whole top-N (docs/scale.md). In place, the
+    copy goes too (a block's raw part scores are not read again: `block_candidates`)."""
+    out = scores if in_place and scores.dtype == np.float32 else np.array(scores, dtype=np.float32)
     out -= out.mean(axis=1, keepdims=True)
     std = np.sqrt(np.square(out).mean(axis=1, keepdims=True))
     out /= np.maximum(std, 1e-6)
     return out
 
 
-def normalise_parts(parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    return {name: zscore_rows(parts[name]) for name in PARTS if name in parts}
+def normalise_parts(parts: dict[str, np.ndarray], *, in_place: bool = False) -> dict[str, np.ndarray]:
+    """Every part's row z-scores; `in_place` overwrites float32 parts (the caller's arrays) instead of copying."""
+    return {name: zscore_rows(parts[name], in_place=in_place) for name in PARTS if name in parts}
 
 
 def blend(normalised: dict[str, np.ndarray], weights: HybridWeights) -> np.ndarray:
-    total = np.zeros_like(next(iter(normalised.values())))
+    """The weighted sum of the parts (a part of weight 0 is not read), with one scratch array for the products."""
+    total = scratch = None
     for name, scores in normalised.items():
         weight = weights.of(name)
-        if weight:
-            total += weight * scores
-    return total
+        if not weight:
+            continue
+        if total is None:
+            total = np.multiply(scores, weight)
+            continue
+        scratch = np.empty_like(total) if scratch is None else scratch
+        total += np.multiply(scores, weight, out=scratch)
+    return np.zeros_like(next(iter(normalised.values()))) if total is None else total
 
 
 def grid_search(

@@ -159,8 +159,8 @@ def block_candidates(
     (or the reranker's); `recommend_block` and `mlcore.ml.recommendations.topn` both list from these.
     """
     days = model.config.exclude_recent_days if exclude_recent_days is None else exclude_recent_days
-    normalised = normalise_parts(score_parts(model, rows))
-    scores = served_mask(model, rows, blend(normalised, model.weights), days)
+    normalised = normalise_parts(score_parts(model, rows), in_place=True)  # the raw parts are not read again
+    scores = served_mask(model, rows, blend(normalised, model.weights), days, in_place=True)
     length = k * 4 if reranker is None else max(k * 4, rerank_candidates)
     if getattr(model, "slots", None) is not None:
         ranked, listed = _split_lists(model, rows, normalised, scores, days, k, length)
@@ -172,14 +172,23 @@ def block_candidates(
     return normalised, ranked, listed
 
 
-def served_mask(model: RecommenderModel, rows: np.ndarray, scores: np.ndarray, days: int) -> np.ndarray:
-    """The serving rules on a block of scores: the recent-purchase mask and the learned re-buy rule."""
+def served_mask(model: RecommenderModel, rows: np.ndarray, scores: np.ndarray, days: int, *, in_place: bool = False) -> np.ndarray:
+    """The serving rules on a block of scores: the recent-purchase mask and the learned re-buy rule.
+
+    Both only touch products the customer bought, so they are set cell by cell from the block's sparse
+    rows; a copy of `scores` is masked unless `in_place` (a caller's fresh blend)."""
+    cells = []
     if days > 0:
-        scores = rules.apply_mask(scores, rules.recent_purchase_mask(model.data.last_days, rows, days))
+        cells.append(rules.recent_purchase_cells(model.data.last_days, rows, days))
     if model.config.rebuy_min_share > 0 and model.rebuy is not None:
         allowed = catalogue.rebuy_allowed(model.rebuy, model.config.rebuy_min_share)
-        scores = rules.apply_mask(scores, catalogue.own_one_off_mask(model.data.counts, rows, allowed))
-    return scores
+        cells.append(catalogue.own_one_off_cells(model.data.counts, rows, allowed))
+    if not cells:
+        return scores
+    masked = scores if in_place else scores.copy()
+    for cell in cells:
+        masked[cell] = -np.inf
+    return masked
 
 
 def _split_lists(model, rows, normalised, scores, days, k, length):
@@ -189,7 +198,7 @@ def _split_lists(model, rows, normalised, scores, days, k, length):
     """
     own = rules.history_mask(model.data.counts, rows)
     repeat = rules.top_columns(np.where(own, scores, -np.inf), length)
-    explore_scores = served_mask(model, rows, blend(normalised, model.explore_weights or model.weights), days)
+    explore_scores = served_mask(model, rows, blend(normalised, model.explore_weights or model.weights), days, in_place=True)
     explore = rules.top_columns(np.where(own, -np.inf, explore_scores), length)
     rates = slots.rebuy_rates(model.data.counts, rows, model.slots.prior, model.slots.pseudo)
     ranked = slots.mix_lists(repeat, explore, slots.repeat_slots(model.slots, rates, k))

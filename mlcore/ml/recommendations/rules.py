@@ -10,14 +10,33 @@ import numpy as np
 from scipy import sparse
 
 
+def recent_purchase_cells(last_days: sparse.csr_matrix, rows: np.ndarray, days: int) -> tuple[np.ndarray, np.ndarray]:
+    """(block row, column) of each product the customer bought fewer than `days` days before the end of training."""
+    block = last_days[rows]
+    return stored_cells(block, (block.data > 0) & (block.data - 1.0 < days))
+
+
 def recent_purchase_mask(last_days: sparse.csr_matrix, rows: np.ndarray, days: int) -> np.ndarray:
-    """True where the customer bought the product fewer than `days` days before the end of training."""
-    block = last_days[rows].toarray()
-    return (block > 0) & (block - 1.0 < days)
+    """`recent_purchase_cells` as a dense (rows x catalogue) mask."""
+    return cells_mask(recent_purchase_cells(last_days, rows, days), (len(rows), last_days.shape[1]))
+
+
+def stored_cells(block: sparse.csr_matrix, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of the stored entries of a CSR block where `keep` (one flag per stored entry) holds."""
+    row_of = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
+    return row_of[keep], block.indices[keep]
+
+
+def cells_mask(cells: tuple[np.ndarray, np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+    mask = np.zeros(shape, dtype=bool)
+    mask[cells] = True
+    return mask
 
 
 def history_mask(counts: sparse.csr_matrix, rows: np.ndarray) -> np.ndarray:
-    return counts[rows].toarray() > 0
+    """True where the customer bought the product (set from the block's stored cells, no dense copy of the counts)."""
+    block = counts[rows]
+    return cells_mask(stored_cells(block, block.data > 0), (len(rows), counts.shape[1]))
 
 
 def apply_mask(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -127,8 +127,12 @@ def fit_tifu(lines: pd.DataFrame, data: Interactions, config: TifuConfig | None 
 def tifu_scores(model: Tifu, rows: np.ndarray, blend: float | None = None) -> np.ndarray:
     """blend * u + (1 - blend) * the neighbours' mean u, for a block of rows (rows x catalogue)."""
     blend = model.config.blend if blend is None else blend
-    own = model.vectors[rows].toarray()
-    return blend * own + (1.0 - blend) * (model.neighbours[rows] @ model.vectors).toarray()
+    out = model.vectors[rows].toarray()
+    out *= blend
+    neighbours = (model.neighbours[rows] @ model.vectors).toarray()
+    neighbours *= 1.0 - blend
+    out += neighbours  # blend * own + (1 - blend) * neighbours, without the two temporaries
+    return out
 
 
 def neighbour_scores(model: Tifu, rows: np.ndarray) -> np.ndarray:

@@ -6,9 +6,10 @@ import pytest
 
 from mlcore.ml.recommendations import rules
 from mlcore.ml.recommendations.buy_again import buy_again_scores, repurchase_share
+from mlcore.ml.recommendations.catalogue import own_one_off_mask, rebuy_allowed
 from mlcore.ml.recommendations.cf import AlsConfig
 from mlcore.ml.recommendations.evaluation import prepare
-from mlcore.ml.recommendations.hybrid import HybridWeights, grid_search, normalise_parts, zscore_rows
+from mlcore.ml.recommendations.hybrid import HybridWeights, blend, grid_search, normalise_parts, zscore_rows
 from mlcore.ml.recommendations.interactions import build_interactions, time_split
 from mlcore.ml.recommendations.model import (
     RecommenderConfig,
@@ -16,6 +17,7 @@ from mlcore.ml.recommendations.model import (
     popular_list,
     recommend_block,
     score_parts,
+    served_mask,
     similar_table,
 )
 from mlcore.ml.recommendations.popularity import fit_popularity, popularity_scores
@@ -243,3 +245,43 @@ def test_zscore_rows_is_bit_identical_to_the_textbook_formula_and_leaves_its_inp
     got = zscore_rows(scores)
     assert got.dtype == np.float32 and np.array_equal(got, expected) and not got[5].any()
     assert np.array_equal(scores, before)
+
+
+def test_zscore_rows_in_place_overwrites_float32_only_and_gives_the_same_bits():
+    # given float32 and float64 scores, when z-scored in place, then the float32 array itself holds the z-scores
+    # (bit-equal to the copying call) and the float64 one is left and a float32 copy returned
+    rng = np.random.default_rng(4)
+    single = rng.standard_normal((16, 300)).astype(np.float32)
+    expected = zscore_rows(single)
+    got = zscore_rows(single, in_place=True)
+    assert got is single and np.array_equal(got, expected)
+    double = rng.standard_normal((16, 300))
+    before = double.copy()
+    assert zscore_rows(double, in_place=True).dtype == np.float32 and np.array_equal(double, before)
+
+
+def test_blend_is_the_weighted_sum_of_the_weighted_parts_only():
+    # given three parts, one of weight 0, when blended, then the result equals the plain weighted sum and no input changed;
+    # with every weight 0 it is zeros
+    rng = np.random.default_rng(5)
+    parts = {name: rng.standard_normal((8, 50)).astype(np.float32) for name in ("cf", "cb", "ba")}
+    copies = {name: values.copy() for name, values in parts.items()}
+    weights = HybridWeights(alpha=1.0, beta=0.0, gamma=0.5)
+    assert np.array_equal(blend(parts, weights), parts["cf"] + 0.5 * parts["ba"])
+    assert all(np.array_equal(parts[name], copies[name]) for name in parts)
+    assert not blend(parts, HybridWeights(alpha=0.0, beta=0.0, gamma=0.0)).any()
+
+
+def test_served_mask_masks_recent_and_one_off_purchases_on_a_copy_unless_in_place():
+    # given a model with a 30-day exclusion and a re-buy rule, when a block's scores are masked, then exactly the dense
+    # masks' cells are -inf, the input is untouched, and in place the same cells are set on the input itself
+    model = fitted(config=RecommenderConfig(als=AlsConfig(factors=4, iterations=3), exclude_recent_days=30, rebuy_min_share=0.5))
+    rows = np.arange(len(model.data.user_ids))
+    scores = np.ones((len(rows), len(model.data.item_ids)), dtype=np.float32)
+    expected = rules.recent_purchase_mask(model.data.last_days, rows, 30) | own_one_off_mask(
+        model.data.counts, rows, rebuy_allowed(model.rebuy, 0.5))
+    assert expected.any()
+    masked = served_mask(model, rows, scores, 30)
+    assert np.array_equal(np.isneginf(masked), expected) and not np.isneginf(scores).any()
+    assert served_mask(model, rows, scores, 30, in_place=True) is scores and np.array_equal(np.isneginf(scores), expected)
+    assert np.array_equal(rules.history_mask(model.data.counts, rows), model.data.counts.toarray() > 0)
