@@ -28,7 +28,7 @@ from django.utils import timezone
 from customers.imports import catalog_load
 from customers.imports.order_load import load_orders
 from customers.imports.orders import clean_orders
-from customers.imports.readers import ImportFileError, Layout, layout_for, read_table
+from customers.imports.readers import ImportFileError, Layout, RawTable, layout_for, read_table
 from customers.imports.report import ImportReport
 from customers.models import ImportBatch
 from customers.webhooks.services import webhook_event_emit, webhook_event_wanted
@@ -47,12 +47,16 @@ def import_file(*, path: str | Path, kind: str, preset: str | None = None, mappi
 
     Raises ImportFileError (after marking the batch failed) for bad input."""
     path = Path(path)
+    # the bytes are handed on without a name here, so the import can let go of them once they are read
+    return import_bytes(data=_file_bytes(path), source_name=source_name or path.name, kind=kind, preset=preset, mapping=mapping,
+                        synthetic_emails=synthetic_emails, progress=progress, backend=backend, on_total=on_total, job_id=job_id)
+
+
+def _file_bytes(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise ImportFileError(str(path), None, f"cannot read the file ({exc.strerror})") from exc
-    return import_bytes(data=data, source_name=source_name or path.name, kind=kind, preset=preset, mapping=mapping,
-                        synthetic_emails=synthetic_emails, progress=progress, backend=backend, on_total=on_total, job_id=job_id)
 
 
 def import_bytes(*, data: bytes, source_name: str, kind: str, preset: str | None = None, mapping: dict | None = None,
@@ -76,7 +80,9 @@ def import_bytes(*, data: bytes, source_name: str, kind: str, preset: str | None
     else:
         batch = ImportBatch.objects.create(**fields)
     try:
-        report = _run(batch, data, layout, synthetic_emails=synthetic_emails, progress=progress, backend=backend, on_total=on_total)
+        raw = read_table(data, source=batch.source_name, layout=layout, max_bytes=settings.IMPORT_MAX_DECOMPRESSED_BYTES)
+        del data  # read: a million-customer file's bytes (~1 GB) are not held through the cleaning and the load
+        report = _run(batch, raw, layout, synthetic_emails=synthetic_emails, progress=progress, backend=backend, on_total=on_total)
     except ImportFileError as exc:
         exc.batch_id = batch.pk
         _batch_fail(batch, str(exc))
@@ -131,9 +137,7 @@ def import_upload_run(*, job_id: int, batch_id: int, path: str, source_name: str
             status=ImportBatch.Status.FAILED, finished_at=timezone.now(), error=f"{source_name}: the uploaded file is gone; upload it again", job_id=job_id)
         return {"batch_id": batch_id, "status": "failed", "error": f"{source_name}: the uploaded file is gone; upload it again"}
     try:
-        with default_storage.open(path, "rb") as handle:
-            data = handle.read()
-        import_bytes(data=data, source_name=source_name, kind=kind, preset=preset, mapping=mapping,
+        import_bytes(data=_stored_bytes(path), source_name=source_name, kind=kind, preset=preset, mapping=mapping,
                      synthetic_emails=synthetic_emails, batch_id=batch_id, job_id=job_id)
     except (ImportFileError, ValueError) as exc:  # the user's file: the batch holds the "<file>, line N" reason
         ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(
@@ -146,6 +150,11 @@ def import_upload_run(*, job_id: int, batch_id: int, path: str, source_name: str
     return {"batch_id": batch_id, "status": batch.status, "message": f"batch {batch_id}: {batch.status}"}
 
 
+def _stored_bytes(path: str) -> bytes:
+    with default_storage.open(path, "rb") as handle:
+        return handle.read()
+
+
 def import_finished_emit(*, batch: ImportBatch) -> None:
     """The import.finished webhook of a batch that succeeded or failed."""
     if webhook_event_wanted(event="import.finished"):
@@ -156,9 +165,8 @@ def import_finished_emit(*, batch: ImportBatch) -> None:
         })
 
 
-def _run(batch: ImportBatch, data: bytes, layout: Layout, *, synthetic_emails: bool, progress: Progress | None,
+def _run(batch: ImportBatch, raw: RawTable, layout: Layout, *, synthetic_emails: bool, progress: Progress | None,
          backend: str | None, on_total: Progress | None) -> ImportReport:
-    raw = read_table(data, source=batch.source_name, layout=layout, max_bytes=settings.IMPORT_MAX_DECOMPRESSED_BYTES)
     batch.sha256 = raw.sha256
     batch.save(update_fields=["sha256"])
     report = ImportReport()
@@ -178,6 +186,7 @@ def _run(batch: ImportBatch, data: bytes, layout: Layout, *, synthetic_emails: b
     if layout.kind == "orders":  # cleaning writes nothing: outside the transaction, so rows_total shows while loading
         frames = clean_orders(raw, layout, report, shop_timezone=settings.TIME_ZONE, currency=settings.SHOP_CURRENCY,
                               product_kinds=settings.SHOP_PRODUCT_KINDS, latest=latest)
+        raw = None  # the file's raw text columns are the largest frame of a big import; the load needs the clean frames only
         total(len(frames.customers) + len(frames.products) + len(frames.orders) + len(frames.lines))
     with transaction.atomic():
         if layout.kind == "orders":

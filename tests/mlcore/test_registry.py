@@ -1,3 +1,7 @@
+import hashlib
+import pickle
+
+import numpy as np
 import pytest
 from django.db import IntegrityError, transaction
 
@@ -20,6 +24,44 @@ def test_artefact_written_with_hash_and_then_ready():
     mv = registry.model_version_save_object(version_id=mv.pk, obj={"w": [1, 2]}, metrics={"auc": 0.8})
     assert mv.status == "ready" and len(mv.artefact_sha256) == 64 and mv.artefact_path == "churn/1/model.pkl"
     assert registry.model_version_load_object(version_id=mv.pk) == {"w": [1, 2]}
+
+
+class Piecewise:
+    """A binary file that refuses read() of everything (what loading a large pickle must never do)."""
+
+    def __init__(self, handle):
+        self.handle = handle
+
+    def read(self, size=-1):
+        assert size is not None and size >= 0, "the whole artefact was read into memory"
+        return self.handle.read(size)
+
+    def __getattr__(self, name):  # readinto, readline, readable, seek, close: the file's own
+        return getattr(self.handle, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.handle.close()
+
+
+def test_a_pickled_artefact_streams_through_a_file_and_is_never_read_whole(monkeypatch):
+    # given an object holding a large numpy array, when saved and loaded, then the file is exactly its pickle, the
+    # recorded sha256 is the file's, and loading reads the file in pieces (no read() of the whole file)
+    obj = {"vectors": np.arange(300_000, dtype=np.float32).reshape(1000, 300), "name": "x"}
+    mv = registry.model_version_save_object(version_id=registry.model_version_create(kind="recommender").pk, obj=obj)
+    stored = registry.model_version_path(version_id=mv.pk).read_bytes()
+    assert stored == pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL) and mv.artefact_sha256 == hashlib.sha256(stored).hexdigest()
+    storage = registry.model_storage()
+    opened = storage.open
+
+    def piecewise(name, mode="rb"):
+        return Piecewise(opened(name, mode))
+
+    monkeypatch.setattr(storage, "open", piecewise)
+    loaded = registry.model_version_load_object(version_id=mv.pk)
+    assert np.array_equal(loaded["vectors"], obj["vectors"]) and loaded["name"] == "x"
 
 
 def test_artefacts_are_immutable():

@@ -105,7 +105,7 @@ def tune(split, *, fast: bool = False, fast_grid: dict | None = None, protocols:
     config = None
     if with_tifu:
         config, validation["tifu"] = tune_tifu(split, fast=fast)
-    parts = normalise_parts(_parts(split))
+    parts = normalise_parts(_parts(split), in_place=True)  # the raw part scores are not read again: one copy of the validation block, not two
     older = {name: values for name, values in parts.items() if name != "tifu"}
     before, weights, searched_weights = {}, {}, {}
     for protocol in protocols:

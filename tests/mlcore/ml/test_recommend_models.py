@@ -285,3 +285,13 @@ def test_served_mask_masks_recent_and_one_off_purchases_on_a_copy_unless_in_plac
     assert np.array_equal(np.isneginf(masked), expected) and not np.isneginf(scores).any()
     assert served_mask(model, rows, scores, 30, in_place=True) is scores and np.array_equal(np.isneginf(scores), expected)
     assert np.array_equal(rules.history_mask(model.data.counts, rows), model.data.counts.toarray() > 0)
+
+
+def test_top_columns_in_row_chunks_equal_the_whole_block(monkeypatch):
+    # given scores with ties, -inf and short rows, when the top columns are taken in chunks of 3 rows, then they equal one pass
+    rng = np.random.default_rng(6)
+    scores = np.round(rng.standard_normal((10, 40)), 1)
+    scores[2, 5:] = -np.inf
+    whole = rules.top_columns(scores, 8)
+    monkeypatch.setattr(rules, "TOP_CHUNK_ROWS", 3)
+    assert np.array_equal(rules.top_columns(scores, 8), whole) and (whole[2] == -1).sum() == 3
