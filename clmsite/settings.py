@@ -196,6 +196,9 @@ STORAGES = {
                "OPTIONS": json.loads(env_str("MODEL_STORAGE_OPTIONS", "{}")) or {"location": str(MODEL_DIR)}},
 }
 WHITENOISE_USE_FINDERS = True
+# Temporary files: uploads over 2.5 MB and each artefact's pickle on its way into the models storage
+# (about 5 GB for a million-customer recommender). A disk folder; empty: the system's (not tmpfs).
+FILE_UPLOAD_TEMP_DIR = env_str("FILE_UPLOAD_TEMP_DIR", "") or None
 
 # Local model paths; weights are never downloaded at run time.
 EMBEDDING_MODEL_PATH = env_str("EMBEDDING_MODEL_PATH", "")  # empty: the packaged all-MiniLM-L6-v2

@@ -6,7 +6,7 @@ once more than the trim threshold is free there. A top-N block of 2,048 customer
 makes and drops some two dozen 32-65 MB arrays, so every block paid the kernel for zeroed pages
 again: a fifth to a third of the top-N's CPU seconds were system time (docs/scale.md). Inside
 `large_arrays_reused` both thresholds are raised, so freed blocks stay in the heap for the next
-block; on leaving, glibc's defaults are set again and the free memory is given back
+block; on leaving, the thresholds glibc itself adapts to are set and the free memory is given back
 (`malloc_trim`). Peak memory is unchanged: the heap holds what the loop's largest block needed.
 Where the C library is not glibc (musl, macOS) this does nothing.
 """
@@ -20,21 +20,29 @@ from functools import cache
 
 M_TRIM_THRESHOLD = -1  # glibc's mallopt parameters (malloc.h)
 M_MMAP_THRESHOLD = -3
-GLIBC_DEFAULT_BYTES = 128 * 1024
-KEPT_BYTES = 1 << 30  # arrays up to this size come from the heap; mallopt takes an int, so the trim threshold is 2x at most
+ADAPTED_MMAP_BYTES = 32 * 1024 * 1024  # where glibc's dynamic thresholds end up after large frees (64-bit)
+ADAPTED_TRIM_BYTES = 2 * ADAPTED_MMAP_BYTES
+KEPT_BYTES = 1 << 29  # arrays up to this size come from the heap; the trim threshold is twice it, and mallopt takes a C int
 
 
 @contextlib.contextmanager
 def large_arrays_reused(max_array_bytes: int = KEPT_BYTES) -> Iterator[bool]:
-    """Within the block, arrays up to `max_array_bytes` reuse freed heap memory; yields whether it applied."""
+    """Within the block, arrays up to `max_array_bytes` reuse freed heap memory; yields whether it applied.
+
+    The thresholds are the process's (one context at a time: a prefork or solo worker runs one task).
+    Setting them switches glibc's adaptive thresholds off for good, so on leaving they are set to
+    the values adaptation reaches after large frees (32 MiB / 64 MiB), not to the 128 KiB start,
+    which would hand every later array above 128 KiB fresh pages."""
     libc = _glibc()
-    applied = bool(libc) and libc.mallopt(M_MMAP_THRESHOLD, max_array_bytes) == 1 and libc.mallopt(M_TRIM_THRESHOLD, 2 * max_array_bytes - 1) == 1
+    size = max(ADAPTED_MMAP_BYTES, min(int(max_array_bytes), (2**31 - 1) // 2))
+    applied = bool(libc) and libc.mallopt(M_MMAP_THRESHOLD, size) == 1
+    applied = applied and libc.mallopt(M_TRIM_THRESHOLD, 2 * size) == 1
     try:
         yield applied
     finally:
-        if applied:
-            libc.mallopt(M_MMAP_THRESHOLD, GLIBC_DEFAULT_BYTES)
-            libc.mallopt(M_TRIM_THRESHOLD, GLIBC_DEFAULT_BYTES)
+        if libc:
+            libc.mallopt(M_MMAP_THRESHOLD, ADAPTED_MMAP_BYTES)
+            libc.mallopt(M_TRIM_THRESHOLD, ADAPTED_TRIM_BYTES)
             libc.malloc_trim(0)
 
 

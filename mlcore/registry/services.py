@@ -73,7 +73,7 @@ def model_version_save_object(*, version_id: int, obj: object, metrics: dict | N
     """Pickle `obj` as the version's artefact, through a temporary file hashed as it is written: the
     pickle is never held in memory beside the object (a million-customer recommender's is ~5 GB,
     which took the training's peak from 5.3 to 10.6 GB: docs/scale.md)."""
-    with tempfile.TemporaryFile() as handle:
+    with tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as handle:  # a disk folder, not tmpfs: it holds the whole pickle
         hashed = _HashingWriter(handle)
         pickle.dump(obj, hashed, protocol=pickle.HIGHEST_PROTOCOL)
         handle.seek(0)
@@ -123,11 +123,22 @@ def model_version_load_object(*, version_id: int) -> object:
     """The pickled artefact, read from its file after the file's sha256 is checked (two reads, never the
     whole pickle in memory beside the object)."""
     mv = ModelVersion.objects.get(pk=version_id)
-    with model_storage().open(mv.artefact_path, "rb") as handle:
+    storage = model_storage()
+    with storage.open(mv.artefact_path, "rb") as handle:
         if hashlib.file_digest(handle, "sha256").hexdigest() != mv.artefact_sha256:
             raise ValueError(f"Artefact of {mv} does not match its recorded sha256.")
-        handle.seek(0)
+        if _seekable(handle):
+            handle.seek(0)
+            return pickle.load(handle)  # noqa: S301 - our own artefact, hash-checked
+    with storage.open(mv.artefact_path, "rb") as handle:  # a storage whose files cannot rewind: read it again
         return pickle.load(handle)  # noqa: S301 - our own artefact, hash-checked
+
+
+def _seekable(handle) -> bool:
+    try:
+        return bool(handle.seekable())
+    except (AttributeError, ValueError):
+        return False
 
 
 def model_version_path(*, version_id: int) -> Path:

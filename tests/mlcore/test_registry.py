@@ -101,3 +101,25 @@ def test_database_refuses_two_active_versions_of_a_kind():
     registry.model_version_activate(version_id=v1.pk)
     with pytest.raises(IntegrityError), transaction.atomic():
         ModelVersion.objects.filter(pk=v2.pk).update(is_active=True)
+
+
+def test_an_artefact_in_a_storage_whose_files_cannot_rewind_is_read_again_to_load(monkeypatch):
+    # given a storage whose files say they cannot seek, when an artefact is loaded, then it is hash-checked on one read
+    # and unpickled from a second one
+    mv = registry.model_version_save_object(version_id=registry.model_version_create(kind="churn").pk, obj={"w": 3})
+    storage = registry.model_storage()
+    opened, opens = storage.open, []
+
+    class OneWay(Piecewise):
+        def seekable(self):
+            return False
+
+        def seek(self, *args):
+            raise OSError("cannot seek")
+
+    def one_way(name, mode="rb"):
+        opens.append(name)
+        return OneWay(opened(name, mode))
+
+    monkeypatch.setattr(storage, "open", one_way)
+    assert registry.model_version_load_object(version_id=mv.pk) == {"w": 3} and len(opens) == 2

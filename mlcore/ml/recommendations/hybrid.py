@@ -71,7 +71,7 @@ def blend(normalised: dict[str, np.ndarray], weights: HybridWeights) -> np.ndarr
         if not weight:
             continue
         if total is None:
-            total = np.multiply(scores, weight)
+            total = np.multiply(scores, weight, out=np.empty_like(scores))  # the parts' dtype even for a numpy weight
             continue
         scratch = np.empty_like(total) if scratch is None else scratch
         total += np.multiply(scores, weight, out=scratch)
