@@ -275,6 +275,10 @@ class _Pacer:
         self.interval = 60.0 * lanes / per_minute if per_minute else 0.0
         self.next_at = time.monotonic()
 
+    def due_in(self) -> float:
+        """Seconds until the next message may go (0 when unthrottled or already due)."""
+        return max(0.0, self.next_at - time.monotonic()) if self.interval else 0.0
+
     def wait(self) -> None:
         if self.interval:
             delay = self.next_at - time.monotonic()
@@ -314,8 +318,13 @@ def _still_sending(campaign_id: int) -> str:
     return Campaign.objects.filter(pk=campaign_id).values_list("status", flat=True).first() or Campaign.Status.CANCELLED
 
 
-def campaign_send_batch(*, campaign_id: int, connection=None) -> BatchResult:
-    """Claim and send one batch of a sending campaign; the task re-queues while state == 'more'."""
+def campaign_send_batch(*, campaign_id: int, connection=None, may_wait: bool = True) -> BatchResult:
+    """Claim and send one batch of a sending campaign; the task re-queues while state == 'more'.
+
+    may_wait=False (a task run eagerly, inside the caller's request): the throttle never sleeps;
+    the batch stops at the first message not yet due, its rest goes back to the queue and the
+    state is 'retry_later' (the dispatcher's stall watchdog, or the next kick, sends on).
+    """
     result = BatchResult()
     campaign = Campaign.objects.filter(pk=campaign_id).first()
     if campaign is None or campaign.status != Campaign.Status.SENDING:
@@ -324,14 +333,14 @@ def campaign_send_batch(*, campaign_id: int, connection=None) -> BatchResult:
     token, rows = deliveries_claim(campaign_id=campaign_id, limit=_batch_limit(campaign), now=timezone.now())
     result.claimed = len(rows)
     if rows:
-        _send_rows(campaign, rows, token, connection, result)
+        _send_rows(campaign, rows, token, connection, result, may_wait=may_wait)
     Campaign.objects.filter(pk=campaign_id).update(last_batch_at=timezone.now())
     if result.state == "stopped" or rows:
         return result
     return _after_empty_claim(campaign_id, result)
 
 
-def campaign_send_batches(*, campaign_id: int, seconds: float, on_batch=None) -> BatchResult:
+def campaign_send_batches(*, campaign_id: int, seconds: float, on_batch=None, may_wait: bool = True) -> BatchResult:
     """Batches back to back for up to `seconds`; the task re-queues while state == 'more'.
 
     A task hand-over costs about one broker poll (up to a second on Redis), which at 500 messages
@@ -340,7 +349,7 @@ def campaign_send_batches(*, campaign_id: int, seconds: float, on_batch=None) ->
     """
     started, total = time.monotonic(), BatchResult()
     while True:
-        result = campaign_send_batch(campaign_id=campaign_id)
+        result = campaign_send_batch(campaign_id=campaign_id, may_wait=may_wait)
         for name in ("claimed", "sent", "failed", "suppressed", "retried", "released"):
             setattr(total, name, getattr(total, name) + getattr(result, name))
         total.state, total.retry_in_s, total.errors = result.state, result.retry_in_s, (total.errors + result.errors)[-20:]
@@ -363,7 +372,7 @@ def _after_empty_claim(campaign_id: int, result: BatchResult) -> BatchResult:
     return result
 
 
-def _send_rows(campaign: Campaign, rows: list[Delivery], token: uuid.UUID, connection, result: BatchResult) -> None:
+def _send_rows(campaign: Campaign, rows: list[Delivery], token: uuid.UUID, connection, result: BatchResult, may_wait: bool = True) -> None:
     backend = settings.CAMPAIGN_EMAIL_BACKEND or settings.EMAIL_BACKEND
     connections = [connection] if connection else [get_connection(backend=backend) for _ in range(max(1, settings.CAMPAIGN_SMTP_CONNECTIONS))]
     from_email = campaign.from_email or settings.DEFAULT_FROM_EMAIL
@@ -388,6 +397,11 @@ def _send_rows(campaign: Campaign, rows: list[Delivery], token: uuid.UUID, conne
                 _record(campaign, handoff.outcomes(wait=True), token, result)
                 _release(rows[index:], token, Delivery.Status.CANCELLED if status == Campaign.Status.CANCELLED else Delivery.Status.QUEUED, result)
                 result.state = "stopped"
+                return
+            if not may_wait and (due_in := pacer.due_in()) > 0:
+                _record(campaign, handoff.outcomes(wait=True), token, result)
+                _release(rows[index:], token, Delivery.Status.QUEUED, result)
+                result.state, result.retry_in_s = "retry_later", due_in
                 return
             _deliver(campaign, delivery, token, handoff, from_email, suppressed, recommendations.get(delivery.customer_id, []), result)
             _record(campaign, handoff.outcomes(wait=bool(pacer.interval)), token, result)  # settled before a pacing sleep

@@ -111,3 +111,22 @@ def test_api_bounce_refuses_user_tokens_bad_signatures_and_replays(api_client, a
     assert anon_client.post("/api/v1/campaign-bounces", body, content_type="application/json", **stale).status_code == 401
     customer.refresh_from_db()
     assert customer.email_consent
+
+
+def test_api_start_of_a_throttled_campaign_returns_without_waiting_for_the_throttle(api_client, mailoutbox, monkeypatch, settings, django_capture_on_commit_callbacks):
+    # given no broker (tasks run inside the request, as on a server started without a worker) and a campaign throttled to one message a minute to 6 customers, when the partner starts it, then the answer is 'sending' at once: one message per lane went, the rest stay queued, and the request never slept (it was held past gunicorn's timeout: a 500 in CI)
+    from campaigns import tasks
+    from campaigns.models import Delivery
+
+    settings.CAMPAIGN_SEND_CONCURRENCY = 2
+    assert tasks.send_batch.app.conf.task_always_eager  # the suite's eager_celery fixture
+    monkeypatch.setattr("campaigns.services.sending.time.sleep", lambda seconds: pytest.fail(f"the request slept {seconds} s"))
+    for i in range(6):
+        CustomerFactory(email=f"t{i}@example.com")
+    variant = VariantFactory(campaign__holdout_share=0, campaign__throttle_per_minute=1, share=100)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(f"/api/v1/campaigns/{variant.campaign_id}/start/", {}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "sending"
+    assert len(mailoutbox) == 2
+    assert Delivery.objects.filter(status=Delivery.Status.QUEUED).count() == 4
+    assert Campaign.objects.get().status == Campaign.Status.SENDING

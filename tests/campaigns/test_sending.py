@@ -277,3 +277,14 @@ def test_a_batch_that_fails_midway_sends_nothing_it_had_not_handed_over(campaign
     sent_rows = Delivery.objects.filter(status=Delivery.Status.SENT).count()
     held = Delivery.objects.filter(status=Delivery.Status.SENDING).count()
     assert sent_rows + held == 5 and len(mailoutbox) <= sent_rows + sending.settings.CAMPAIGN_SMTP_PIPELINE + sending.settings.CAMPAIGN_SMTP_CONNECTIONS
+
+
+def test_a_batch_that_may_not_wait_sends_what_is_due_and_queues_the_rest(campaign, mailoutbox, monkeypatch):
+    # given a throttled campaign (one message a minute) and a caller that must not be held, when a batch runs with may_wait=False, then one message goes, the claimed rest is back in the queue and nothing slept
+    Campaign.objects.filter(pk=campaign.pk).update(throttle_per_minute=60)
+    monkeypatch.setattr(sending.time, "sleep", lambda seconds: pytest.fail(f"slept {seconds} s in the caller"))
+    result = campaign_send_batch(campaign_id=campaign.pk, may_wait=False)
+    assert (result.state, result.sent, result.claimed, result.released) == ("retry_later", 1, result.claimed, result.claimed - 1)
+    assert result.claimed > 1 and result.retry_in_s > 0 and len(mailoutbox) == 1
+    assert Delivery.objects.filter(status=Delivery.Status.QUEUED, claim_token__isnull=True).count() == 11
+    assert Campaign.objects.get().status == Campaign.Status.SENDING
