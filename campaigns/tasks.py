@@ -40,14 +40,16 @@ def send_batch(campaign_id: int, lane: int = 0, job_id: int | None = None) -> di
         if job_id and done:
             job_progress(job_id=job_id, advance=done)
 
-    # Run eagerly (no broker), this is the caller's request: the throttle must not sleep in it.
+    # Run eagerly (no broker), this is the caller's request: the throttle must not sleep in it, and
+    # all lanes together get one task's time (no re-queue inline); the stall watchdog sends on.
     eager = bool(send_batch.app.conf.task_always_eager)
-    result = campaign_send_batches(campaign_id=campaign_id, seconds=settings.CAMPAIGN_TASK_SECONDS, on_batch=progress, may_wait=not eager)
+    seconds = settings.CAMPAIGN_TASK_SECONDS / max(1, settings.CAMPAIGN_SEND_CONCURRENCY) if eager else settings.CAMPAIGN_TASK_SECONDS
+    result = campaign_send_batches(campaign_id=campaign_id, seconds=seconds, on_batch=progress, may_wait=not eager)
     if job_id and result.state == "done":
         outcome = campaign_outcome(campaign_id=campaign_id)
         job_succeed(job_id=job_id, result={"campaign_id": campaign_id, **outcome}, message=outcome["message"])
     kwargs = {"campaign_id": campaign_id, "lane": lane, "job_id": job_id}
-    if result.state == "more":
+    if result.state == "more" and not eager:
         send_batch.apply_async(kwargs=kwargs)
     elif result.state == "retry_later" and not eager:
         send_batch.apply_async(kwargs=kwargs, countdown=max(1.0, result.retry_in_s))

@@ -52,3 +52,21 @@ def test_dispatch_attribute_and_bounce_tasks_are_safe_twice():
     tasks.record_bounce.delay(email="b@example.com").get()
     tasks.record_bounce.delay(email="b@example.com").get()
     assert Suppression.objects.count() == 1 and not Conversion.objects.exists()
+
+
+@pytest.mark.django_db
+def test_run_eagerly_the_lanes_share_one_task_time_and_do_not_requeue_inline(mailoutbox, settings, django_capture_on_commit_callbacks):
+    # given no broker (the send runs inside the caller's request), batches of 2, 2 lanes and no time left after a batch, when 7 customers' campaign starts, then each lane sent one batch and stopped: 4 sent, 3 queued for the worker's watchdog, the campaign and its job still honestly sending
+    settings.CAMPAIGN_BATCH_SIZE, settings.CAMPAIGN_SEND_CONCURRENCY, settings.CAMPAIGN_TASK_SECONDS = 2, 2, 0
+    for _ in range(7):
+        CustomerFactory()
+    variant = VariantFactory(campaign__holdout_share=0, share=100)
+    from campaigns.services.lifecycle import campaign_start
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert campaign_start(campaign_id=variant.campaign_id)
+    campaign = Campaign.objects.get()
+    assert len(mailoutbox) == 4
+    assert campaign.status == Campaign.Status.SENDING and campaign.deliveries.filter(status="queued").count() == 3
+    job = Job.objects.get(pk=campaign.job_id)
+    assert job.status == Job.Status.RUNNING and (job.done, job.total) == (4, 7)
