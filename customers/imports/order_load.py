@@ -1,8 +1,10 @@
 """Loading clean order frames: customers, products, orders, sale lines, then return lines.
 
 Parents go first so children can carry their ids; sale lines before return lines so a return
-can point at the sale it undoes. Order totals are recomputed from the stored lines at the end,
-which keeps them right when two files each hold part of an invoice.
+can point at the sale it undoes. A new order is inserted with its file's total; totals are then
+recomputed from the stored lines at the end, which keeps them right when two files each hold part
+of an invoice, and rewrites only the orders whose total changed (an order inserted at 0 and set
+afterwards was written twice: 36 s of a 200,000-customer import).
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ def load_orders(frames: OrderFrames, report: ImportReport, *, progress: Progress
     product_ids = _id_map(Product, "sku", list(frames.products["sku"]))
     orders = frames.orders.assign(customer_id=frames.orders["customer_ext"].map(customer_ids))
     order_fields = ("customer_id", "placed_at", "status", "currency", "country")
-    load(TableLoad(Order, "external_id", orders, order_fields, least=("placed_at",)), "orders")
+    load(TableLoad(Order, "external_id", orders, order_fields, least=("placed_at",), insert_only=("total",)), "orders")
     order_ids = _id_map(Order, "external_id", list(orders["external_id"]))
     lines = frames.lines.assign(order_id=frames.lines["order_ext"].map(order_ids), product_id=frames.lines["sku"].map(product_ids))
     lines["line_no"] = _line_numbers(lines)

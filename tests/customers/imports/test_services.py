@@ -71,6 +71,17 @@ def test_overlapping_files_merge_without_duplicates(tmp_path, backend):
     assert merged["customers"] == whole["customers"]
 
 
+def test_a_fresh_import_writes_each_order_once_with_its_total(tmp_path, backend):
+    # given an empty shop, when the sample file is imported, then new orders carry their totals from the insert (the lines' refresh rewrites none) and a later file adding a line to a stored order still moves its total
+    batch = ImportBatch.objects.get(pk=_import(write_retail(tmp_path / "s.csv"), backend))
+    assert batch.entity_counts["figures"]["order_totals_set"] == 0
+    assert Order.objects.get(external_id="536365").total == Decimal("35.64")
+    extra = "536365,22728,ALARM CLOCK BAKELIKE PINK,2,2010-12-01 08:26:00,1.50,17850.0,United Kingdom"
+    second = ImportBatch.objects.get(pk=_import(write_retail(tmp_path / "more.csv", [extra]), backend))
+    assert second.entity_counts["figures"]["order_totals_set"] == 1
+    assert Order.objects.get(external_id="536365").total == Decimal("38.64")
+
+
 @pytest.mark.parametrize(
     ("mangle", "message"),
     [
