@@ -23,7 +23,7 @@ from campaigns.services.sending import campaign_send_batches
 from campaigns.services.tracking import bounce_record
 from campaigns.services.uplift import uplift_model_train
 from infra.jobs import job_progress, job_succeed
-from infra.runner import JobTask, job_task
+from infra.runner import JobTask, job_task, runs_inline
 
 log = logging.getLogger(__name__)
 
@@ -40,18 +40,18 @@ def send_batch(campaign_id: int, lane: int = 0, job_id: int | None = None) -> di
         if job_id and done:
             job_progress(job_id=job_id, advance=done)
 
-    # Run eagerly (no broker), this is the caller's request: the throttle must not sleep in it, and
+    # Run inline (no broker), this is the caller's request: the throttle must not sleep in it, and
     # all lanes together get one task's time (no re-queue inline); the stall watchdog sends on.
-    eager = bool(send_batch.app.conf.task_always_eager)
-    seconds = settings.CAMPAIGN_TASK_SECONDS / max(1, settings.CAMPAIGN_SEND_CONCURRENCY) if eager else settings.CAMPAIGN_TASK_SECONDS
-    result = campaign_send_batches(campaign_id=campaign_id, seconds=seconds, on_batch=progress, may_wait=not eager)
+    inline = runs_inline(send_batch)
+    seconds = settings.CAMPAIGN_TASK_SECONDS / max(1, settings.CAMPAIGN_SEND_CONCURRENCY) if inline else settings.CAMPAIGN_TASK_SECONDS
+    result = campaign_send_batches(campaign_id=campaign_id, seconds=seconds, on_batch=progress, may_wait=not inline)
     if job_id and result.state == "done":
         outcome = campaign_outcome(campaign_id=campaign_id)
         job_succeed(job_id=job_id, result={"campaign_id": campaign_id, **outcome}, message=outcome["message"])
     kwargs = {"campaign_id": campaign_id, "lane": lane, "job_id": job_id}
-    if result.state == "more" and not eager:
+    if not inline and result.state == "more":
         send_batch.apply_async(kwargs=kwargs)
-    elif result.state == "retry_later" and not eager:
+    elif not inline and result.state == "retry_later":
         send_batch.apply_async(kwargs=kwargs, countdown=max(1.0, result.retry_in_s))
     summary = {"campaign_id": campaign_id, "lane": lane, "state": result.state, "claimed": result.claimed, "sent": result.sent,
                "failed": result.failed, "suppressed": result.suppressed, "retried": result.retried}

@@ -60,9 +60,15 @@ class _Heartbeat:
         self.stop.set()
 
 
+def runs_inline(task: Task) -> bool:
+    """True when this call of `task` runs in its caller's process (applied eagerly, as with no
+    broker, or called as a plain function): no worker to lose, and the caller is waiting on it."""
+    return bool(task.request.is_eager) or not task.request.id
+
+
 def beating(task: Task, job_id: int | None):
     """A part of a job (a shard task) keeps the job's heartbeat while it runs, as the job's own task does."""
-    return _Heartbeat(job_id, eager=bool(task.request.is_eager) or not task.request.id) if job_id else contextlib.nullcontext()
+    return _Heartbeat(job_id, eager=runs_inline(task)) if job_id else contextlib.nullcontext()
 
 
 def _continue(job_id: int, then, eager: bool, message: str) -> None:
@@ -81,7 +87,7 @@ def job_task(*, name: str, kind: str, **options):
         def task(self, job_id: int | None = None, **kwargs) -> dict:
             job_id = job_adopt(job_id=job_id, kind=kind, task_id=self.request.id or "", params=kwargs)
             job_start(job_id=job_id, message="running")
-            eager = bool(self.request.is_eager) or not self.request.id
+            eager = runs_inline(self)
             try:
                 with _Heartbeat(job_id, eager=eager):
                     summary = dict(body(job_id=job_id, **kwargs) or {})

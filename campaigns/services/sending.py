@@ -281,8 +281,7 @@ class _Pacer:
 
     def wait(self) -> None:
         if self.interval:
-            delay = self.next_at - time.monotonic()
-            if delay > 0:
+            if (delay := self.due_in()) > 0:
                 time.sleep(delay)
             self.next_at = max(self.next_at, time.monotonic()) + self.interval
 
