@@ -355,6 +355,8 @@ CAMPAIGN_SMTP_PIPELINE = env_int("CAMPAIGN_SMTP_PIPELINE", 2)
 CAMPAIGN_SMTP_CONNECTIONS = env_int("CAMPAIGN_SMTP_CONNECTIONS", 2)
 # One send task runs batches back to back this long before re-queueing (amortises task pickup).
 CAMPAIGN_TASK_SECONDS = env_int("CAMPAIGN_TASK_SECONDS", 20)
+# A throttled batch holds this many seconds of messages, so its job's progress moves that often.
+CAMPAIGN_THROTTLED_BATCH_SECONDS = env_int("CAMPAIGN_THROTTLED_BATCH_SECONDS", 10)
 CAMPAIGN_WAVE_GAP_SECONDS = env_int("CAMPAIGN_WAVE_GAP_SECONDS", 4 * 3600)  # between the end of one wave and the next (clicks come in meanwhile)
 
 # --- auth / security ----------------------------------------------------------------------

@@ -268,7 +268,12 @@ class _Handoff:
 
 
 class _Pacer:
-    """Spreads a campaign's messages-per-minute over its parallel batch chains."""
+    """Spreads a campaign's messages-per-minute over its parallel batch chains.
+
+    One pacer lives for a whole send task (all its batches), and the task re-queues itself to start
+    when the next message is due: a fresh pacer per batch let each batch's first message go at once
+    (a one-message batch was not throttled at all).
+    """
 
     def __init__(self, per_minute: int):
         lanes = max(1, settings.CAMPAIGN_SEND_CONCURRENCY)
@@ -280,6 +285,7 @@ class _Pacer:
         return max(0.0, self.next_at - time.monotonic()) if self.interval else 0.0
 
     def wait(self) -> None:
+        """Take the next slot: sleep until it is due (called before each message)."""
         if self.interval:
             if (delay := self.due_in()) > 0:
                 time.sleep(delay)
@@ -290,8 +296,10 @@ def _batch_limit(campaign: Campaign) -> int:
     limit = settings.CAMPAIGN_BATCH_SIZE
     if campaign.throttle_per_minute:
         lanes = max(1, settings.CAMPAIGN_SEND_CONCURRENCY)
-        # A throttled batch must finish well inside its lease.
-        limit = min(limit, max(1, campaign.throttle_per_minute * settings.CAMPAIGN_LEASE_SECONDS // 120 // lanes))
+        # A throttled batch lasts at most CAMPAIGN_THROTTLED_BATCH_SECONDS (the job's progress and
+        # the stall watchdog's last_batch_at move per batch) and always well inside its lease.
+        seconds = min(settings.CAMPAIGN_THROTTLED_BATCH_SECONDS, settings.CAMPAIGN_LEASE_SECONDS // 2)
+        limit = min(limit, max(1, campaign.throttle_per_minute * seconds // 60 // lanes))
     return limit
 
 
@@ -317,7 +325,7 @@ def _still_sending(campaign_id: int) -> str:
     return Campaign.objects.filter(pk=campaign_id).values_list("status", flat=True).first() or Campaign.Status.CANCELLED
 
 
-def campaign_send_batch(*, campaign_id: int, connection=None, may_wait: bool = True) -> BatchResult:
+def campaign_send_batch(*, campaign_id: int, connection=None, may_wait: bool = True, pacer: _Pacer | None = None) -> BatchResult:
     """Claim and send one batch of a sending campaign; the task re-queues while state == 'more'.
 
     may_wait=False (a task run eagerly, inside the caller's request): the throttle never sleeps;
@@ -332,7 +340,7 @@ def campaign_send_batch(*, campaign_id: int, connection=None, may_wait: bool = T
     token, rows = deliveries_claim(campaign_id=campaign_id, limit=_batch_limit(campaign), now=timezone.now())
     result.claimed = len(rows)
     if rows:
-        _send_rows(campaign, rows, token, connection, result, may_wait=may_wait)
+        _send_rows(campaign, rows, token, connection, result, may_wait=may_wait, pacer=pacer or _Pacer(campaign.throttle_per_minute))
     Campaign.objects.filter(pk=campaign_id).update(last_batch_at=timezone.now())
     if result.state == "stopped" or rows:
         return result
@@ -347,13 +355,18 @@ def campaign_send_batches(*, campaign_id: int, seconds: float, on_batch=None, ma
     each batch keeps its own short claim and lease.
     """
     started, total = time.monotonic(), BatchResult()
+    pacer = _Pacer(Campaign.objects.filter(pk=campaign_id).values_list("throttle_per_minute", flat=True).first() or 0)
     while True:
-        result = campaign_send_batch(campaign_id=campaign_id, may_wait=may_wait)
+        result = campaign_send_batch(campaign_id=campaign_id, may_wait=may_wait, pacer=pacer)
         for name in ("claimed", "sent", "failed", "suppressed", "retried", "released"):
             setattr(total, name, getattr(total, name) + getattr(result, name))
         total.state, total.retry_in_s, total.errors = result.state, result.retry_in_s, (total.errors + result.errors)[-20:]
         if on_batch:
             on_batch(result)
+        if result.state == "more" and (due_in := pacer.due_in()) > 0 and (not may_wait or time.monotonic() - started >= seconds):
+            # the chain's next message is not due yet: the caller re-queues (or, inline, leaves it) until it is
+            total.state, total.retry_in_s = "retry_later", due_in
+            return total
         if result.state != "more" or time.monotonic() - started >= seconds:
             return total
 
@@ -371,14 +384,13 @@ def _after_empty_claim(campaign_id: int, result: BatchResult) -> BatchResult:
     return result
 
 
-def _send_rows(campaign: Campaign, rows: list[Delivery], token: uuid.UUID, connection, result: BatchResult, may_wait: bool = True) -> None:
+def _send_rows(campaign: Campaign, rows: list[Delivery], token: uuid.UUID, connection, result: BatchResult, may_wait: bool, pacer: _Pacer) -> None:
     backend = settings.CAMPAIGN_EMAIL_BACKEND or settings.EMAIL_BACKEND
     connections = [connection] if connection else [get_connection(backend=backend) for _ in range(max(1, settings.CAMPAIGN_SMTP_CONNECTIONS))]
     from_email = campaign.from_email or settings.DEFAULT_FROM_EMAIL
     addresses = [d.email.lower() for d in rows]
     suppressed = set(Suppression.objects.annotate(address=Lower("email")).filter(address__in=addresses).values_list("address", flat=True))
     recommendations = recommendations_for_many([d.customer_id for d in rows], campaign.recommendations_count)
-    pacer = _Pacer(campaign.throttle_per_minute)
     handoff = _Handoff(connections, settings.CAMPAIGN_SMTP_PIPELINE)
     checked_at = beat_at = time.monotonic()
     _synchronous_commit(False)
@@ -402,9 +414,9 @@ def _send_rows(campaign: Campaign, rows: list[Delivery], token: uuid.UUID, conne
                 _release(rows[index:], token, Delivery.Status.QUEUED, result)
                 result.state, result.retry_in_s = "retry_later", due_in
                 return
-            _deliver(campaign, delivery, token, handoff, from_email, suppressed, recommendations.get(delivery.customer_id, []), result)
-            _record(campaign, handoff.outcomes(wait=bool(pacer.interval)), token, result)  # settled before a pacing sleep
             pacer.wait()
+            _deliver(campaign, delivery, token, handoff, from_email, suppressed, recommendations.get(delivery.customer_id, []), result)
+            _record(campaign, handoff.outcomes(wait=bool(pacer.interval)), token, result)  # settled before the next pacing sleep
         _record(campaign, handoff.outcomes(wait=True), token, result)
     finally:
         handoff.close()

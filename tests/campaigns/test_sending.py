@@ -111,7 +111,7 @@ def test_a_claim_taken_over_after_lease_expiry_is_not_sent_by_the_old_worker(cam
         row.lease_until = timezone.now() - dt.timedelta(seconds=1)
     deliveries_claim(campaign_id=campaign.pk, limit=3, now=timezone.now())
     result = sending.BatchResult()
-    sending._send_rows(campaign, rows_a, token_a, None, result)
+    sending._send_rows(campaign, rows_a, token_a, None, result, may_wait=True, pacer=sending._Pacer(0))
     assert result.sent == 0 and mailoutbox == []
 
 
@@ -133,7 +133,7 @@ def test_pause_in_the_middle_of_a_batch_releases_the_unsent_rows(campaign, mailo
     token, rows = deliveries_claim(campaign_id=campaign.pk, limit=12, now=timezone.now())
     campaign_pause(campaign_id=campaign.pk)
     result = sending.BatchResult()
-    sending._send_rows(campaign, rows, token, None, result)
+    sending._send_rows(campaign, rows, token, None, result, may_wait=True, pacer=sending._Pacer(0))
     assert result.state == "stopped" and result.released == 12 and mailoutbox == []
     assert Delivery.objects.filter(status=Delivery.Status.QUEUED).count() == 12
 
@@ -163,12 +163,17 @@ def test_unsubscribe_and_hard_bounce_after_freeze_are_suppressed_at_send_time(ca
 
 
 def test_throttle_spreads_messages_per_minute_over_lanes_and_bounds_the_batch(settings):
-    # given 120 messages a minute over 2 lanes and a 600 s lease, when pacing, then each lane sends one every second and a batch fits in half a lease
+    # given 120 messages a minute over 2 lanes and a 600 s lease, when pacing, then each lane sends one every second and a batch holds 10 s of messages
     settings.CAMPAIGN_SEND_CONCURRENCY, settings.CAMPAIGN_LEASE_SECONDS, settings.CAMPAIGN_BATCH_SIZE = 2, 600, 1000
+    settings.CAMPAIGN_THROTTLED_BATCH_SECONDS = 10
     assert sending._Pacer(120).interval == 1.0
     assert sending._Pacer(0).interval == 0.0
-    assert sending._batch_limit(Campaign(throttle_per_minute=120)) == 300
+    assert sending._batch_limit(Campaign(throttle_per_minute=120)) == 10
+    assert sending._batch_limit(Campaign(throttle_per_minute=600)) == 50
     assert sending._batch_limit(Campaign(throttle_per_minute=0)) == 1000
+    # and a short lease still bounds it to half the lease
+    settings.CAMPAIGN_LEASE_SECONDS = 8
+    assert sending._batch_limit(Campaign(throttle_per_minute=120)) == 4
 
 
 def test_claim_token_guards_every_write():
@@ -277,6 +282,21 @@ def test_a_batch_that_fails_midway_sends_nothing_it_had_not_handed_over(campaign
     sent_rows = Delivery.objects.filter(status=Delivery.Status.SENT).count()
     held = Delivery.objects.filter(status=Delivery.Status.SENDING).count()
     assert sent_rows + held == 5 and len(mailoutbox) <= sent_rows + sending.settings.CAMPAIGN_SMTP_PIPELINE + sending.settings.CAMPAIGN_SMTP_CONNECTIONS
+
+
+def test_the_throttle_holds_across_batches_and_tells_the_task_when_the_next_message_is_due(campaign, mailoutbox, monkeypatch, settings):
+    # given 60 messages a minute on one lane in batches of 2 (a virtual clock), when a worker's task sends for 4.5 s, then messages go one second apart across the batch boundaries and the task hands over with the next one's due time (a fresh pacer per batch let each batch's first message go at once)
+    settings.CAMPAIGN_SEND_CONCURRENCY, settings.CAMPAIGN_THROTTLED_BATCH_SECONDS = 1, 2
+    Campaign.objects.filter(pk=campaign.pk).update(throttle_per_minute=60)
+    clock = [1000.0]
+    monkeypatch.setattr(sending.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(sending.time, "sleep", lambda seconds: clock.__setitem__(0, clock[0] + seconds))
+    sent_at, deliver = [], sending._deliver
+    monkeypatch.setattr(sending, "_deliver", lambda *args: (sent_at.append(clock[0]), deliver(*args)))
+    result = sending.campaign_send_batches(campaign_id=campaign.pk, seconds=4.5)
+    assert sent_at == [1000.0, 1001.0, 1002.0, 1003.0, 1004.0, 1005.0]
+    assert (result.state, result.sent, len(mailoutbox)) == ("retry_later", 6, 6)
+    assert result.retry_in_s == pytest.approx(1.0)
 
 
 def test_a_batch_that_may_not_wait_sends_what_is_due_and_queues_the_rest(campaign, mailoutbox, monkeypatch):
