@@ -265,9 +265,13 @@ def recurring_run_spawn(*, campaign_id: int, now: datetime) -> Campaign | None:
 
 def stalled_sending_ids(*, now: datetime, stalled_after_s: int | None = None) -> list[int]:
     """Sending campaigns with no batch progress lately: their chains died (worker lost)."""
-    cutoff = now - timedelta(seconds=settings.CAMPAIGN_STALL_SECONDS if stalled_after_s is None else stalled_after_s)
+    stall = settings.CAMPAIGN_STALL_SECONDS if stalled_after_s is None else stalled_after_s
     between_waves = Q(next_wave_at__isnull=False)
-    return list(Campaign.objects.filter(status=Campaign.Status.SENDING, last_batch_at__lt=cutoff).exclude(between_waves).values_list("pk", flat=True))
+    candidates = (Campaign.objects.filter(status=Campaign.Status.SENDING, last_batch_at__lt=now - timedelta(seconds=stall))
+                  .exclude(between_waves).values_list("pk", "last_batch_at", "throttle_per_minute"))
+    # A chain throttled below one message per stall time waits that long for its next slot: not stalled.
+    lanes = max(1, settings.CAMPAIGN_SEND_CONCURRENCY)
+    return [pk for pk, last, throttle in candidates if (now - last).total_seconds() > stall + (60.0 * lanes / throttle if throttle else 0.0)]
 
 
 def campaigns_dispatch_due(*, now: datetime | None = None) -> dict:

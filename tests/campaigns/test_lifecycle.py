@@ -88,6 +88,19 @@ def test_recurring_campaign_runs_once_per_occurrence_to_new_entrants_only(mailou
     assert Campaign.objects.get(pk=parent.pk).status == Campaign.Status.SCHEDULED
 
 
+def test_a_chain_waiting_for_its_next_throttled_slot_is_not_stalled(settings):
+    # given a campaign throttled to one message a minute over 2 lanes (each lane waits 2 minutes a slot; stall limit 2 minutes), when its last batch was 3 minutes ago, then the watchdog leaves it; at 5 minutes it is stalled
+    settings.CAMPAIGN_STALL_SECONDS, settings.CAMPAIGN_SEND_CONCURRENCY = 120, 2
+    from campaigns.services.lifecycle import stalled_sending_ids
+
+    now = timezone.now()
+    campaign = VariantFactory(campaign__status=Campaign.Status.SENDING, campaign__throttle_per_minute=1).campaign
+    Campaign.objects.filter(pk=campaign.pk).update(last_batch_at=now - dt.timedelta(minutes=3))
+    assert stalled_sending_ids(now=now) == []
+    Campaign.objects.filter(pk=campaign.pk).update(last_batch_at=now - dt.timedelta(minutes=5))
+    assert stalled_sending_ids(now=now) == [campaign.pk]
+
+
 def test_dispatch_restarts_a_stalled_sending_campaign(settings, mailoutbox, django_capture_on_commit_callbacks):
     # given a sending campaign whose batch chain died (no progress for longer than the stall limit), when dispatch runs, then sending is restarted and finishes
     settings.CAMPAIGN_STALL_SECONDS = 60
