@@ -8,7 +8,7 @@ import pytest
 
 from campaigns.audience import audience_queryset
 from customers.models import Customer, Order, OrderLine, Product
-from customers.selectors import customer_summary, order_lines_frame
+from customers.selectors import customer_net_spend_totals, customer_summary, order_lines_frame
 from mlcore.ml import sales as frame_sales
 from tests.customers.factories import CustomerFactory, OrderFactory, OrderLineFactory, ProductFactory
 
@@ -53,6 +53,15 @@ def test_the_frame_rules_give_the_same_answer_as_the_orm(shop):
     assert net[buyer.pk] == pytest.approx(12.0)
     assert frame_sales.sales(frame).query("customer_id == @buyer.pk")["quantity"].tolist() == [10]
     assert frame_sales.returns(frame)["quantity"].tolist() == [-4]
+
+
+def test_net_spend_summed_in_the_database_equals_the_frame_rule(shop):
+    # given the shop above plus a guest's sale, when net spend is summed in the database, then it is the frame's rule per customer (the cancelled sale and the fee left out) and the guest is not in it
+    buyer, other = shop
+    OrderLineFactory(order=OrderFactory(customer=None), quantity=2, unit_price=Decimal("9.00"))
+    totals = customer_net_spend_totals()
+    assert totals.to_dict() == {buyer.pk: pytest.approx(12.0), other.pk: pytest.approx(3.0)}
+    pd.testing.assert_series_equal(totals.sort_index(), frame_sales.net_spend(order_lines_frame()).sort_index(), check_names=False, check_index_type=False)
 
 
 def test_a_raw_frame_without_status_counts_every_positive_line():

@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from customers.models import Order
 from mlcore.feedback.selectors import (
     customers_with_recent_negative_review,
     product_aspect_table,
@@ -138,6 +139,15 @@ def test_negative_review_by_high_value_customer_raises_one_alert():
     reviews_score()
     assert rich.pk in high_value_customer_ids()
     assert list(ReviewAlert.objects.values_list("review_id", "customer_id", "status")) == [(bad.pk, rich.pk, "open")]
+
+
+def test_a_cancelled_order_does_not_make_a_customer_high_value():
+    # given four customers with small sales, one of whom also has a cancelled order of 80,000.00, when the high-value set is taken at the 75th percentile, then the cancelled order does not put that customer in it
+    small = [CustomerFactory() for _ in range(4)]
+    for i, customer in enumerate(small):
+        OrderLineFactory(order__customer=customer, unit_price=Decimal(f"{10 + i}.00"), quantity=1)
+    OrderLineFactory(order__customer=small[0], order__status=Order.Status.CANCELLED, unit_price=Decimal("80000.00"), quantity=1)
+    assert high_value_customer_ids(percentile=75) == {small[3].pk}
 
 
 def test_mark_done_is_safe_twice(staff_user):

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.models import Review
-from customers.selectors import order_lines_frame
+from customers.selectors import customer_net_spend_totals
 from mlcore.feedback.services.config import feedback_settings
 from mlcore.models import ReviewAlert
 
@@ -19,10 +19,7 @@ from mlcore.models import ReviewAlert
 def high_value_customer_ids(*, percentile: float | None = None) -> set[int]:
     """Customers whose net spend is at or above the percentile (and positive)."""
     percentile = feedback_settings().high_value_percentile if percentile is None else percentile
-    lines = order_lines_frame()
-    if lines.empty:
-        return set()
-    spend = lines.groupby("customer_id")["amount"].sum()
+    spend = customer_net_spend_totals()  # summed in the database (each shard of a scoring run asks once)
     spend = spend[spend > 0]
     if spend.empty:
         return set()
