@@ -155,7 +155,8 @@ def _products(frame: pd.DataFrame, titles: pd.DataFrame, report: ImportReport) -
     products = titles.copy()
     fee_skus = set(frame.loc[frame["fee"], "sku"])
     products["kind"] = products["sku"].map(lambda s: "fee" if s in fee_skus else "product")
-    sales = frame[(frame["quantity"] > 0) & ~frame["fee"]].sort_values("placed_at")
+    # only the three columns it reads: a filtered, sorted copy of the whole frame was the import's peak
+    sales = frame.loc[(frame["quantity"] > 0) & ~frame["fee"], ["sku", "unit_price", "placed_at"]].sort_values("placed_at")
     latest_price = sales.groupby("sku")["unit_price"].last().round(rules.PRICE_PLACES)
     products["price"] = products["sku"].map(latest_price)
     products["title"] = rules.rule_clip(products, "title", 300, report)
@@ -168,7 +169,7 @@ def _products(frame: pd.DataFrame, titles: pd.DataFrame, report: ImportReport) -
 
 def _latest(frame: pd.DataFrame, column: str) -> pd.Series:
     """Per SKU: the value of its latest line that has one."""
-    written = frame[frame[column] != ""]
+    written = frame.loc[frame[column] != "", ["sku", column, "placed_at"]]
     return written.sort_values("placed_at").groupby("sku")[column].last()
 
 
@@ -183,7 +184,7 @@ def _attributes(frame: pd.DataFrame, skus: pd.Series) -> list[dict]:
 
 def _figures(frame: pd.DataFrame, report: ImportReport) -> None:
     """The cleaned tables' headline figures for this file (sales of known customers)."""
-    sales = frame[(frame["quantity"] > 0) & ~frame["guest"]]
+    sales = frame.loc[(frame["quantity"] > 0) & ~frame["guest"], ["customer_id", "sku", "fee", "order_id"]]
     report.figures.update({
         "sale_lines": len(sales),
         "customers_with_sales": int(sales["customer_id"].nunique()),
