@@ -35,7 +35,7 @@ class Campaign(models.Model):
         WEEKLY = "weekly", "Every week"
 
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=80, unique=True, help_text="Landing page address: /c/<slug>/")
+    slug = models.SlugField(max_length=80, unique=True, help_text="The landing page is at /c/ followed by the slug (for example /c/spring-sale/)")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
     audience_rules = models.JSONField(default=list, blank=True, help_text='List of {"key": ..., "params": {...}}; email consent is always required.')
     holdout_share = models.DecimalField(max_digits=4, decimal_places=3, default=Decimal("0.100"), validators=[MinValueValidator(0), MaxValueValidator(Decimal("0.9"))])

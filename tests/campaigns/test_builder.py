@@ -154,3 +154,10 @@ def test_a_started_campaigns_audience_is_shown_fixed_and_kept_on_save(admin_user
     assert admin_user_client.post(url, data).status_code == 302
     campaign.refresh_from_db()
     assert campaign.audience_rules == [{"key": "country", "params": {"countries": ["France"]}}]
+
+
+def test_the_slug_help_says_where_the_landing_page_is(admin_user_client):
+    # given a campaign, when its admin page opens, then the slug's help names the landing page's address in words the page shows (a "<slug>" in it was read as an HTML tag and vanished: "/c//")
+    campaign = VariantFactory().campaign
+    page = admin_user_client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/").content.decode()
+    assert "The landing page is at /c/ followed by the slug (for example /c/spring-sale/)" in page and "/c//" not in page
