@@ -17,11 +17,11 @@ from datetime import datetime, time
 
 import jsonschema
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
-from customers.models import LINE_AMOUNT, Customer, Order, OrderLine
+from customers.models import Customer, Order, OrderLine
 from customers.selectors import category_choices, country_choices
 
 CriterionFilter = Callable[[dict], Q]
@@ -191,8 +191,4 @@ def _order_count(params: dict) -> Q:
 
 @register_criterion("spend", label="Net spend (range)", schema=_RANGE)
 def _spend(params: dict) -> Q:
-    per_customer = (
-        OrderLine.objects.net().filter(order__customer__isnull=False)
-        .values(customer_id=F("order__customer_id")).annotate(value=Sum(LINE_AMOUNT))
-    )
-    return _range_q(per_customer, params)
+    return _range_q(OrderLine.objects.net_spend_per_customer(), params)

@@ -178,6 +178,11 @@ class OrderLineQuerySet(models.QuerySet):
     def with_amount(self):
         return self.annotate(line_amount=LINE_AMOUNT)
 
+    def net_spend_per_customer(self):
+        """Rows of (customer_id, value): each known customer's net spend in one GROUP BY (audiences, alerts)."""
+        return (self.net().filter(order__customer__isnull=False).values(customer_id=models.F("order__customer_id"))
+                .annotate(value=models.Sum(LINE_AMOUNT)).order_by())
+
 
 LINE_AMOUNT = models.ExpressionWrapper(
     models.F("quantity") * models.F("unit_price"), output_field=models.DecimalField(max_digits=AMOUNT_DIGITS + PRICE_PLACES, decimal_places=PRICE_PLACES)

@@ -119,8 +119,7 @@ def customer_net_spend_totals() -> pd.Series:
     and a fee are not spend) as floats indexed by customer_id, guests and erased customers left out:
     one aggregate in the database, so no line is read into Python (`mlcore.ml.sales.net_spend` of
     the lines frame gives the same)."""
-    rows = (_shop_lines().net().values("order__customer_id").annotate(amount=Sum(LINE_AMOUNT))
-            .values_list("order__customer_id", "amount").order_by())
+    rows = _shop_lines().net_spend_per_customer().values_list("customer_id", "value")
     frame = query_frame(queryset=rows, columns=["customer_id", "amount"])
     return pd.Series(frame["amount"].astype("float64").to_numpy(), index=frame["customer_id"].astype("int64").to_numpy(), name="amount")
 

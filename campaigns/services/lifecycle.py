@@ -263,6 +263,12 @@ def recurring_run_spawn(*, campaign_id: int, now: datetime) -> Campaign | None:
     return run
 
 
+def throttle_lane_interval_s(per_minute: int | None) -> float:
+    """Seconds between two messages of one batch chain under a throttle of `per_minute` shared by
+    CAMPAIGN_SEND_CONCURRENCY chains (0 when unthrottled): the sender's pacer and the stall watchdog."""
+    return 60.0 * max(1, settings.CAMPAIGN_SEND_CONCURRENCY) / per_minute if per_minute else 0.0
+
+
 def stalled_sending_ids(*, now: datetime, stalled_after_s: int | None = None) -> list[int]:
     """Sending campaigns with no batch progress lately: their chains died (worker lost)."""
     stall = settings.CAMPAIGN_STALL_SECONDS if stalled_after_s is None else stalled_after_s
@@ -270,8 +276,7 @@ def stalled_sending_ids(*, now: datetime, stalled_after_s: int | None = None) ->
     candidates = (Campaign.objects.filter(status=Campaign.Status.SENDING, last_batch_at__lt=now - timedelta(seconds=stall))
                   .exclude(between_waves).values_list("pk", "last_batch_at", "throttle_per_minute"))
     # A chain throttled below one message per stall time waits that long for its next slot: not stalled.
-    lanes = max(1, settings.CAMPAIGN_SEND_CONCURRENCY)
-    return [pk for pk, last, throttle in candidates if (now - last).total_seconds() > stall + (60.0 * lanes / throttle if throttle else 0.0)]
+    return [pk for pk, last, throttle in candidates if (now - last).total_seconds() > stall + throttle_lane_interval_s(throttle)]
 
 
 def campaigns_dispatch_due(*, now: datetime | None = None) -> dict:

@@ -34,7 +34,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, Delivery, Suppression, Variant
 from campaigns.recommendations import recommendations_for_many
 from campaigns.rendering import email_build, message_id_expression, message_render
-from campaigns.services.lifecycle import campaign_finish_if_done
+from campaigns.services.lifecycle import campaign_finish_if_done, throttle_lane_interval_s
 from campaigns.services.tracking import bounce_record
 from customers.models import Customer
 
@@ -276,8 +276,7 @@ class _Pacer:
     """
 
     def __init__(self, per_minute: int):
-        lanes = max(1, settings.CAMPAIGN_SEND_CONCURRENCY)
-        self.interval = 60.0 * lanes / per_minute if per_minute else 0.0
+        self.interval = throttle_lane_interval_s(per_minute)
         self.next_at = time.monotonic()
 
     def due_in(self) -> float:

@@ -72,8 +72,8 @@ def _line_numbers(lines: pd.DataFrame) -> pd.Series:
         highest = _highest_line_numbers(order_ids)
     new = ~lines["source_key"].isin(known)
     numbers = pd.Series(0, index=lines.index, dtype="int64")
-    offset = lines.loc[new, "order_id"].map(highest).fillna(0).astype("int64")
     new_orders = lines.loc[new, "order_id"]
+    offset = new_orders.map(highest).fillna(0).astype("int64")
     numbers[new] = offset + new_orders.groupby(new_orders).cumcount() + 1
     return numbers
 
