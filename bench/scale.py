@@ -208,47 +208,84 @@ def step_writes(args) -> dict:
     return out
 
 
+OLD_SLOT_TABLE = """CREATE TABLE bench_recommendation_slots (id bigserial PRIMARY KEY, model_version_id bigint NOT NULL,
+    customer_id bigint NOT NULL, product_id bigint NOT NULL, rank smallint NOT NULL, score double precision NOT NULL, reason varchar(300) NOT NULL)"""
+OLD_SLOT_INDEXES = ("CREATE UNIQUE INDEX ON bench_recommendation_slots (model_version_id, customer_id, rank)",
+                    "CREATE INDEX ON bench_recommendation_slots (model_version_id)", "CREATE INDEX ON bench_recommendation_slots (customer_id)",
+                    "CREATE INDEX ON bench_recommendation_slots (product_id)")
+
+
+def slot_frame(version_id, model, rows, top, *, held):
+    """One block's lists a row a slot, as store.py wrote them until migration 0018 (the "before")."""
+    import numpy as np
+    import pandas as pd
+
+    listed = top.columns >= 0
+    row_of, rank = np.nonzero(listed)
+    frame = pd.DataFrame({
+        "model_version": np.full(len(row_of), version_id, dtype=np.int64),
+        "customer": model.data.user_ids[rows[row_of]].astype(np.int64),
+        "product": model.data.item_ids[top.columns[listed]].astype(np.int64),
+        "rank": (rank + 1).astype(np.int64),
+        "score": np.round(top.scores[listed], 6),
+        "reason": pd.Series(top.reasons[listed], dtype=object).str.slice(0, 300).to_numpy(dtype=object),
+    })
+    return frame[np.isin(frame["customer"], held.customers) & np.isin(frame["product"], held.products)]
+
+
 def step_topn_writes(args) -> dict:
-    """The top-N rows of the first --topn-sample customers written as a shard writes them: before,
-    with the three deferred foreign-key constraints (added back NOT VALID for the step and checked
-    by SET CONSTRAINTS ALL IMMEDIATE, as the commit checked them), and after, with none and the
-    referenced rows held once (store.recommendations_replace). The lists are scored once; each
-    write runs in a transaction that is rolled back, so the stored lists are left as they were."""
+    """The first --topn-sample customers' lists written as a night writes a new version: before, one
+    row a slot into a table of the old shape (mlcore_recommendation until migration 0018: its five
+    indexes), holding the active version's lists as slots, as the old table held last night's; after,
+    one row a customer (RecommendationList, store.list_frame) into the table holding last night's
+    lists. The lists are scored once; each write runs in a transaction that is rolled back. The old
+    table is filled outside the clock and dropped at the end. PostgreSQL only."""
     import numpy as np
     from django.db import connection, transaction
 
-    from infra.bulk import frame_insert
+    from infra.bulk import copy_insert, frame_insert
     from mlcore.ml.recommendations.topn import category_codes, top_block
-    from mlcore.models import Recommendation
+    from mlcore.models import RecommendationList
     from mlcore.recommendations.services import recommender_model
-    from mlcore.recommendations.store import BLOCK, keys_hold, recommendation_frame
+    from mlcore.recommendations.store import BLOCK, keys_hold, list_frame
     from mlcore.registry import services as registry
 
     version = registry.model_version_active(kind="recommender")
     model = recommender_model(version_id=version.pk)
-    n, codes = min(args.topn_sample, len(model.data.user_ids)), category_codes(model)
+    n, codes, night = min(args.topn_sample, len(model.data.user_ids)), category_codes(model), version.pk + 10**6
     started = time.perf_counter()
-    frames = [recommendation_frame(version.pk, model, rows, top_block(model, rows, 20, codes=codes))
-              for rows in (np.arange(s, min(s + BLOCK, n)) for s in range(0, n, BLOCK))]
-    out = {"customers": n, "rows": sum(len(f) for f in frames), "score_seconds": round(time.perf_counter() - started, 2)}
-    first_id, end_id = int(model.data.user_ids[0]), int(model.data.user_ids[n - 1]) + 1
-    table = Recommendation._meta.db_table
+    tops = [(rows, top_block(model, rows, 20, codes=codes)) for rows in (np.arange(s, min(s + BLOCK, n)) for s in range(0, n, BLOCK))]
+    out = {"customers": n, "score_seconds": round(time.perf_counter() - started, 2)}
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_recommendation_slots")
+        cursor.execute(OLD_SLOT_TABLE)
+        cursor.execute(f"""INSERT INTO bench_recommendation_slots (model_version_id, customer_id, product_id, rank, score, reason)
+            SELECT l.model_version_id, l.customer_id, (e.item->>0)::bigint, e.rank, (e.item->>1)::float8, e.item->>2
+            FROM {RecommendationList._meta.db_table} l, jsonb_array_elements(l.items) WITH ORDINALITY AS e(item, rank)""")  # noqa: S608
+        for ddl in OLD_SLOT_INDEXES:
+            cursor.execute(ddl)
+        cursor.execute("ANALYZE bench_recommendation_slots")
+        cursor.execute("SELECT count(*) FROM bench_recommendation_slots")
+        out["old_table_rows"] = cursor.fetchone()[0]
+    out["old_table_fill_seconds"] = round(time.perf_counter() - started, 2)
     for name in ("before", "after"):
         started = time.perf_counter()
         with transaction.atomic():
-            with connection.cursor() as cursor:
+            held = keys_hold(version_id=version.pk, model=model, rows=range(n))
+            for rows, top in tops:
                 if name == "before":
-                    for column, target in (("customer_id", "customers_customer"), ("product_id", "customers_product"), ("model_version_id", "mlcore_modelversion")):
-                        cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT bench_{column} FOREIGN KEY ({column}) REFERENCES {target}(id) DEFERRABLE INITIALLY DEFERRED NOT VALID")
-            ddl = time.perf_counter() - started
-            Recommendation.objects.filter(model_version_id=version.pk, customer_id__gte=first_id, customer_id__lt=end_id).delete()
-            keep = keys_hold(version_id=version.pk, model=model, rows=range(n)) if name == "after" else (lambda frame: frame)
-            for frame in frames:
-                frame_insert(model=Recommendation, frame=keep(frame), binary=False)
-            with connection.cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the deferred checks the commit ran (none after)
-            out[f"{name}_write_seconds"] = round(time.perf_counter() - started - ddl, 2)
+                    frame = slot_frame(night, model, rows, top, held=held)
+                    copy_insert("bench_recommendation_slots", [f"{c}_id" if c in ("model_version", "customer", "product") else c for c in frame.columns], frame, binary=False)
+                    out["rows_before"] = out.get("rows_before", 0) + len(frame)
+                else:
+                    frame, _ = list_frame(night, model, rows, top, held=held)
+                    frame_insert(model=RecommendationList, frame=frame, binary=False)
+                    out["rows_after"] = out.get("rows_after", 0) + len(frame)
+            out[f"{name}_write_seconds"] = round(time.perf_counter() - started, 2)
             transaction.set_rollback(True)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_recommendation_slots")
     out["write_speedup"] = round(out["before_write_seconds"] / out["after_write_seconds"], 2)
     return out
 

@@ -192,15 +192,17 @@ def cmd_wait_campaign(args) -> None:
 
 def cmd_dump(args) -> None:
     from campaigns.models import Delivery
-    from mlcore.models import CustomerScore, ModelVersion, Recommendation, SegmentationRun, SegmentMembership
+    from customers.models import Customer, Product
+    from mlcore.models import CustomerScore, ModelVersion, RecommendationList, SegmentationRun, SegmentMembership
 
     churn = ModelVersion.objects.get(kind="churn", is_active=True)
     recommender = ModelVersion.objects.get(kind="recommender", is_active=True)
     run = SegmentationRun.objects.order_by("-pk").first()
     scores = CustomerScore.objects.filter(model_version=churn).values_list(
         "customer__external_id", "churn_probability", "probability_active", "expected_purchases_90", "expected_value_12m")
-    recs = Recommendation.objects.filter(model_version=recommender).order_by("customer_id", "rank").values_list(
-        "customer__external_id", "rank", "product__sku", "score")
+    external = dict(Customer.objects.values_list("pk", "external_id"))
+    skus = dict(Product.objects.values_list("pk", "sku"))
+    recs = [(external[c], rank, skus.get(p, ""), score) for c, rank, p, score, _ in RecommendationList.objects.filter(model_version=recommender).slots()]
     segments = SegmentMembership.objects.filter(run=run).values_list("customer__external_id", "segment__name")
     ledger = Delivery.objects.filter(campaign__slug=CAMPAIGN_SLUG).values_list("customer__external_id", "customer__email", "is_holdout", "status")
     out = {

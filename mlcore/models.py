@@ -2,12 +2,12 @@
 from mlcore.features.models import CustomerFeatures, FeatureSnapshot
 from mlcore.feedback.models import ProductFeedback, ReviewAlert, ReviewAspect, ReviewSentiment, ReviewSummary
 from mlcore.predictions.models import CustomerScore, CustomerUplift, DriftReport
-from mlcore.recommendations.models import PopularProduct, Recommendation, SimilarProduct
+from mlcore.recommendations.models import PopularProduct, RecommendationList, SimilarProduct
 from mlcore.registry.models import ModelVersion
 from mlcore.segments.models import Segment, SegmentationRun, SegmentMembership, SegmentTransition
 
 __all__ = [
     "CustomerFeatures", "CustomerScore", "CustomerUplift", "DriftReport", "FeatureSnapshot", "ModelVersion",
-    "PopularProduct", "ProductFeedback", "Recommendation", "ReviewAlert", "ReviewAspect", "ReviewSentiment", "ReviewSummary",
+    "PopularProduct", "ProductFeedback", "RecommendationList", "ReviewAlert", "ReviewAspect", "ReviewSentiment", "ReviewSummary",
     "Segment", "SegmentationRun", "SegmentMembership", "SegmentTransition", "SimilarProduct",
 ]

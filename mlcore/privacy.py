@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from customers.models import Product
 from customers.privacy.registry import ErasureReport, register_privacy_provider
 from customers.selectors import customer_data_span
 from mlcore.features.models import FEATURE_COLUMNS
@@ -16,7 +17,7 @@ from mlcore.models import (
     CustomerFeatures,
     CustomerScore,
     ModelVersion,
-    Recommendation,
+    RecommendationList,
     ReviewAlert,
     ReviewAspect,
     ReviewSentiment,
@@ -31,7 +32,7 @@ def _tables(customer_id: int) -> dict[str, QuerySet]:
     return {
         "scores": CustomerScore.objects.filter(customer_id=customer_id),
         "segment_memberships": SegmentMembership.objects.filter(customer_id=customer_id),
-        "recommendations": Recommendation.objects.filter(customer_id=customer_id),
+        "recommendations": RecommendationList.objects.filter(customer_id=customer_id),
         "feature_rows": CustomerFeatures.objects.filter(customer_id=customer_id),
         "review_sentiments": ReviewSentiment.objects.filter(reviews),
         "review_aspects": ReviewAspect.objects.filter(reviews),
@@ -48,12 +49,24 @@ def customer_insights_export(customer_id: int) -> dict[str, list]:
             "expected_purchases_365", "expected_value_12m", "expected_value_12m_low", "expected_value_12m_high", "value_reason",
             "reason", "scored_at")),
         "segment_memberships": list(tables["segment_memberships"].order_by("run__snapshot_at").values("run__snapshot_at", "segment__key", "segment__name")),
-        "recommendations": list(tables["recommendations"].order_by("model_version_id", "rank").values(*version, "rank", "product__sku", "product__title", "score", "reason")),
+        "recommendations": _recommendations_export(tables["recommendations"]),
         "feature_rows": list(tables["feature_rows"].order_by("snapshot__snapshot_at").values("snapshot__snapshot_at", *FEATURE_COLUMNS)),
         "review_sentiments": list(tables["review_sentiments"].order_by("review_id").values("review_id", "label", "score", "language", "method", "scored_at")),
         "review_aspects": list(tables["review_aspects"].order_by("review_id", "aspect").values("review_id", "aspect", "label", "score")),
         "review_alerts": list(tables["review_alerts"].order_by("created_at").values("review_id", "reason", "status", "created_at")),
     }
+
+
+def _recommendations_export(lists: QuerySet) -> list[dict]:
+    """The customer's stored lists a slot a row: version, rank, product (SKU and title; blank if deleted since), score, reason."""
+    rows = list(lists.order_by("model_version_id").values_list("model_version__kind", "model_version__version", "items"))
+    products = Product.objects.in_bulk({item[0] for *_, items in rows for item in items})
+    return [
+        {"model_version__kind": kind, "model_version__version": number, "rank": rank,
+         "product__sku": products[p].sku if p in products else "", "product__title": products[p].title if p in products else "",
+         "score": score, "reason": reason}
+        for kind, number, items in rows for rank, (p, score, reason) in enumerate(items, start=1)
+    ]
 
 
 def _covering(first, last) -> Q:

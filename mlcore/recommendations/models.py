@@ -1,4 +1,4 @@
-"""Stored recommender output: per-customer top-N, per-product similar items, popular lists.
+"""Stored recommender output: every customer's top-N (one row a customer), per-product similar items, popular lists.
 
 Every row points at the recommender ModelVersion that produced it; serving reads the active one.
 """
@@ -9,27 +9,41 @@ from django.db import models
 from mlcore.registry.models import ModelVersion
 
 
-class Recommendation(models.Model):
-    """One slot of a customer's top-N. Derived rows, rewritten every night (20M at a million
-    customers): the foreign keys carry no database constraint, whose per-row checks at commit were
-    most of the write; the shard writer holds the rows it points at instead (store.recommendations_replace),
-    and deletes cascade through the ORM as before (the customer and product columns stay indexed)."""
+class RecommendationListQuerySet(models.QuerySet):
+    def slots(self) -> list[tuple[int, int, int, float, str]]:
+        """The lists as (customer_id, rank, product_id, score, reason) rows, by customer then rank."""
+        out = []
+        for customer_id, items in self.order_by("customer_id").values_list("customer_id", "items"):
+            out.extend((customer_id, rank, product_id, score, reason) for rank, (product_id, score, reason) in enumerate(items, start=1))
+        return out
 
-    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="recommendations", db_constraint=False)
+
+class RecommendationList(models.Model):
+    """One customer's top-N of one recommender version: `items` is [[product_id, score, reason], ...],
+    best first. Derived rows, rewritten every night: one row per customer, not one per slot, so a
+    million customers' lists are 1M rows and index entries instead of 20M (the write was the
+    nightly top-N's largest part, docs/scale.md). The keys carry no database constraint (the shard
+    writer holds the customers and products it writes, store.recommendations_replace); deleting a
+    customer or version cascades through the ORM, and a product deleted since the night is skipped
+    by the readers, which join every listed product."""
+
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.CASCADE, related_name="recommendation_lists", db_constraint=False,
+        db_index=False,  # the unique (version, customer) index leads with it
+    )
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", db_constraint=False)
-    product = models.ForeignKey("customers.Product", on_delete=models.CASCADE, related_name="+", db_constraint=False)
-    rank = models.PositiveSmallIntegerField()
-    score = models.FloatField()
-    reason = models.CharField(max_length=300, blank=True)
+    items = models.JSONField(help_text="[[product id, score, reason], ...], best first")
+
+    objects = RecommendationListQuerySet.as_manager()
 
     class Meta:
-        ordering = ["model_version_id", "customer_id", "rank"]
+        ordering = ["model_version_id", "customer_id"]
         constraints = [
-            models.UniqueConstraint(fields=["model_version", "customer", "rank"], name="recommendation_unique_rank"),
+            models.UniqueConstraint(fields=["model_version", "customer"], name="recommendationlist_unique_customer"),
         ]
 
     def __str__(self) -> str:
-        return f"#{self.rank} {self.product_id} for {self.customer_id} (v{self.model_version_id})"
+        return f"{len(self.items)} products for {self.customer_id} (v{self.model_version_id})"
 
 
 class SimilarProduct(models.Model):

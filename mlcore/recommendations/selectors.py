@@ -4,7 +4,8 @@ Everything is served from the rows the active recommender version wrote; a custo
 stored list (new, or unknown) gets the popular list of their country, flagged as a fallback.
 Before any recommender is trained, the fallback is the shop's best sellers, counted live
 (the one popularity fallback of the platform; campaigns and the assistant read these functions).
-Products made inactive (or turned into fees) since training are filtered out at read time.
+Products made inactive (or turned into fees), or deleted, since training are filtered out at read time:
+each read joins a customer's list to the products it names in one query.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from django.core.cache import cache
 from django.db.models import Count
 
 from customers.models import Customer, OrderLine, Product
-from mlcore.models import ModelVersion, PopularProduct, Recommendation, SimilarProduct
+from mlcore.models import ModelVersion, PopularProduct, RecommendationList, SimilarProduct
 from mlcore.registry.models import version_label
 
 KIND = "recommender"
@@ -53,9 +54,20 @@ def _product_of(product: Product, score: float, reason: str) -> RecommendedProdu
     )
 
 
+def _servable(lists: list[list], k: int) -> list[list[RecommendedProduct]]:
+    """Each stored list's first k products that are still servable (one query for all the lists)."""
+    ids = {item[0] for items in lists for item in items}
+    products = Product.objects.recommendable().in_bulk(ids) if ids else {}
+    out = []
+    for items in lists:
+        servable = [_product_of(products[p], score, reason) for p, score, reason in items if p in products]
+        out.append(servable[:k])
+    return out
+
+
 def _stored(version_id: int, customer_id: int, k: int) -> list[RecommendedProduct]:
-    rows = Recommendation.objects.filter(model_version_id=version_id, customer_id=customer_id, product__active=True, product__kind=Product.Kind.PRODUCT)
-    return [_product_of(r.product, r.score, r.reason) for r in rows.select_related("product").order_by("rank")[:k]]
+    items = RecommendationList.objects.filter(model_version_id=version_id, customer_id=customer_id).values_list("items", flat=True).first()
+    return _servable([items], k)[0] if items else []
 
 
 BEST_SELLERS_TTL_S = 300
@@ -106,30 +118,18 @@ def recommendations_for_customer(*, customer_id: int, k: int = 10) -> list[Recom
 
 def recommendations_for_customers(*, customer_ids: list[int], k: int = 10) -> dict[int, list[RecommendedProduct]]:
     """Many customers' lists at once (a campaign batch): the same answer as recommendations_for_customer
-    per customer, in two queries (the active version, the stored rows) instead of two per customer,
-    plus one for customers without a list and two per country whose popular list they fall back to
-    (tested with django_assert_num_queries).
-
-    Stored rows are read up to rank 2k; the rare customer who loses more than k of those to products
-    made inactive since training goes through the single-customer path, which reads deeper.
-    """
+    per customer, in three queries (the active version, the stored lists, their products) instead of
+    three per customer, plus one for customers without a list and two per country whose popular list
+    they fall back to (tested with django_assert_num_queries)."""
     version_id = active_recommender_id()
     out: dict[int, list[RecommendedProduct]] = {cid: [] for cid in customer_ids}
     if not customer_ids or k <= 0:
         return out
     if version_id is None:
         return {cid: best_sellers(k=k) for cid in customer_ids}
-    rows = Recommendation.objects.filter(
-        model_version_id=version_id, customer_id__in=customer_ids, rank__lte=2 * k
-    ).select_related("product").order_by("customer_id", "rank")
-    fetched: dict[int, int] = {}
-    for row in rows:
-        fetched[row.customer_id] = fetched.get(row.customer_id, 0) + 1
-        servable = row.product.active and row.product.kind == Product.Kind.PRODUCT
-        if servable and len(out[row.customer_id]) < k:
-            out[row.customer_id].append(_product_of(row.product, row.score, row.reason))
-    for customer_id in [cid for cid, n in fetched.items() if n == 2 * k and len(out[cid]) < k]:
-        out[customer_id] = _stored(version_id, customer_id, k)
+    stored = list(RecommendationList.objects.filter(model_version_id=version_id, customer_id__in=customer_ids).values_list("customer_id", "items"))
+    for (customer_id, _), items in zip(stored, _servable([items for _, items in stored], k), strict=True):
+        out[customer_id] = items
     missing = [cid for cid in customer_ids if not out[cid]]
     popular: dict[str, list[RecommendedProduct]] = {}
     for customer_id, country in Customer.objects.filter(pk__in=missing).values_list("pk", "country"):
@@ -142,17 +142,16 @@ def recommendations_for_customers(*, customer_ids: list[int], k: int = 10) -> di
 def recommendations_for_external_id(*, external_id: str, k: int = 10) -> CustomerRecommendations:
     """What the API serves: the stored list, or the popularity fallback (flagged) for new/unknown ids.
 
-    A stored list is one query: the active version and the customer are joined into it.
+    A stored list is two queries: the list, with the active version and the customer joined into it,
+    and its products.
     """
-    rows = list(
-        Recommendation.objects.filter(
-            model_version__kind=KIND, model_version__is_active=True, customer__external_id=external_id,
-            product__active=True, product__kind=Product.Kind.PRODUCT,
-        ).select_related("product", "model_version").order_by("rank")[:k]
+    stored = (
+        RecommendationList.objects.filter(model_version__kind=KIND, model_version__is_active=True, customer__external_id=external_id)
+        .values_list("items", "model_version__version").first()
     )
-    if rows:
-        items = [_product_of(r.product, r.score, r.reason) for r in rows]
-        return CustomerRecommendations(external_id=external_id, known_customer=True, fallback=False, model_version=rows[0].model_version.label, items=items)
+    items = _servable([stored[0]], k)[0] if stored else []
+    if items:
+        return CustomerRecommendations(external_id=external_id, known_customer=True, fallback=False, model_version=version_label(KIND, stored[1]), items=items)
     active = ModelVersion.objects.filter(kind=KIND, is_active=True).values_list("pk", "version").first()
     customer = Customer.objects.filter(external_id=external_id).values_list("pk", "country").first()
     items = popular_products(country=customer[1] if customer else "", k=k, version_id=active[0]) if active else []

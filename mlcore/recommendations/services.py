@@ -20,7 +20,7 @@ import pandas as pd
 from django.conf import settings
 from django.db.models import Exists, OuterRef
 
-from customers.models import Customer, Product
+from customers.models import Customer
 from customers.selectors import customers_frame, order_lines_frame, products_frame
 from infra import jobs
 from infra.shards import rows_in_range, shard_ranges
@@ -32,7 +32,7 @@ from mlcore.ml.recommendations.evaluation import prepare
 from mlcore.ml.recommendations.hybrid import HybridWeights
 from mlcore.ml.recommendations.model import RecommenderConfig, RecommenderModel, fit_recommender
 from mlcore.ml.sales import sale_mask
-from mlcore.models import ModelVersion, PopularProduct, Recommendation, SimilarProduct
+from mlcore.models import ModelVersion, PopularProduct, RecommendationList, SimilarProduct
 from mlcore.predictions.horizons import horizons_of
 from mlcore.recommendations.ranker_serving import ranker_for_serving
 from mlcore.recommendations.store import catalogue_lists_write, recommendations_replace
@@ -224,7 +224,7 @@ def recommender_finish(*, version_id: int) -> ModelVersion:
     version = registry.model_version_activate(version_id=version_id)
     ModelVersion.objects.filter(pk=version.pk).update(notes=version.metrics.get("buy_again", ""))
     recommendations_prune(keep=2)
-    log.info("recommender v%s written: %s recommendations", version.version, Recommendation.objects.filter(model_version=version).count())
+    log.info("recommender v%s written: %s customers' lists", version.version, RecommendationList.objects.filter(model_version=version).count())
     version.refresh_from_db()
     return version
 
@@ -244,15 +244,16 @@ def _progress(job_id: int | None, message: str) -> None:
 
 
 def recommendations_orphans_delete(*, version_id: int) -> int:
-    """Delete this version's rows whose customer or product no longer exists; returns the count.
+    """Delete this version's lists whose customer no longer exists; returns the count.
 
     The table's keys carry no database constraint (store.recommendations_replace holds the rows a
-    shard points at instead). A customer or product deleted through the ORM while a shard is being
-    written can still leave that shard's rows behind: the cascade deletes the committed rows first,
-    then waits on the shard's lock for the row itself. Every reader joins the customer and product,
-    so such rows are never shown; this one anti-join after the last shard removes them."""
-    missing = ~Exists(Customer.objects.filter(pk=OuterRef("customer_id"))) | ~Exists(Product.objects.filter(pk=OuterRef("product_id")))
-    return Recommendation.objects.filter(model_version_id=version_id).filter(missing).delete()[0]
+    shard points at instead). A customer deleted through the ORM while a shard is being written
+    can still leave that shard's list behind: the cascade deletes the committed lists first, then
+    waits on the shard's lock for the row itself. Every reader joins the customer, so such a list
+    is never shown; this one anti-join after the last shard removes them. (A deleted product's
+    slots are skipped by the readers, which join every listed product.)"""
+    missing = ~Exists(Customer.objects.filter(pk=OuterRef("customer_id")))
+    return RecommendationList.objects.filter(model_version_id=version_id).filter(missing).delete()[0]
 
 
 def recommendations_prune(*, keep: int = 2) -> int:
@@ -262,7 +263,7 @@ def recommendations_prune(*, keep: int = 2) -> int:
     active = versions.filter(is_active=True).values_list("pk", flat=True)
     stale = versions.exclude(pk__in=[*kept, *active])
     deleted = 0
-    for model in (Recommendation, SimilarProduct, PopularProduct):
+    for model in (RecommendationList, SimilarProduct, PopularProduct):
         deleted += model.objects.filter(model_version__in=stale).delete()[0]
     return deleted
 

@@ -1,13 +1,15 @@
 """Bulk writes of a trained recommender's lists: top-N per customer, similar and popular products.
 
-Rows are produced block by block (a few thousand customers at a time) as arrays
-(`mlcore.ml.recommendations.topn.top_block`: no per-customer Python) and written as one frame per block
-through infra.bulk, which uses COPY on PostgreSQL; a shard writes only the customers of its id
-range (`recommendations_replace`).
+Lists are scored block by block (a few thousand customers at a time) as arrays
+(`mlcore.ml.recommendations.topn.top_block`: no per-customer Python) and written as one frame per block,
+one row a customer (`RecommendationList`), through infra.bulk, which uses COPY on PostgreSQL; a
+shard writes only the customers of its id range (`recommendations_replace`).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -19,7 +21,7 @@ from infra.heap import large_arrays_reused
 from infra.shards import rows_in_range
 from mlcore.ml.recommendations.model import RecommenderModel, Reranker, popular_list, similar_table
 from mlcore.ml.recommendations.topn import category_codes, top_block
-from mlcore.models import ModelVersion, PopularProduct, Recommendation, SimilarProduct
+from mlcore.models import ModelVersion, PopularProduct, RecommendationList, SimilarProduct
 
 BLOCK = 2048
 REASON_MAX = 300
@@ -37,51 +39,65 @@ def recommendations_replace(
     *, version_id: int, model: RecommenderModel, top_n: int, first_id: int, end_id: int,
     reranker: Reranker | None = None, rerank_candidates: int = 20,
 ) -> int:
-    """One shard: replace this version's top-N rows of customers with ids in [first_id, end_id); returns rows written.
+    """One shard: replace this version's lists of customers with ids in [first_id, end_id); returns
+    the slots written.
 
     Delete-then-insert in one transaction, so a shard that is run again (a redelivered message,
-    a resumed night) leaves exactly one list per customer. The table's foreign keys carry no
-    database constraint (checked row by row at commit they were 3 lookups per row, most of the
-    write); instead the shard's customers, the catalogue and the version are locked once
-    (`rows_held`), and rows of a customer or product deleted since training are left out, where
-    the constraint made the shard fail at every retry.
+    a resumed night) leaves exactly one list per customer. The table's keys carry no database
+    constraint (checked row by row at commit they were most of the write); instead the shard's
+    customers, the catalogue and the version are locked once (`keys_hold`), and a customer or a
+    product deleted since training is left out, where the constraint made the shard fail at every
+    retry.
     """
-    Recommendation.objects.filter(model_version_id=version_id, customer_id__gte=first_id, customer_id__lt=end_id).delete()
+    RecommendationList.objects.filter(model_version_id=version_id, customer_id__gte=first_id, customer_id__lt=end_id).delete()
     rows = rows_in_range(sorted_ids=model.data.user_ids, first_id=first_id, end_id=end_id)
-    keep = keys_hold(version_id=version_id, model=model, rows=rows)
+    held = keys_hold(version_id=version_id, model=model, rows=rows)
     codes = category_codes(model)
     written = 0
     with large_arrays_reused():  # each block frees and makes the same large arrays again
         for start in range(rows.start, rows.stop, BLOCK):  # one COPY per block of customers
             block = np.arange(start, min(start + BLOCK, rows.stop))
             top = top_block(model, block, top_n, codes=codes, reranker=reranker, rerank_candidates=rerank_candidates)
-            written += frame_insert(model=Recommendation, frame=keep(recommendation_frame(version_id, model, block, top)), binary=False)
+            frame, slots = list_frame(version_id, model, block, top, held=held)
+            frame_insert(model=RecommendationList, frame=frame, binary=False)
+            written += slots
     return written
 
 
-def keys_hold(*, version_id: int, model: RecommenderModel, rows: range) -> Callable[[pd.DataFrame], pd.DataFrame]:
+@dataclass(frozen=True)
+class Held:
+    """The customer and product ids a shard may write (sorted), held until its transaction ends."""
+
+    customers: np.ndarray
+    products: np.ndarray
+
+
+def keys_hold(*, version_id: int, model: RecommenderModel, rows: range) -> Held:
     """Hold the version, the customers at model `rows` and the catalogue for the caller's transaction
-    (`infra.bulk.rows_held`); returns the filter that keeps the rows of a recommendation frame whose
-    customer and product are held."""
+    (`infra.bulk.rows_held`), so a concurrent delete waits for the shard's commit."""
     if not rows_held(model=ModelVersion, ids=np.array([version_id])).size:
         raise ModelVersion.DoesNotExist(f"recommender version {version_id} no longer exists")
-    customers = rows_held(model=Customer, ids=model.data.user_ids[rows.start:rows.stop])
-    products = rows_held(model=Product, ids=model.data.item_ids)
-    return lambda frame: frame[np.isin(frame["customer"], customers) & np.isin(frame["product"], products)]
+    return Held(customers=rows_held(model=Customer, ids=model.data.user_ids[rows.start:rows.stop]),
+                products=rows_held(model=Product, ids=model.data.item_ids))
 
 
-def recommendation_frame(version_id: int, model: RecommenderModel, rows: np.ndarray, top) -> pd.DataFrame:
-    """The Recommendation rows of one block (padded slots dropped), columns in the table's field names."""
+def list_frame(version_id: int, model: RecommenderModel, rows: np.ndarray, top, *, held: Held | None = None) -> tuple[pd.DataFrame, int]:
+    """One block's RecommendationList rows (columns in the table's field names) and their slot count:
+    each customer's listed slots (padding dropped, and with `held` the products and customers not
+    held) as one JSON list. A customer left with no slot gets no row."""
     listed = top.columns >= 0
-    row_of, rank = np.nonzero(listed)
-    return pd.DataFrame({
-        "model_version": np.full(len(row_of), version_id, dtype=np.int64),
-        "customer": model.data.user_ids[rows[row_of]].astype(np.int64),
-        "product": model.data.item_ids[top.columns[listed]].astype(np.int64),
-        "rank": (rank + 1).astype(np.int64),
-        "score": np.round(top.scores[listed], 6),
-        "reason": pd.Series(top.reasons[listed], dtype=object).str.slice(0, REASON_MAX).to_numpy(dtype=object),
-    })
+    products = model.data.item_ids[np.where(listed, top.columns, 0)].astype(np.int64)
+    customers = model.data.user_ids[rows].astype(np.int64)
+    if held is not None:
+        listed &= np.isin(products, held.products) & np.isin(customers, held.customers)[:, None]
+    keep = listed.any(axis=1)
+    scores = np.round(top.scores, 6)
+    items = [
+        json.dumps([[p, s, str(r)[:REASON_MAX]] for p, s, r, ok in zip(ps, ss, rs, oks, strict=True) if ok], separators=(",", ":"), ensure_ascii=False)
+        for ps, ss, rs, oks in zip(products[keep].tolist(), scores[keep].tolist(), top.reasons[keep].tolist(), listed[keep].tolist(), strict=True)
+    ]
+    frame = pd.DataFrame({"model_version": np.full(len(items), version_id, dtype=np.int64), "customer": customers[keep], "items": items})
+    return frame, int(listed.sum())
 
 
 def _similar_rows(version_id: int, model: RecommenderModel) -> Iterator[tuple]:

@@ -1,6 +1,6 @@
 import pytest
 
-from mlcore.models import Recommendation
+from mlcore.models import RecommendationList
 from mlcore.recommendations.ranker_serving import ranker_for_serving
 from mlcore.recommendations.services import recommender_train
 from tests.mlcore.recommend_shop import make_shop, tiny_ranker_version, use_small_lists
@@ -18,7 +18,7 @@ def shop(settings):
 
 def stored_lists(version) -> dict[int, list[int]]:
     lists: dict[int, list[int]] = {}
-    for customer, product in Recommendation.objects.filter(model_version=version).order_by("customer_id", "rank").values_list("customer_id", "product_id"):
+    for customer, _, product, _, _ in RecommendationList.objects.filter(model_version=version).slots():
         lists.setdefault(customer, []).append(product)
     return lists
 
@@ -38,12 +38,12 @@ def test_an_active_ranker_reorders_the_stored_lists_and_is_named_by_the_version(
     before, after = stored_lists(hybrid), stored_lists(reranked)
     assert before.keys() == after.keys() and all(len(items) == 5 for items in after.values())
     assert before != after
-    rows = Recommendation.objects.filter(model_version=reranked)
-    assert not rows.filter(reason="").exists()
-    assert not rows.filter(product__in=[shop["fee"], shop["inactive"]]).exists()
-    assert not rows.filter(customer=shop["customers"][0], product=shop["products"][6]).exists()  # bought 2 days ago
+    slots = RecommendationList.objects.filter(model_version=reranked).slots()
+    assert all(reason for *_, reason in slots)
+    assert not {product for _, _, product, _, _ in slots} & {shop["fee"].pk, shop["inactive"].pk}
+    assert (shop["customers"][0].pk, shop["products"][6].pk) not in {(c, p) for c, _, p, _, _ in slots}  # bought 2 days ago
     for customer in after:
-        scores = list(rows.filter(customer_id=customer).order_by("rank").values_list("score", flat=True))
+        scores = [score for c, _, _, score, _ in slots if c == customer]
         assert scores == sorted(scores, reverse=True)
 
 

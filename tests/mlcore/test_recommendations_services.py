@@ -2,7 +2,7 @@ import pytest
 
 from customers.models import Product
 from infra.bulk import rows_insert
-from mlcore.models import ModelVersion, PopularProduct, Recommendation, SimilarProduct
+from mlcore.models import ModelVersion, PopularProduct, RecommendationList, SimilarProduct
 from mlcore.recommendations.selectors import (
     RecommendedProduct,
     popular_products,
@@ -28,8 +28,8 @@ def test_training_stores_lists_for_every_customer_from_the_active_version(shop):
     version = recommender_train(fast=True)
     version.refresh_from_db()
     assert version.is_active and version.status == ModelVersion.Status.READY and version.artefact_sha256
-    assert Recommendation.objects.filter(model_version=version).values("customer").distinct().count() == 12
-    assert Recommendation.objects.filter(model_version=version, customer=shop["customers"][0]).count() == 5
+    assert RecommendationList.objects.filter(model_version=version).count() == 12
+    assert len(RecommendationList.objects.get(model_version=version, customer=shop["customers"][0]).items) == 5
     assert SimilarProduct.objects.filter(model_version=version).exists()
     assert PopularProduct.objects.filter(model_version=version, country="France").exists()
     assert set(version.params["weights"]) == {"alpha", "beta", "gamma", "delta", "epsilon"}
@@ -39,9 +39,9 @@ def test_training_stores_lists_for_every_customer_from_the_active_version(shop):
 def test_fees_inactive_and_recently_bought_are_never_recommended(shop):
     # given fees and an inactive product in every basket and a purchase 2 days ago, when trained, then none is recommended
     version = recommender_train(fast=True)
-    stored = Recommendation.objects.filter(model_version=version)
-    assert not stored.filter(product__in=[shop["fee"], shop["inactive"]]).exists()
-    assert not stored.filter(customer=shop["customers"][0], product=shop["products"][6]).exists()
+    stored = {(customer, product) for customer, _, product, _, _ in RecommendationList.objects.filter(model_version=version).slots()}
+    assert not {product for _, product in stored} & {shop["fee"].pk, shop["inactive"].pk}
+    assert (shop["customers"][0].pk, shop["products"][6].pk) not in stored
     assert not SimilarProduct.objects.filter(similar__in=[shop["fee"], shop["inactive"]]).exists()
 
 
@@ -78,8 +78,8 @@ def test_train_task_twice_keeps_one_active_version_and_prunes_old_rows(shop):
     results = [train_recommender.apply(kwargs={"fast": True}).get() for _ in range(3)]
     versions = ModelVersion.objects.filter(kind="recommender")
     assert versions.count() == 3 and versions.get(is_active=True).pk == results[-1]["model_version"]
-    assert Recommendation.objects.values("model_version").distinct().count() == 2
-    assert Recommendation.objects.filter(model_version_id=results[-1]["model_version"], customer=shop["customers"][0]).count() == 5
+    assert RecommendationList.objects.values("model_version").distinct().count() == 2
+    assert len(RecommendationList.objects.get(model_version_id=results[-1]["model_version"], customer=shop["customers"][0]).items) == 5
 
 
 def test_training_without_sales_is_skipped_with_a_reason():
@@ -109,20 +109,20 @@ def test_batch_selector_gives_each_customer_what_the_single_selector_gives(shop)
     assert found[newcomer][0].reason == "popular in France"
 
 
-def test_batch_selector_reads_a_batch_in_two_queries_and_the_api_path_in_one(shop, django_assert_num_queries):
-    # given stored lists, when a campaign batch of customers (one without a list) is read and one customer is read by external id, then the batch takes the two queries its docstring claims plus the fallbacks, and the API path one
+def test_batch_selector_reads_a_batch_in_three_queries_and_the_api_path_in_two(shop, django_assert_num_queries):
+    # given stored lists, when a campaign batch of customers (one without a list) is read and one customer is read by external id, then the batch takes the three queries its docstring claims plus the fallbacks, and the API path two
     from mlcore.recommendations.selectors import recommendations_for_external_id
 
     recommender_train(fast=True)
     customers = [c.pk for c in shop["customers"][:20]]
-    with django_assert_num_queries(2):  # active version, stored rows
+    with django_assert_num_queries(3):  # active version, stored lists, their products
         found = recommendations_for_customers(customer_ids=customers, k=3)
     assert all(found[c] for c in customers)
     newcomer = CustomerFactory(external_id="NEW3", country="France").pk
-    with django_assert_num_queries(5):  # + the customers without a list, and France's popular list (exists, rows)
+    with django_assert_num_queries(6):  # + the customers without a list, and France's popular list (exists, rows)
         recommendations_for_customers(customer_ids=[*customers, newcomer], k=3)
     external = shop["customers"][0].external_id
-    with django_assert_num_queries(1):  # the API's hot path: the active version joined into the one query
+    with django_assert_num_queries(2):  # the API's hot path: the list with the active version joined in, its products
         assert recommendations_for_external_id(external_id=external, k=3)
 
 
@@ -140,7 +140,7 @@ def test_columns_are_the_live_catalogue_and_the_version_records_horizons_and_reb
     OrderLineFactory(order=OrderFactory(customer=shop["customers"][1], placed_at=timezone.now() - dt.timedelta(days=500)), line_no=1, product=old)
     version = recommender_train(fast=True)
     version.refresh_from_db()
-    assert version.metrics["products"] == 8 and not Recommendation.objects.filter(product=old).exists()
+    assert version.metrics["products"] == 8 and old.pk not in {product for _, _, product, _, _ in RecommendationList.objects.slots()}
     horizons = version.params["horizons"]
     assert version.params["config"]["exclude_recent_days"] == horizons["exclude_recent_days"] == 14  # 12 repeat customers: too few, the default
     assert not horizons["repeat_enough"] and "too little repeat behaviour" in version.notes

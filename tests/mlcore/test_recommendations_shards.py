@@ -1,4 +1,4 @@
-"""Sharded top-N: customer-id ranges, idempotent shard reruns, the chord's one Job row, rows of deleted customers and products left out."""
+"""Sharded top-N: customer-id ranges, idempotent shard reruns, the chord's one Job row, deleted customers and products left out."""
 import numpy as np
 import pytest
 from django.db import OperationalError, connection, connections, transaction
@@ -7,7 +7,8 @@ from customers.models import Customer, Order, OrderLine
 from infra.bulk import rows_held
 from infra.models import Job
 from infra.shards import rows_in_range, shard_ranges
-from mlcore.models import ModelVersion, Recommendation
+from mlcore.models import ModelVersion, RecommendationList
+from mlcore.recommendations.selectors import recommendations_for_customer
 from mlcore.recommendations.services import (
     recommendations_shard_write,
     recommender_finish,
@@ -53,9 +54,9 @@ def test_a_shard_run_twice_leaves_one_list_per_customer_and_touches_no_other_ran
     first_id, end_id = shards[1]
     once = recommendations_shard_write(version_id=version.pk, first_id=first_id, end_id=end_id)
     again = recommendations_shard_write(version_id=version.pk, first_id=first_id, end_id=end_id)
-    rows = Recommendation.objects.filter(model_version=version)
-    assert once == again == rows.count() == 5 * 5
-    assert set(rows.values_list("customer_id", flat=True)) == {c.pk for c in shop["customers"] if first_id <= c.pk < end_id}
+    lists = RecommendationList.objects.filter(model_version=version)
+    assert once == again == len(lists.slots()) == 5 * 5 and lists.count() == 5
+    assert set(lists.values_list("customer_id", flat=True)) == {c.pk for c in shop["customers"] if first_id <= c.pk < end_id}
     assert not ModelVersion.objects.get(pk=version.pk).is_active  # not active until every shard is written
 
 
@@ -67,7 +68,7 @@ def test_the_task_writes_every_shard_then_activates_with_progress_on_one_job(sho
     job = Job.objects.get(pk=result["job_id"])
     assert result["shards"] == 3 and version.is_active
     assert job.status == Job.Status.SUCCEEDED and job.done == job.total == 12 and job.message == f"recommender v{version.version} active"
-    assert Recommendation.objects.filter(model_version=version).values("customer").distinct().count() == 12
+    assert RecommendationList.objects.filter(model_version=version).count() == 12
     assert Job.objects.count() == 1
 
 
@@ -98,16 +99,16 @@ def test_a_shard_leaves_out_a_customer_and_a_product_deleted_since_the_fit_and_d
     gone_product.delete()
     # when every shard is written (with the foreign-key constraints the commit failed, at every retry)
     written = sum(recommendations_shard_write(version_id=version.pk, first_id=a, end_id=b) for a, b in recommender_shards(version_id=version.pk))
-    # then the 11 other customers hold a list each, none names the deleted product, and the written count is the rows stored
-    rows = Recommendation.objects.filter(model_version=version)
-    assert written == rows.count() > 0
-    assert set(rows.values_list("customer_id", flat=True)) == {c.pk for c in shop["customers"]} - {gone_customer.pk}
-    assert not rows.filter(product_id=gone_product.pk).exists()
-    # and deleting a customer still removes their rows (the ORM's cascade, no database constraint needed)
+    # then the 11 other customers hold a list each, none names the deleted product, and the written count is the slots stored
+    lists = RecommendationList.objects.filter(model_version=version)
+    assert written == len(lists.slots()) > 0
+    assert set(lists.values_list("customer_id", flat=True)) == {c.pk for c in shop["customers"]} - {gone_customer.pk}
+    assert gone_product.pk not in {product for _, _, product, _, _ in lists.slots()}
+    # and deleting a customer still removes their list (the ORM's cascade, no database constraint needed)
     kept = shop["customers"][5]
     Order.objects.filter(customer=kept).delete()
     kept.delete()
-    assert not Recommendation.objects.filter(customer_id=kept.pk).exists() and rows.exists()
+    assert not RecommendationList.objects.filter(customer_id=kept.pk).exists() and lists.exists()
 
 
 @pytest.mark.django_db
@@ -145,18 +146,20 @@ def test_rows_held_makes_a_concurrent_delete_wait_on_postgresql():
 
 
 @pytest.mark.django_db
-def test_finishing_a_version_deletes_rows_whose_customer_or_product_went_during_its_shards(shop):
-    # given a version's shards written, then rows left as a delete racing a shard leaves them (the customer and a product gone)
+def test_finishing_a_version_deletes_lists_whose_customer_went_and_readers_skip_a_product_that_went(shop):
+    # given a version's shards written, then what a delete racing a shard leaves: a gone customer's list, a gone product first in a list
     version = recommender_fit_store(fast=True)
     for first_id, end_id in recommender_shards(version_id=version.pk):
         recommendations_shard_write(version_id=version.pk, first_id=first_id, end_id=end_id)
-    rows = Recommendation.objects.filter(model_version=version)
-    before = rows.count()
-    Recommendation.objects.bulk_create([
-        Recommendation(model_version=version, customer_id=10**9, product=shop["products"][0], rank=1, score=1.0),
-        Recommendation(model_version=version, customer=shop["customers"][0], product_id=10**9, rank=99, score=1.0),
-    ])
-    # when the version is finished, then both are gone, the rest kept, and the version is active
+    lists = RecommendationList.objects.filter(model_version=version)
+    before = lists.count()
+    RecommendationList.objects.create(model_version=version, customer_id=10**9, items=[[shop["products"][0].pk, 1.0, ""]])
+    first = lists.get(customer=shop["customers"][0])
+    first.items = [[10**9, 9.0, "gone"], *first.items]
+    first.save(update_fields=["items"])
+    # when the version is finished, then the gone customer's list is gone, the rest kept, and the version is active;
+    # and the customer with the gone product is served their other products
     finished = recommender_finish(version_id=version.pk)
-    assert finished.is_active and rows.count() == before
-    assert not rows.filter(customer_id=10**9).exists() and not rows.filter(product_id=10**9).exists()
+    assert finished.is_active and lists.count() == before and not lists.filter(customer_id=10**9).exists()
+    served = recommendations_for_customer(customer_id=shop["customers"][0].pk, k=5)
+    assert [item.product_id for item in served] == [p for p, _, _ in first.items[1:6]]

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from clmsite.celery import app
-from mlcore.models import Recommendation
+from mlcore.models import RecommendationList
 from tests.mlcore.recommend_shop import make_shop
 
 
@@ -20,4 +20,4 @@ def test_train_recommender_command_stores_lists(settings):
     make_shop()
     out = io.StringIO()
     call_command("train_recommender", "--fast", stdout=out)
-    assert "model_version" in out.getvalue() and Recommendation.objects.count() == 12 * 3
+    assert "model_version" in out.getvalue() and sum(len(items) for items in RecommendationList.objects.values_list("items", flat=True)) == 12 * 3

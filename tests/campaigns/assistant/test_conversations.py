@@ -11,7 +11,7 @@ from django.utils import timezone
 from campaigns.assistant.models import ChatMessage, Ticket
 from campaigns.assistant.services.conversations import conversation_start, message_rate, message_reply
 from campaigns.assistant.services.handover import ticket_reply
-from mlcore.models import ModelVersion, Recommendation
+from mlcore.models import ModelVersion, RecommendationList
 from tests.customers.factories import CustomerFactory, OrderFactory, OrderLineFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +88,7 @@ def test_return_eligibility_follows_the_window_setting(knowledge, alice, setting
 def test_recommendations_only_for_the_signed_customer(knowledge, alice):
     # given stored recommendations for alice, when she and an anonymous visitor ask, then only she gets her list
     version = ModelVersion.objects.create(kind="recommender", version=1, status="ready", is_active=True)
-    Recommendation.objects.create(model_version=version, customer=alice, product=ProductFactory(title="Red Retrospot Teapot"), rank=1, score=1.0)
+    RecommendationList.objects.create(model_version=version, customer=alice, items=[[ProductFactory(title="Red Retrospot Teapot").pk, 1.0, ""]])
     assert "Red Retrospot Teapot" in _ask(conversation_start(customer_id=alice.pk), "What else would I like?").text
     anonymous = _ask(conversation_start(customer_id=None), "What else would I like?")
     assert "Teapot" not in anonymous.text and "link in one of our emails" in anonymous.text

@@ -15,7 +15,7 @@ from mlcore.models import (
     CustomerFeatures,
     CustomerScore,
     ModelVersion,
-    Recommendation,
+    RecommendationList,
     ReviewAlert,
     ReviewAspect,
     ReviewSentiment,
@@ -29,7 +29,7 @@ def _derived(customer_id: int) -> dict[str, int]:
     return {
         "scores": CustomerScore.objects.filter(customer_id=customer_id).count(),
         "memberships": SegmentMembership.objects.filter(customer_id=customer_id).count(),
-        "recommendations": Recommendation.objects.filter(customer_id=customer_id).count(),
+        "recommendations": RecommendationList.objects.filter(customer_id=customer_id).count(),
         "features": CustomerFeatures.objects.filter(customer_id=customer_id).count(),
         "sentiments": ReviewSentiment.objects.filter(review__customer_id=customer_id).count(),
         "aspects": ReviewAspect.objects.filter(review__customer_id=customer_id).count(),
