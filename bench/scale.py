@@ -16,7 +16,7 @@ Steps (each in its own process, so its peak RSS is its own; wall, CPU seconds an
               then the same as beat builds it (mlcore.build_features: plan + chord) on a worker of each --workers
   before/after  top-N of a sample of customers per customer (recommend_block) vs in blocks
               (topn.top_block), equal lists checked; score writes through bulk_create vs frame_insert;
-              the sample's top-N rows written with the foreign-key constraints checked vs held rows
+              the sample's lists written a row a slot (the table's shape until migration 0018) vs a row a customer
   workers     the recommender's top-N shards as a Celery group on the ml queue through Redis, with a
               worker of 1 and then of 2 processes (--workers), and two shard sizes (--shard-sizes)
 Bounded: every child gets the time left of --max-minutes and is stopped when it runs out; steps not

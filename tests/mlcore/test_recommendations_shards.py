@@ -163,3 +163,22 @@ def test_finishing_a_version_deletes_lists_whose_customer_went_and_readers_skip_
     assert finished.is_active and lists.count() == before and not lists.filter(customer_id=10**9).exists()
     served = recommendations_for_customer(customer_id=shop["customers"][0].pk, k=5)
     assert [item.product_id for item in served] == [p for p, _, _ in first.items[1:6]]
+
+
+@pytest.mark.django_db
+def test_a_list_frame_round_trips_reasons_with_quotes_commas_backslashes_newlines_and_non_ascii():
+    # given lists whose reasons hold what CSV and JSON escape, when written as the shard writes them (COPY on PostgreSQL), then they read back as given
+    import json
+
+    import pandas as pd
+
+    from infra.bulk import frame_insert
+    from tests.customers.factories import CustomerFactory, ProductFactory
+
+    version = ModelVersion.objects.create(kind="recommender", version=1, status="ready")
+    customer, product = CustomerFactory(), ProductFactory()
+    reasons = ['similar to "Heart" mug, set of 3', "bought together with C:\\tin\\box", "línea\nnueva 购物车 \t tab"]
+    items = [[product.pk, 0.5, reason] for reason in reasons]
+    frame = pd.DataFrame({"model_version": [version.pk], "customer": [customer.pk], "items": [json.dumps(items, ensure_ascii=False)]})
+    assert frame_insert(model=RecommendationList, frame=frame, binary=False) == 1
+    assert RecommendationList.objects.get().items == items
