@@ -36,11 +36,11 @@ def load_shop(data_path: Path) -> None:
     Customer.objects.bulk_create([Customer(external_id=str(r.customer_id), country=r.country) for r in first.itertuples()], batch_size=5000)
     customer_ids = dict(Customer.objects.values_list("external_id", "id"))
     orders = lines.drop_duplicates("order_id")
-    Order.objects.bulk_create([Order(external_id=r.order_id, customer_id=customer_ids[str(r.customer_id)], placed_at=r.placed_at, country=r.country) for r in orders.itertuples()], batch_size=5000)
+    Order.objects.bulk_create([Order(external_id=str(r.order_id), customer_id=customer_ids[str(r.customer_id)], placed_at=r.placed_at, country=r.country) for r in orders.itertuples()], batch_size=5000)
     order_ids = dict(Order.objects.values_list("external_id", "id"))
     lines = lines.assign(line_no=lines.groupby("order_id").cumcount() + 1)
     OrderLine.objects.bulk_create([
-        OrderLine(order_id=order_ids[r.order_id], line_no=r.line_no, product_id=sku_to_id[r.sku], quantity=r.quantity, unit_price=round(r.unit_price, 2))
+        OrderLine(order_id=order_ids[str(r.order_id)], line_no=r.line_no, product_id=sku_to_id[r.sku], quantity=r.quantity, unit_price=round(r.unit_price, 2))
         for r in lines.itertuples()
     ], batch_size=5000)
 

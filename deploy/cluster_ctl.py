@@ -202,7 +202,8 @@ def cmd_dump(args) -> None:
         "customer__external_id", "churn_probability", "probability_active", "expected_purchases_90", "expected_value_12m")
     external = dict(Customer.objects.values_list("pk", "external_id"))
     skus = dict(Product.objects.values_list("pk", "sku"))
-    recs = [(external[c], rank, skus.get(p, ""), score) for c, rank, p, score, _ in RecommendationList.objects.filter(model_version=recommender).slots()]
+    slots = RecommendationList.objects.filter(model_version=recommender).slots()
+    recs = [(external[c], rank, skus[p], score) for c, rank, p, score, _ in slots if c in external and p in skus]  # as the join of the slot rows did
     segments = SegmentMembership.objects.filter(run=run).values_list("customer__external_id", "segment__name")
     ledger = Delivery.objects.filter(campaign__slug=CAMPAIGN_SLUG).values_list("customer__external_id", "customer__email", "is_holdout", "status")
     out = {

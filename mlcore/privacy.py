@@ -58,14 +58,15 @@ def customer_insights_export(customer_id: int) -> dict[str, list]:
 
 
 def _recommendations_export(lists: QuerySet) -> list[dict]:
-    """The customer's stored lists a slot a row: version, rank, product (SKU and title; blank if deleted since), score, reason."""
+    """The customer's stored lists a slot a row: version, rank, product SKU and title, score, reason
+    (a slot of a product deleted since the night is left out, as the product's deletion removed it
+    from the table of slots before migration 0018)."""
     rows = list(lists.order_by("model_version_id").values_list("model_version__kind", "model_version__version", "items"))
     products = Product.objects.in_bulk({item[0] for *_, items in rows for item in items})
     return [
         {"model_version__kind": kind, "model_version__version": number, "rank": rank,
-         "product__sku": products[p].sku if p in products else "", "product__title": products[p].title if p in products else "",
-         "score": score, "reason": reason}
-        for kind, number, items in rows for rank, (p, score, reason) in enumerate(items, start=1)
+         "product__sku": products[p].sku, "product__title": products[p].title, "score": score, "reason": reason}
+        for kind, number, items in rows for rank, (p, score, reason) in enumerate(items, start=1) if p in products
     ]
 
 
@@ -96,7 +97,9 @@ def model_versions_mark_retraining(*, customer_id: int, reason: str) -> list[str
 
 def customer_insights_erase(customer_id: int) -> ErasureReport:
     retrain = model_versions_mark_retraining(customer_id=customer_id, reason=f"customer {customer_id} erased (GDPR)")
-    removed = {name: qs.delete()[0] for name, qs in _tables(customer_id).items()}
+    tables = _tables(customer_id)
+    slots = sum(len(items) for items in tables["recommendations"].values_list("items", flat=True))  # reported a slot a row, as stored until 0018
+    removed = {name: qs.delete()[0] for name, qs in tables.items()} | {"recommendations": slots}
     return ErasureReport(removed=removed, needs_retraining=retrain)
 
 

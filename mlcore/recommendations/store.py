@@ -83,9 +83,11 @@ def keys_hold(*, version_id: int, model: RecommenderModel, rows: range) -> Held:
 
 def list_frame(version_id: int, model: RecommenderModel, rows: np.ndarray, top, *, held: Held | None = None) -> tuple[pd.DataFrame, int]:
     """One block's RecommendationList rows (columns in the table's field names) and their slot count:
-    each customer's listed slots (padding dropped, and with `held` the products and customers not
-    held) as one JSON list. A customer left with no slot gets no row."""
-    listed = top.columns >= 0
+    each customer's listed slots (padding dropped, a slot without a finite score dropped, and with
+    `held` the products and customers not held) as one JSON list. A customer left with no slot gets
+    no row. (A re-ranker that returns NaN sets that candidate to -inf; JSON has no such number, so
+    the COPY would fail the shard at every retry.)"""
+    listed = (top.columns >= 0) & np.isfinite(top.scores)
     products = model.data.item_ids[np.where(listed, top.columns, 0)].astype(np.int64)
     customers = model.data.user_ids[rows].astype(np.int64)
     if held is not None:
@@ -93,7 +95,7 @@ def list_frame(version_id: int, model: RecommenderModel, rows: np.ndarray, top, 
     keep = listed.any(axis=1)
     scores = np.round(top.scores, 6)
     items = [
-        json.dumps([[p, s, str(r)[:REASON_MAX]] for p, s, r, ok in zip(ps, ss, rs, oks, strict=True) if ok], separators=(",", ":"), ensure_ascii=False)
+        json.dumps([[p, s, str(r)[:REASON_MAX]] for p, s, r, ok in zip(ps, ss, rs, oks, strict=True) if ok], separators=(",", ":"), ensure_ascii=False, allow_nan=False)
         for ps, ss, rs, oks in zip(products[keep].tolist(), scores[keep].tolist(), top.reasons[keep].tolist(), listed[keep].tolist(), strict=True)
     ]
     frame = pd.DataFrame({"model_version": np.full(len(items), version_id, dtype=np.int64), "customer": customers[keep], "items": items})

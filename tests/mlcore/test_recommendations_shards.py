@@ -16,6 +16,7 @@ from mlcore.recommendations.services import (
     recommender_shards,
 )
 from mlcore.recommendations.tasks import train_recommender
+from tests.customers.factories import ProductFactory
 from tests.mlcore.recommend_shop import make_shop, use_small_lists
 
 
@@ -166,19 +167,36 @@ def test_finishing_a_version_deletes_lists_whose_customer_went_and_readers_skip_
 
 
 @pytest.mark.django_db
-def test_a_list_frame_round_trips_reasons_with_quotes_commas_backslashes_newlines_and_non_ascii():
-    # given lists whose reasons hold what CSV and JSON escape, when written as the shard writes them (COPY on PostgreSQL), then they read back as given
-    import json
-
-    import pandas as pd
+def test_a_list_frame_keeps_held_finite_listed_slots_and_round_trips_reasons_that_csv_and_json_escape():
+    # given a block of three customers' top-4: padding, a -inf score (what the re-ranker gives a NaN logit), a product and a customer not held,
+    # and reasons holding quotes, commas, backslashes, a newline, a tab and non-ASCII
+    from types import SimpleNamespace
 
     from infra.bulk import frame_insert
-    from tests.customers.factories import CustomerFactory, ProductFactory
+    from mlcore.ml.recommendations.topn import TopBlock
+    from mlcore.recommendations.store import Held, list_frame
 
     version = ModelVersion.objects.create(kind="recommender", version=1, status="ready")
-    customer, product = CustomerFactory(), ProductFactory()
+    ann, bob, gone = (Customer.objects.create(external_id=x) for x in ("ANN", "BOB", "GONE"))
+    products = [ProductFactory() for _ in range(4)]
+    model = SimpleNamespace(data=SimpleNamespace(user_ids=np.array([ann.pk, bob.pk, gone.pk]), item_ids=np.array([p.pk for p in products])))
     reasons = ['similar to "Heart" mug, set of 3', "bought together with C:\\tin\\box", "línea\nnueva 购物车 \t tab"]
-    items = [[product.pk, 0.5, reason] for reason in reasons]
-    frame = pd.DataFrame({"model_version": [version.pk], "customer": [customer.pk], "items": [json.dumps(items, ensure_ascii=False)]})
-    assert frame_insert(model=RecommendationList, frame=frame, binary=False) == 1
-    assert RecommendationList.objects.get().items == items
+    top = TopBlock(
+        columns=np.array([[0, 1, 2, -1], [3, 0, 1, -1], [1, 2, 3, 0]]),
+        scores=np.array([[0.9, 0.8, 0.7, np.nan], [0.6, -np.inf, 0.55, np.nan], [0.5, 0.4, 0.3, 0.2]]),
+        reasons=np.array([[*reasons, ""], ["popular in the shop", "x", "customers like you bought this", ""], ["a", "b", "c", "d"]], dtype=object),
+    )
+    held = Held(customers=np.array(sorted([ann.pk, bob.pk])), products=np.array(sorted(p.pk for p in products[:3])))
+    # when the block's frame is made and written as a shard writes it (COPY on PostgreSQL)
+    frame, slots = list_frame(version.pk, model, np.arange(3), top, held=held)
+    assert frame_insert(model=RecommendationList, frame=frame, binary=False) == 2
+    # then ann keeps her three slots with their reasons as given; bob loses the product not held and the -inf slot; the
+    # customer not held gets no row; padding is never stored; the slot count is what was stored
+    stored = {row.customer_id: row.items for row in RecommendationList.objects.all()}
+    assert stored == {
+        ann.pk: [[products[i].pk, score, reason] for i, score, reason in zip(range(3), [0.9, 0.8, 0.7], reasons, strict=True)],
+        bob.pk: [[products[1].pk, 0.55, "customers like you bought this"]],
+    }
+    assert slots == 4
+
+

@@ -54,7 +54,7 @@ def _insights(customer: Customer, product, review, versions: dict) -> None:
     CustomerFeatures.objects.create(snapshot=versions["snapshot"], customer=customer, recency_days=3.0, frequency=2.0, monetary=41.5)
     SegmentMembership.objects.create(run=versions["segment"].run, customer=customer, segment=versions["segment"])
     CustomerScore.objects.create(customer=customer, model_version=versions["churn"], churn_probability=0.71, reason="churn risk high", scored_at=timezone.now())
-    RecommendationList.objects.create(model_version=versions["recommender"], customer=customer, items=[[product.pk, 0.9, ""]])
+    RecommendationList.objects.create(model_version=versions["recommender"], customer=customer, items=[[product.pk, 0.9, "you bought this once"], [ProductFactory().pk, 0.5, "popular in the shop"]])
     ReviewSentiment.objects.create(review=review, language="en", score=-0.8, label="negative", method="fallback", scored_at=timezone.now())
     ReviewAspect.objects.create(review=review, aspect="quality", score=-0.7, label="negative")
     ReviewAlert.objects.create(review=review, customer=customer, reason="Negative review by a high-value customer")

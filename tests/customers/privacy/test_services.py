@@ -49,7 +49,7 @@ def test_the_export_holds_every_section_of_the_customer_and_nothing_of_the_neigh
     assert doc["events"][0]["properties"] == {"ip": "192.0.2.7"}
     insights, campaigns = doc["insights"], doc["campaigns"]
     assert {k: len(v) for k, v in insights.items()} == {
-        "scores": 1, "segment_memberships": 1, "recommendations": 1, "feature_rows": 1, "review_sentiments": 1, "review_aspects": 1, "review_alerts": 1}
+        "scores": 1, "segment_memberships": 1, "recommendations": 2, "feature_rows": 1, "review_sentiments": 1, "review_aspects": 1, "review_alerts": 1}
     assert insights["scores"][0]["model_version__kind"] == "churn" and insights["segment_memberships"][0]["segment__key"] == "champions"
     assert {k: len(v) for k, v in campaigns.items()} == {"deliveries": 1, "delivery_events": 2, "conversions": 1, "suppressions": 1}
     assert campaigns["deliveries"][0]["email"] == "dana-1@example.com"
@@ -74,7 +74,7 @@ def test_erasure_wipes_pii_deletes_derived_rows_and_lists_models_to_retrain(demo
     assert Order.objects.filter(customer=dana).count() == 1 and ConsentChange.objects.filter(customer=dana).count() == 1  # kept
     assert result["removed"] == {
         "campaigns.delivery_events": 2, "campaigns.suppressions": 1, "campaigns.deliveries.address_wiped": 1,
-        "insights.scores": 1, "insights.segment_memberships": 1, "insights.recommendations": 1, "insights.feature_rows": 1,
+        "insights.scores": 1, "insights.segment_memberships": 1, "insights.recommendations": 2, "insights.feature_rows": 1,
         "insights.review_sentiments": 1, "insights.review_aspects": 1, "insights.review_alerts": 1,
         "customer.pii_fields": 4, "reviews.texts_removed": 1, "events": 1, "webhook_payloads.scrubbed": 1,
     }
