@@ -386,6 +386,70 @@ def step_feature_workers(args) -> dict:
     return out
 
 
+def step_night_workers(args) -> dict:
+    """The night as beat starts it on real workers: each task sent to its queue (all on `ml`) for a
+    worker of --concurrency prefork processes, the next sent when the previous one's Job has ended
+    (its chord's callback included). Per task: wall from send to the Job's end, the worker processes'
+    CPU seconds, and the largest process's RSS (sampled every 0.5 s) and the pool's summed peak."""
+    import importlib
+
+    import psutil
+    from django.apps import apps
+    from django.core.cache import cache
+    from django.db import connection
+
+    from infra.models import Job
+
+    # the first night again, as the in-process night met it: every table the night writes (all of
+    # mlcore's: snapshots, segments, versions, scores, lists, review scores) emptied, with the
+    # campaign tables that point at them (none yet in this bench); the shop's data and the jobs kept
+    doomed = {m for m in apps.get_app_config("mlcore").get_models() if not m._meta.proxy and m._meta.managed}  # not the admin's proxies of shop tables
+    while True:
+        pointing = {m for m in apps.get_models() if not m._meta.proxy for f in m._meta.get_fields() if f.concrete and f.is_relation and f.related_model in doomed} - doomed
+        if not pointing:
+            break
+        if stray := sorted(m._meta.label for m in pointing if m._meta.app_label != "campaigns"):
+            raise RuntimeError(f"emptying the night's tables would empty {stray} too")
+        doomed |= pointing
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(connection.ops.quote_name(m._meta.db_table) for m in doomed)}")
+    cache.clear()
+    out, counted, night_started = {}, {}, time.perf_counter()
+    with ml_worker(args.concurrency) as worker:
+        tree = psutil.Process(worker.pid)
+        for proc in [tree, *tree.children(recursive=True)]:  # the processes' start-up is not the first task's
+            with contextlib.suppress(psutil.Error):
+                counted[proc.pid] = sum(proc.cpu_times()[:2])
+        for name, module in NIGHT:
+            task = getattr(importlib.import_module(module), name)
+            kwargs = {"fast": True} if name == "train_recommender" and args.fast else {}
+            left = args.time_left - (time.perf_counter() - night_started) - 30
+            if left < 10:
+                out[name] = {"status": "not run (time bound)"}
+                continue
+            cpu, peak, pool_peak, started = {}, 0.0, 0.0, time.perf_counter()
+            sent = task.apply_async(kwargs=kwargs).get(timeout=left, propagate=False)
+            job = Job.objects.filter(pk=sent.get("job_id")).first() if isinstance(sent, dict) else None
+            while job is not None:
+                rss = 0.0
+                for proc in [tree, *tree.children(recursive=True)]:
+                    with contextlib.suppress(psutil.Error):
+                        times, mb = proc.cpu_times(), proc.memory_info().rss / 2**20
+                        cpu[proc.pid] = times.user + times.system
+                        peak, rss = max(peak, mb), rss + mb
+                pool_peak = max(pool_peak, rss)
+                job.refresh_from_db()
+                if job.status in (Job.Status.SUCCEEDED, Job.Status.FAILED) or time.perf_counter() - night_started > args.time_left - 30:
+                    break
+                time.sleep(0.5)
+            out[name] = {"status": job.status if job else f"failed: {str(sent)[:200]}", "wall_s": round(time.perf_counter() - started, 1),
+                         "cpu_s": round(sum(cpu[p] - counted.get(p, 0.0) for p in cpu), 1), "max_process_mb": round(peak),
+                         "pool_peak_mb": round(pool_peak), "job": f"{job.done}/{job.total}" if job else "", "message": job.message[:120] if job else ""}
+            counted.update(cpu)
+    return {"workers": args.concurrency, "night_s": round(time.perf_counter() - night_started, 1), "tasks": out,
+            "note": "each task from send to its Job's end; CPU and RSS of the worker's processes (the PostgreSQL server's work is not in them)"}
+
+
 def step_campaign(args) -> dict:
     """A campaign to --recipients consenting customers (emails given to the first ones), with their stored
     recommendations, sent by --campaign-workers real worker processes through SMTP to a counting server."""
@@ -415,14 +479,14 @@ def step_campaign(args) -> dict:
             "worker_peak_mb": [round(m) for m in sent["worker_mb"]]}
 
 
-STEPS = {"generate": step_generate, "import": step_import, "features": step_features, "topn": step_topn, "topn-writes": step_topn_writes, "writes": step_writes, "workers": step_workers, "feature-workers": step_feature_workers,
+STEPS = {"generate": step_generate, "import": step_import, "features": step_features, "topn": step_topn, "topn-writes": step_topn_writes, "writes": step_writes, "workers": step_workers, "feature-workers": step_feature_workers, "night-workers": step_night_workers,
          "campaign": step_campaign,
          **{name: step_task for name, _ in NIGHT}}
 
 
 def child_main(args) -> None:
     if args.step != "generate":
-        django_setup(broker=args.step in ("workers", "feature-workers", "campaign"))
+        django_setup(broker=args.step in ("workers", "feature-workers", "night-workers", "campaign"))
     started, cpu0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
     out = STEPS[args.step](args)
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
@@ -468,6 +532,7 @@ def plan(args) -> list[tuple[str, list[str]]]:
     steps += [(f"features on {workers} worker(s), {size:,}/shard", ["feature-workers", "--concurrency", str(workers), "--shard-size", str(size)])
               for size in args.feature_shard_sizes if size for workers in args.workers]
     steps += [(name, [name]) for name, _ in NIGHT]
+    steps += [(f"the night on {workers} worker process(es)", ["night-workers", "--concurrency", str(workers)]) for workers in args.night_workers]
     steps.append((f"campaign to {min(args.recipients, args.customers):,} customers", ["campaign", "--recipients", str(args.recipients), "--campaign-workers", str(args.campaign_workers)]))
     steps += [("before/after top-N", ["topn", "--topn-sample", str(args.topn_sample)]), ("before/after score writes", ["writes"]),
               ("before/after top-N writes", ["topn-writes", "--topn-sample", str(args.topn_sample)])]
@@ -514,7 +579,10 @@ def markdown(results: dict) -> str:
             f"{results.get('night_wall_s', 'not completed')} s wall.", "",
             "| step | status | wall s | CPU s | peak RSS MB | load after | figures |", "|---|---|---|---|---|---|---|"]
     for label, step in results["steps"].items():
-        figures = {k: v for k, v in step.items() if k not in ("status", "wall_s", "cpu_s", "peak_rss_mb", "load_after", "error") and (k != "major_faults" or v)}
+        for task, run in step.get("tasks", {}).items():  # the night on workers: a row a task
+            rows.append(f"| {label}: {task} | {run['status']} | {run.get('wall_s', '')} | {run.get('cpu_s', '')} | {run.get('max_process_mb', '')} "
+                        f"(pool {run.get('pool_peak_mb', '')}) | | {run.get('job', '')} {run.get('message', '')} |".replace("|  |", "| |"))
+        figures = {k: v for k, v in step.items() if k not in ("status", "wall_s", "cpu_s", "peak_rss_mb", "load_after", "error", "tasks") and (k != "major_faults" or v)}
         rows.append(f"| {label} | {step['status']} | {step.get('wall_s', '')} | {step.get('cpu_s', '')} | {step.get('peak_rss_mb', '')} | "
                     f"{step.get('load_after', '')} | {json.dumps(figures)[1:-1].replace('|', '/')} |")
     return "\n".join(rows)
@@ -544,6 +612,8 @@ def main() -> None:
     parser.add_argument("--campaign-workers", type=int, default=2)
     parser.add_argument("--feature-shard-sizes", type=int, nargs="*", default=[50_000],
                         help="the feature snapshot built from the database in shards of these many customers (0: the one-read build of before)")
+    parser.add_argument("--night-workers", type=int, nargs="*", default=[],
+                        help="the whole night again, each task sent to a real ml worker of these many processes (after the in-process night)")
     parser.add_argument("--keep", action="store_true", help="reuse the imported shop (skip generate and import)")
     parser.add_argument("--only", nargs="*", help="run only the steps whose label starts with one of these (with --keep: 'before' 'shards')")
     parser.add_argument("--step", help=argparse.SUPPRESS)
