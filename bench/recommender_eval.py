@@ -80,6 +80,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=0, help="test customers re-ranked (0: all)")
     parser.add_argument("--catalogue-days", type=int, default=365, help="columns: products sold in these days before the split (0: every product of the file)")
     parser.add_argument("--no-repeat", action="store_true", help="keep each customer's first purchase of each product only")
+    parser.add_argument("--ease", action="store_true", help="also EASE as a sixth part, chosen on validation (tried, not served)")
     parser.add_argument("--fast", action="store_true", help="TIFU-KNN at the paper's default settings (no search)")
     parser.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples of customers per interval")
     parser.add_argument("--rebuy-min-share", type=float, default=0.05, help="the served re-buy rule's threshold (RECOMMENDER_REBUY_MIN_SHARE)")
@@ -103,11 +104,65 @@ def main() -> None:
     report["seconds"] = time.perf_counter() - started
     weights = {p: (tuned.weights[p], tuned.validation.get(f"hybrid_{p}")) for p in PROTOCOLS}
     hybrids = {p: blend(normalise_parts(score_parts(test.model, test.rows)), tuned.weights[p]) for p in PROTOCOLS}
+    if args.ease:
+        report["ease"] = ease_section(validation, test, tuned)
     if args.ranker_steps:
         report["ranker"] = ranker_section(args, validation, weights, test, hybrids)
     name = "recommender_eval_no_repeat.json" if args.no_repeat else "recommender_eval.json"
     (CACHE / name).write_text(json.dumps(report, indent=1))
     print_table(report)
+
+
+EASE_LAMBDAS = (200.0, 500.0, 1000.0)
+EASE_WEIGHTS = (0.25, 0.5, 1.0, 2.0, 4.0)
+EASE_ALPHAS = (0.0, 0.5, 1.0)
+
+
+def ease_section(validation, test, tuned) -> dict:
+    """EASE (Steck, WWW 2019: a closed-form item-item model, B = -P / diag(P) with P = (X'X + lambda I)^-1,
+    diag(B) = 0, on the binary purchase matrix) as a sixth part, tried for issue 18 and not served.
+    Per protocol, chosen on the validation window only: lambda by EASE's own NDCG@10, then its weight and
+    ALS's weight beside the hybrid before's other weights; scored once on the test window, with the paired
+    bootstrap of the gain over the hybrid before."""
+    from mlcore.ml.recommendations import metrics
+    from mlcore.ml.recommendations.hybrid import zscore_rows
+
+    def scores(split, lam):
+        binary = (split.model.data.counts > 0).astype(np.float32)
+        gram = (binary.T @ binary).toarray().astype(np.float64)
+        gram[np.diag_indices_from(gram)] += lam
+        inverse = np.linalg.inv(gram)
+        weights = -inverse / np.diag(inverse)
+        weights[np.diag_indices_from(weights)] = 0.0
+        return np.asarray(binary[split.rows] @ weights.astype(np.float32))
+
+    def ndcg(split, score, protocol):
+        return tuning.per_customer(split, tuning.protocol_top(split, score, protocol), tuning.truth_matrix(split, protocol))
+
+    out = {}
+    parts = {"validation": normalise_parts(score_parts(validation.model, validation.rows)), "test": normalise_parts(score_parts(test.model, test.rows))}
+    for protocol in PROTOCOLS:
+        lam = max(EASE_LAMBDAS, key=lambda v: ndcg(validation, scores(validation, v), protocol).mean())
+        ease = {"validation": scores(validation, lam), "test": scores(test, lam)}
+        z = {name: zscore_rows(score) for name, score in ease.items()}
+        before = tuned.before[protocol]
+
+        def blended(name, alpha, weight, before=before, z=z):
+            return blend(parts[name], dataclasses.replace(before, alpha=alpha)) + weight * z[name]
+
+        alpha, weight = max(((a, w) for a in EASE_ALPHAS for w in EASE_WEIGHTS), key=lambda aw: ndcg(validation, blended("validation", *aw), protocol).mean())
+        on_test = {"hybrid before": ndcg(test, blend(parts["test"], before), protocol), "EASE alone": ndcg(test, ease["test"], protocol),
+                   "hybrid before + EASE": ndcg(test, blended("test", alpha, weight), protocol)}
+        validation_gain = metrics.paired_bootstrap(ndcg(validation, blended("validation", alpha, weight), protocol), ndcg(validation, blend(parts["validation"], before), protocol))
+        out[protocol] = {"lambda": lam, "alpha": alpha, "weight": weight, "validation_gain": validation_gain,
+                         "test_ndcg@10": {k: float(v.mean()) for k, v in on_test.items()},
+                         "test_gain": metrics.paired_bootstrap(on_test["hybrid before + EASE"], on_test["hybrid before"]),
+                         "alone_vs_cf": metrics.paired_bootstrap(on_test["EASE alone"], ndcg(test, score_parts(test.model, test.rows)["cf"], protocol))}
+        print(f"EASE, {protocol} items: lambda {lam:g}, weight {weight}, ALS weight {alpha}; validation gain {validation_gain['gain']:+.4f} "
+              f"[{validation_gain['low']:+.4f}, {validation_gain['high']:+.4f}]; test NDCG@10 " + ", ".join(f"{k} {v.mean():.4f}" for k, v in on_test.items())
+              + f"; test gain {out[protocol]['test_gain']['gain']:+.4f} [{out[protocol]['test_gain']['low']:+.4f}, {out[protocol]['test_gain']['high']:+.4f}]"
+              + f"; EASE alone vs ALS {out[protocol]['alone_vs_cf']['gain']:+.4f} [{out[protocol]['alone_vs_cf']['low']:+.4f}, {out[protocol]['alone_vs_cf']['high']:+.4f}]", flush=True)
+    return out
 
 
 def first_purchases(lines: pd.DataFrame) -> pd.DataFrame:
