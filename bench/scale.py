@@ -401,8 +401,8 @@ def step_night_workers(args) -> dict:
     from infra.models import Job
 
     # the first night again, as the in-process night met it: every table the night writes (all of
-    # mlcore's: snapshots, segments, versions, scores, lists, review scores) emptied, with the
-    # campaign tables that point at them (none yet in this bench); the shop's data and the jobs kept
+    # mlcore's: snapshots, segments, versions, scores, lists, review scores, and the job rows) emptied,
+    # with the campaign tables that point at them (none yet in this bench); the shop's data kept
     doomed = {m for m in apps.get_app_config("mlcore").get_models() if not m._meta.proxy and m._meta.managed}  # not the admin's proxies of shop tables
     while True:
         pointing = {m for m in apps.get_models() if not m._meta.proxy for f in m._meta.get_fields() if f.concrete and f.is_relation and f.related_model in doomed} - doomed

@@ -14,6 +14,7 @@ the table (Django's BigAutoField ids and their foreign keys are).
 """
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -147,21 +148,42 @@ def _adapted(value):
     return connection.ops.adapt_datetimefield_value(value) if isinstance(value, datetime) else value
 
 
-def query_frame(*, queryset, columns: Sequence[str], text: Sequence[str] = ()) -> pd.DataFrame:
+@contextlib.contextmanager
+def planner_settings(settings: dict[str, str] | None):
+    """PostgreSQL planner settings for the statements inside, set for this transaction only and put
+    back as they were on leaving (so a caller's own transaction does not keep them); nothing
+    elsewhere. Opens a transaction (or a savepoint) for them."""
+    if not settings or connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(["current_setting(%s)"] * len(settings)), list(settings))
+        before = dict(zip(settings, cursor.fetchone(), strict=True))
+        for name, value in settings.items():
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+        try:
+            yield
+        finally:
+            for name, value in before.items():
+                cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+
+
+def query_frame(*, queryset, columns: Sequence[str], text: Sequence[str] = (), planner: dict[str, str] | None = None) -> pd.DataFrame:
     """A `values_list` QuerySet read as a frame with these column names: one `COPY (query) TO
     STDOUT` (CSV) on PostgreSQL, the ORM's rows elsewhere.
 
     The read path of large frames (every order line): on PostgreSQL no Python object is made per
     value. Both paths give the same frame: `text` columns as str (None where NULL), the others
     as the numbers pandas infers (NaN where NULL); dates stay text on the COPY path and datetimes
-    on the ORM path, for the caller's `pd.to_datetime`.
+    on the ORM path, for the caller's `pd.to_datetime`. `planner`: PostgreSQL planner settings for
+    this one statement (`planner_settings`).
     """
     if connection.vendor != "postgresql":
         frame = pd.DataFrame.from_records(list(queryset.iterator(chunk_size=20000)), columns=list(columns))
     else:
         sql, params = queryset.query.sql_with_params()
         buffer = io.BytesIO()
-        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, NULL '\\N')", params) as copy:
+        with planner_settings(planner), connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, NULL '\\N')", params) as copy:
             for block in copy:
                 buffer.write(block)
         buffer.seek(0)

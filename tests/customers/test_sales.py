@@ -96,3 +96,49 @@ def test_the_order_lines_frame_is_the_same_through_copy_and_through_the_orm(shop
     assert len(fast) == 7 and set(fast["sku"]) >= {"00123"} and fast["customer_id"].isna().sum() == 1
     pd.testing.assert_frame_equal(fast.sort_values("line_id").reset_index(drop=True), plain.sort_values("line_id").reset_index(drop=True), check_dtype=False)
     assert (fast.dtypes == plain.dtypes).all()
+
+
+def test_a_shard_of_the_order_lines_is_its_customers_lines_and_leaves_the_planner_as_it_was(shop, monkeypatch):
+    # given the shop above, when one customer's id range is read as a shard (on PostgreSQL with its own join plan),
+    # then it holds exactly that customer's lines, equals the ORM's frame of the range, and the planner settings are back
+    from django.db import connection
+
+    from infra import bulk
+
+    def planner():
+        if connection.vendor != "postgresql":
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('enable_hashjoin'), current_setting('enable_mergejoin'), current_setting('work_mem')")
+            return cursor.fetchone()
+
+    buyer, other = shop
+    first, end = min(buyer.pk, other.pk), min(buyer.pk, other.pk) + 1
+    before = planner()
+    fast = order_lines_frame(first_id=first, end_id=end)
+    assert set(fast["customer_id"]) == {first} and len(fast) == OrderLine.objects.filter(order__customer_id=first).count()
+    assert planner() == before
+    monkeypatch.setattr(bulk, "connection", type("C", (), {"vendor": "other"})())
+    plain = order_lines_frame(first_id=first, end_id=end)
+    assert fast["returned_line_id"].isna().all() and plain["returned_line_id"].isna().all()  # no return points at a sale here: NaN vs None
+    pd.testing.assert_frame_equal(fast.drop(columns="returned_line_id"), plain.drop(columns="returned_line_id"), check_dtype=False)
+
+
+def test_planner_settings_hold_inside_and_are_restored_after():
+    # given PostgreSQL, when statements run inside planner_settings, then they see the settings, and after it the earlier values hold again
+    from django.db import connection
+
+    from infra.bulk import planner_settings
+
+    if connection.vendor != "postgresql":
+        pytest.skip("planner settings are PostgreSQL's")
+
+    def current():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('enable_hashjoin'), current_setting('work_mem')")
+            return cursor.fetchone()
+
+    before = current()
+    with planner_settings({"enable_hashjoin": "off", "work_mem": "64MB"}):
+        assert current() == ("off", "64MB")
+    assert current() == before
