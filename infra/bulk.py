@@ -151,8 +151,8 @@ def _adapted(value):
 @contextlib.contextmanager
 def planner_settings(settings: dict[str, str] | None):
     """PostgreSQL planner settings for the statements inside, set for this transaction only and put
-    back as they were on leaving (so a caller's own transaction does not keep them); nothing
-    elsewhere. Opens a transaction (or a savepoint) for them."""
+    back as they were on leaving (so a caller's own transaction does not keep them; after an error
+    the rollback undoes them); nothing elsewhere. Opens a transaction (or a savepoint) for them."""
     if not settings or connection.vendor != "postgresql":
         yield
         return
@@ -161,11 +161,9 @@ def planner_settings(settings: dict[str, str] | None):
         before = dict(zip(settings, cursor.fetchone(), strict=True))
         for name, value in settings.items():
             cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
-        try:
-            yield
-        finally:
-            for name, value in before.items():
-                cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+        yield  # an error inside rolls the transaction (or savepoint) back, and the settings with it
+        for name, value in before.items():
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
 
 
 def query_frame(*, queryset, columns: Sequence[str], text: Sequence[str] = (), planner: dict[str, str] | None = None) -> pd.DataFrame:

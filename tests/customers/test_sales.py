@@ -142,3 +142,21 @@ def test_planner_settings_hold_inside_and_are_restored_after():
     with planner_settings({"enable_hashjoin": "off", "work_mem": "64MB"}):
         assert current() == ("off", "64MB")
     assert current() == before
+
+
+def test_an_error_inside_planner_settings_surfaces_and_the_rollback_undoes_the_settings():
+    # given PostgreSQL and a caller's own transaction, when a statement inside planner_settings fails,
+    # then that error reaches the caller and, the savepoint rolled back, the earlier settings hold again
+    from django.db import DatabaseError, connection, transaction
+
+    from infra.bulk import planner_settings
+
+    if connection.vendor != "postgresql":
+        pytest.skip("planner settings are PostgreSQL's")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_hashjoin')")
+        before = cursor.fetchone()
+        with pytest.raises(DatabaseError, match="division by zero"), planner_settings({"enable_hashjoin": "off"}):
+            cursor.execute("SELECT 1 / 0")
+        cursor.execute("SELECT current_setting('enable_hashjoin')")
+        assert cursor.fetchone() == before
