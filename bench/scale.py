@@ -390,7 +390,9 @@ def step_night_workers(args) -> dict:
     """The night as beat starts it on real workers: each task sent to its queue (all on `ml`) for a
     worker of --concurrency prefork processes, the next sent when the previous one's Job has ended
     (its chord's callback included). Per task: wall from send to the Job's end, the worker processes'
-    CPU seconds, and the largest process's RSS (sampled every 0.5 s) and the pool's summed peak."""
+    CPU seconds, and the largest process's RSS (sampled every 0.5 s while the task and then its chord
+    run) and the peak of the RSS of all the worker's processes summed (an upper bound: shared pages
+    count once per process)."""
     import importlib
 
     import psutil
@@ -401,11 +403,11 @@ def step_night_workers(args) -> dict:
     from infra.models import Job
 
     # the first night again, as the in-process night met it: every table the night writes (all of
-    # mlcore's: snapshots, segments, versions, scores, lists, review scores, and the job rows) emptied,
-    # with the campaign tables that point at them (none yet in this bench); the shop's data kept
+    # mlcore's: snapshots, segments, versions, scores, lists, review scores) emptied, with the
+    # campaign tables that point at them (none yet in this bench); the shop's data and the job rows kept
     doomed = {m for m in apps.get_app_config("mlcore").get_models() if not m._meta.proxy and m._meta.managed}  # not the admin's proxies of shop tables
     while True:
-        pointing = {m for m in apps.get_models() if not m._meta.proxy for f in m._meta.get_fields() if f.concrete and f.is_relation and f.related_model in doomed} - doomed
+        pointing = {m for m in apps.get_models(include_auto_created=True) if not m._meta.proxy for f in m._meta.get_fields() if f.concrete and f.is_relation and f.related_model in doomed} - doomed
         if not pointing:
             break
         if stray := sorted(m._meta.label for m in pointing if m._meta.app_label != "campaigns"):
@@ -427,24 +429,33 @@ def step_night_workers(args) -> dict:
             if left < 10:
                 out[name] = {"status": "not run (time bound)"}
                 continue
-            cpu, peak, pool_peak, started = {}, 0.0, 0.0, time.perf_counter()
-            sent = task.apply_async(kwargs=kwargs).get(timeout=left, propagate=False)
-            job = Job.objects.filter(pk=sent.get("job_id")).first() if isinstance(sent, dict) else None
-            while job is not None:
+            cpu, memory, started = {}, {"peak": 0.0, "pool": 0.0}, time.perf_counter()
+
+            def sample(cpu=cpu, memory=memory) -> None:  # the tree's CPU so far and its memory now
                 rss = 0.0
                 for proc in [tree, *tree.children(recursive=True)]:
                     with contextlib.suppress(psutil.Error):
                         times, mb = proc.cpu_times(), proc.memory_info().rss / 2**20
                         cpu[proc.pid] = times.user + times.system
-                        peak, rss = max(peak, mb), rss + mb
-                pool_peak = max(pool_peak, rss)
+                        memory["peak"], rss = max(memory["peak"], mb), rss + mb
+                memory["pool"] = max(memory["pool"], rss)
+
+            sending = task.apply_async(kwargs=kwargs)
+            while not sending.ready() and time.perf_counter() - started < left:  # the task's own body, sampled as it runs
+                sample()
+                time.sleep(0.5)
+            sent = sending.get(timeout=1, propagate=False) if sending.ready() else "not finished within the time bound"
+            job = Job.objects.filter(pk=sent.get("job_id")).first() if isinstance(sent, dict) else None
+            while job is not None:  # then its chord, until the Job ends
+                sample()
                 job.refresh_from_db()
                 if job.status in (Job.Status.SUCCEEDED, Job.Status.FAILED) or time.perf_counter() - night_started > args.time_left - 30:
                     break
                 time.sleep(0.5)
+            sample()
             out[name] = {"status": job.status if job else f"failed: {str(sent)[:200]}", "wall_s": round(time.perf_counter() - started, 1),
-                         "cpu_s": round(sum(cpu[p] - counted.get(p, 0.0) for p in cpu), 1), "max_process_mb": round(peak),
-                         "pool_peak_mb": round(pool_peak), "job": f"{job.done}/{job.total}" if job else "", "message": job.message[:120] if job else ""}
+                         "cpu_s": round(sum(cpu[p] - counted.get(p, 0.0) for p in cpu), 1), "max_process_mb": round(memory["peak"]),
+                         "pool_peak_mb": round(memory["pool"]), "job": f"{job.done}/{job.total}" if job else "", "message": job.message[:120] if job else ""}
             counted.update(cpu)
     return {"workers": args.concurrency, "night_s": round(time.perf_counter() - night_started, 1), "tasks": out,
             "note": "each task from send to its Job's end; CPU and RSS of the worker's processes (the PostgreSQL server's work is not in them)"}
