@@ -160,3 +160,22 @@ def test_an_error_inside_planner_settings_surfaces_and_the_rollback_undoes_the_s
             cursor.execute("SELECT 1 / 0")
         cursor.execute("SELECT current_setting('enable_hashjoin')")
         assert cursor.fetchone() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_planner_settings_in_autocommit_hold_for_their_own_transaction_only(shop):
+    # given PostgreSQL in autocommit (as a worker's shard read runs), when a shard is read, then it reads that customer's lines
+    # and the next statement, outside the transaction planner_settings opened, sees the earlier settings
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("planner settings are PostgreSQL's")
+    assert connection.get_autocommit()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_hashjoin'), current_setting('work_mem')")
+        before = cursor.fetchone()
+    buyer = shop[0]
+    assert set(order_lines_frame(first_id=buyer.pk, end_id=buyer.pk + 1)["customer_id"]) == {buyer.pk}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_hashjoin'), current_setting('work_mem')")
+        assert cursor.fetchone() == before
