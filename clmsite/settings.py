@@ -180,6 +180,9 @@ SHOP_PRODUCT_KINDS = json.loads(env_str("SHOP_PRODUCT_KINDS", '{"fee": {"categor
 IMPORT_MAX_DECOMPRESSED_BYTES = env_int("IMPORT_MAX_DECOMPRESSED_BYTES", 512 << 20)
 IMPORT_MAX_FUTURE_DAYS = env_int("IMPORT_MAX_FUTURE_DAYS", 2)  # a later date is refused as a keying error
 IMPORT_ANALYZE_MIN_ROWS = env_int("IMPORT_ANALYZE_MIN_ROWS", 10_000)  # a load writing this many rows into a table refreshes its planner statistics (PostgreSQL)
+# A load of this many rows into an empty table builds its indexes and checks its foreign keys once,
+# after the rows (PostgreSQL; the table is locked for the rest of the import): docs/data.md.
+IMPORT_FIRST_LOAD_MIN_ROWS = env_int("IMPORT_FIRST_LOAD_MIN_ROWS", 50_000)
 IMPORT_STALE_AFTER_S = env_int("IMPORT_STALE_AFTER_S", 3600)  # a command's or API import silent this long is marked failed (a worker's import: JOB_STALE_SECONDS)
 
 # --- static, media, model artefacts -------------------------------------------------------

@@ -190,3 +190,52 @@ def query_frame(*, queryset, columns: Sequence[str], text: Sequence[str] = (), p
     for name in text:
         frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
     return frame
+
+
+@contextlib.contextmanager
+def indexes_built_after(table: str):
+    """PostgreSQL, inside the caller's transaction: the table's secondary indexes, its unique
+    constraints and its own foreign keys dropped for the statements inside and made again after
+    them, under the same names and definitions; nothing elsewhere.
+
+    For a bulk load into an empty table: an index is then built once by sorting, and each foreign
+    key checked by one join when it is added, instead of an index insert per row and index and a
+    deferred per-row check at commit (the full Online Retail file into an empty line table: 13.6 s
+    against 2.8 s, docs/data.md). The primary key stays, so do check constraints and any unique
+    index another table's foreign key relies on. An error inside (a duplicate key, a missing
+    parent) rolls the transaction back, and the indexes and constraints with it. The table is held
+    ACCESS EXCLUSIVE until the transaction ends: readers of it wait, so callers use this for a first
+    load only."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("indexes_built_after needs a transaction: outside one, a failed load would leave the table without its indexes")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype IN ('u', 'f') "
+            "AND NOT (contype = 'u' AND conindid IN (SELECT conindid FROM pg_constraint WHERE contype = 'f' AND confrelid = %s::regclass)) "
+            "ORDER BY contype DESC, conname",  # 'u' before 'f' when they are made again
+            [table, table])
+        constraints = cursor.fetchall()
+        cursor.execute(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = %s::regclass "
+            "AND NOT i.indisprimary AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) ORDER BY 1",
+            [table])
+        indexes = cursor.fetchall()
+        quoted = connection.ops.quote_name(table)
+        # Checks still queued for rows written earlier in the transaction would refuse the DDL
+        # ("pending trigger events"): run them now, as commit would, then defer again (Django's
+        # own check_constraints does the same).
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        for name, _definition in constraints:
+            cursor.execute(f"ALTER TABLE {quoted} DROP CONSTRAINT {connection.ops.quote_name(name)}")
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {name}")  # regclass text: quoted and schema-qualified as needed
+    yield
+    with connection.cursor() as cursor:
+        for _name, definition in indexes:
+            cursor.execute(definition)
+        for name, definition in constraints:
+            cursor.execute(f"ALTER TABLE {quoted} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}")

@@ -23,7 +23,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from customers.imports.report import TableCounts
-from infra.bulk import copy_insert
+from infra.bulk import copy_insert, indexes_built_after
 
 BATCH_SIZE = 5000
 KEY_CHUNK = 900  # stays under every backend's limit of query parameters
@@ -282,13 +282,36 @@ def _copy_upsert(spec: TableLoad, counts: TableCounts, progress: Progress) -> No
         cursor.execute(f"DROP TABLE IF EXISTS {q(stage)}")
         cursor.execute(f"CREATE TEMP TABLE {q(stage)} ON COMMIT DROP AS SELECT {', '.join(q(c) for c in cols)} FROM {q(spec.table)} WITH NO DATA")
         _copy_rows(stage, cols, spec, columns, progress)
-        cursor.execute(f"ANALYZE {q(stage)}")  # row counts for the join below (a temp table has none)
-        cursor.execute(_unchanged_delete_sql(spec, stage))
-        cursor.execute(_upsert_sql(spec, stage, cols, now), _upsert_params(spec, cols, now))
-        created, updated = cursor.fetchone()
+        if _first_load(spec):
+            with indexes_built_after(spec.table):
+                cursor.execute(_insert_sql(spec, stage, cols, now), _default_params(spec, now))
+                created, updated = cursor.rowcount, 0
+        else:
+            cursor.execute(f"ANALYZE {q(stage)}")  # row counts for the join below (a temp table has none)
+            cursor.execute(_unchanged_delete_sql(spec, stage))
+            cursor.execute(_upsert_sql(spec, stage, cols, now), _upsert_params(spec, now))
+            created, updated = cursor.fetchone()
     counts.created += created
     counts.updated += updated
     counts.unchanged += len(spec.frame) - created - updated
+
+
+def _first_load(spec: TableLoad) -> bool:
+    """A load of IMPORT_FIRST_LOAD_MIN_ROWS rows or more into a table that holds none: its rows are
+    inserted plainly and its indexes and foreign keys made after them (indexes_built_after).
+
+    The table is locked before it is looked at again, so no other import can fill it in between
+    (one that committed rows meanwhile sends this load down the usual merge)."""
+    if len(spec.frame) < settings.IMPORT_FIRST_LOAD_MIN_ROWS:
+        return False
+    table = connection.ops.quote_name(spec.table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")
+        if cursor.fetchone()[0]:
+            return False
+        cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")
+        return not cursor.fetchone()[0]
 
 
 def _copy_rows(stage: str, cols: list[str], spec: TableLoad, columns: list[str], progress: Progress) -> None:
@@ -355,10 +378,15 @@ def _unchanged_delete_sql(spec: TableLoad, stage: str) -> str:
             f"AND ({old}, NULL) IS NOT DISTINCT FROM ({merged}, NULL)")
 
 
-def _upsert_sql(spec: TableLoad, stage: str, cols: list[str], now: datetime) -> str:
+def _insert_sql(spec: TableLoad, stage: str, cols: list[str], now: datetime) -> str:
+    """Every staged row inserted, the other columns at their defaults (_default_params); a first load stops here."""
     defaults = _defaults(spec, [spec.key, *spec.fields, *spec.insert_only], now)
     insert_cols = cols + [f.column for f, _ in defaults]
     select = ", ".join([f's."{c}"' for c in cols] + ["%s"] * len(defaults))
+    return f'INSERT INTO "{spec.table}" AS t ({", ".join(insert_cols)}) SELECT {select} FROM "{stage}" s'
+
+
+def _upsert_sql(spec: TableLoad, stage: str, cols: list[str], now: datetime) -> str:
     fields = [(f, spec.field(f).column) for f in spec.fields]
     merges = [_merge_sql(spec, f, c) for f, c in fields]
     sets = [f'"{c}" = {m}' for (_f, c), m in zip(fields, merges, strict=True)]
@@ -366,14 +394,18 @@ def _upsert_sql(spec: TableLoad, stage: str, cols: list[str], now: datetime) -> 
     old = ", ".join(f't."{c}"' for _f, c in fields)
     conflict = f'("{cols[0]}")'
     return (
-        f'WITH up AS (INSERT INTO "{spec.table}" AS t ({", ".join(insert_cols)}) SELECT {select} FROM "{stage}" s '
+        f"WITH up AS ({_insert_sql(spec, stage, cols, now)} "
         f"ON CONFLICT {conflict} DO UPDATE SET {', '.join(sets)} "
         f"WHERE ({old}, NULL) IS DISTINCT FROM ({', '.join(merges)}, NULL) RETURNING (xmax = 0) AS inserted) "
         "SELECT COUNT(*) FILTER (WHERE inserted), COUNT(*) FILTER (WHERE NOT inserted) FROM up"
     )
 
 
-def _upsert_params(spec: TableLoad, cols: list[str], now: datetime) -> list:
+def _default_params(spec: TableLoad, now: datetime) -> list:
     defaults = _defaults(spec, [spec.key, *spec.fields, *spec.insert_only], now)
+    return [_db_value(f, v) for f, v in defaults]
+
+
+def _upsert_params(spec: TableLoad, now: datetime) -> list:
     stamps = [f for f in spec.model._meta.concrete_fields if getattr(f, "auto_now", False)]
-    return [_db_value(f, v) for f, v in defaults] + [_db_value(f, now) for f in stamps]
+    return _default_params(spec, now) + [_db_value(f, now) for f in stamps]

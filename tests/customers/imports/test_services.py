@@ -232,3 +232,73 @@ def test_a_large_load_leaves_the_planner_statistics_of_what_it_wrote(tmp_path, s
     _import(write_retail(tmp_path / "orders.csv", LINES), "copy")
     assert OrderLine.objects.count() >= 8 > Customer.objects.count()
     assert statistics(OrderLine) > 0 and statistics(Customer) == 0
+
+
+def _schema(*models) -> list[tuple]:
+    """Every index and constraint of these tables, by name and definition (PostgreSQL)."""
+    tables = [m._meta.db_table for m in models]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), condeferrable, condeferred FROM pg_constraint "
+                       "WHERE conrelid = ANY(%s::regclass[]) UNION ALL SELECT tablename::text, indexname::text, indexdef, NULL, NULL "
+                       "FROM pg_indexes WHERE tablename = ANY(%s) ORDER BY 1, 2, 3", [tables, tables])
+        return cursor.fetchall()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the first load's deferred indexes are PostgreSQL's (set DATABASE_URL)")
+def test_first_load_into_empty_tables_writes_what_the_merge_writes_and_keeps_every_index(tmp_path, settings):
+    # given a dirty file and an empty shop, when it is imported with every table's load large enough to
+    # build its indexes after the rows, then the rows, counts and report equal the usual merge's, the
+    # tables end with the same indexes and constraints, and a second import (tables no longer empty) merges as before
+    path = write_retail(tmp_path / "dirty.csv", [*LINES, *DIRTY_EXTRA])
+    before = _schema(OrderLine, Order, Product, Customer)
+    results = {}
+    for label, least in (("merge", 10**9), ("first load", 1)):
+        settings.IMPORT_FIRST_LOAD_MIN_ROWS = least
+        batch = ImportBatch.objects.get(pk=_import(path, "copy"))
+        results[label] = (shop_snapshot(), batch.rows_created, batch.rows_updated, batch.rows_unchanged, batch.rule_counts,
+                          batch.entity_counts, batch.samples)
+        assert _schema(OrderLine, Order, Product, Customer) == before
+        if label == "merge":
+            for model in (OrderLine, Order, Product, Customer):
+                model.objects.all().delete()
+    assert results["first load"] == results["merge"]
+    again = ImportBatch.objects.get(pk=_import(path, "copy"))
+    assert again.rows_created == 0 and again.rows_unchanged == results["merge"][1]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the first load's deferred indexes are PostgreSQL's (set DATABASE_URL)")
+def test_a_first_load_that_fails_leaves_nothing_and_every_index_in_place(tmp_path, settings, monkeypatch):
+    # given an empty shop and a line load that fails once its indexes and foreign keys are dropped,
+    # when the file is imported, then the batch fails, no row was written and every index and constraint is back
+    settings.IMPORT_FIRST_LOAD_MIN_ROWS = 1
+    before = _schema(OrderLine, Order, Product, Customer)
+    real, indexes_at_insert = loading._insert_sql, []
+
+    def orphan_lines(spec, stage, cols, now):  # lines pointing at an order that does not exist
+        sql = real(spec, stage, cols, now)
+        if spec.model is not OrderLine:
+            return sql
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", [spec.table])
+            indexes_at_insert.extend(name for (name,) in cursor.fetchall())
+        return sql.replace('s."order_id"', 's."order_id" + 1000000')
+
+    monkeypatch.setattr(loading, "_insert_sql", orphan_lines)
+    with pytest.raises(ImportFileError, match="nothing was written"):
+        _import(write_retail(tmp_path / "orders.csv", LINES), "copy")
+    assert indexes_at_insert == ["customers_orderline_pkey"]  # the rows went in with the primary key only
+    assert shop_is_empty()
+    assert ImportBatch.objects.get().status == "failed"
+    assert _schema(OrderLine, Order, Product, Customer) == before
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the first load's deferred indexes are PostgreSQL's (set DATABASE_URL)")
+def test_indexes_are_never_dropped_outside_a_transaction():
+    # given autocommit, when indexes_built_after is entered, then it refuses before touching the table
+    from infra.bulk import indexes_built_after
+
+    before = _schema(OrderLine)
+    with pytest.raises(RuntimeError, match="needs a transaction"), indexes_built_after(OrderLine._meta.db_table):
+        pass
+    assert _schema(OrderLine) == before
