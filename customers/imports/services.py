@@ -37,6 +37,7 @@ from infra.models import Job
 
 Progress = Callable[[int], None]
 JOB_KIND = "import"
+FAILED_MESSAGE = "Failed: nothing was written (the reason is under Error)."  # a failed batch never keeps "queued" or "importing"
 ERROR_CHARS = 4000  # stored error text is bounded (a failed 50 MB header must not become a 50 MB row)
 
 
@@ -74,7 +75,7 @@ def import_bytes(*, data: bytes, source_name: str, kind: str, preset: str | None
     if own_job:
         jobs.job_start(job_id=job_id, message=f"importing {source_name}")
     fields = {"kind": kind, "source_name": source_name[:300], "preset": preset or "", "mapping": dict(layout.columns),
-              "status": ImportBatch.Status.RUNNING, "started_at": timezone.now(), "job_id": job_id}
+              "status": ImportBatch.Status.RUNNING, "started_at": timezone.now(), "job_id": job_id, "message": f"importing {source_name[:300]}"}
     if batch_id is not None and ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(**fields):
         batch = ImportBatch.objects.get(pk=batch_id)
     else:
@@ -134,14 +135,15 @@ def import_upload_run(*, job_id: int, batch_id: int, path: str, source_name: str
     The task's runner ends the job: failed with the batch's error (the summary's "error"), else succeeded."""
     if not default_storage.exists(path):
         ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(
-            status=ImportBatch.Status.FAILED, finished_at=timezone.now(), error=f"{source_name}: the uploaded file is gone; upload it again", job_id=job_id)
+            status=ImportBatch.Status.FAILED, finished_at=timezone.now(), error=f"{source_name}: the uploaded file is gone; upload it again",
+            message=FAILED_MESSAGE, job_id=job_id)
         return {"batch_id": batch_id, "status": "failed", "error": f"{source_name}: the uploaded file is gone; upload it again"}
     try:
         import_bytes(data=_stored_bytes(path), source_name=source_name, kind=kind, preset=preset, mapping=mapping,
                      synthetic_emails=synthetic_emails, batch_id=batch_id, job_id=job_id)
     except (ImportFileError, ValueError) as exc:  # the user's file: the batch holds the "<file>, line N" reason
         ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(
-            status=ImportBatch.Status.FAILED, finished_at=timezone.now(), error=_bounded(str(exc)), job_id=job_id)
+            status=ImportBatch.Status.FAILED, finished_at=timezone.now(), error=_bounded(str(exc)), message=FAILED_MESSAGE, job_id=job_id)
     finally:
         default_storage.delete(path)
     batch = ImportBatch.objects.get(pk=batch_id)
@@ -250,9 +252,10 @@ def _batch_fail(batch: ImportBatch, error: str) -> None:
     """The batch and its job fail with the same text (the job_task runner's own job_fail is then a no-op)."""
     batch.status = ImportBatch.Status.FAILED
     batch.error = _bounded(error)
+    batch.message = FAILED_MESSAGE
     batch.finished_at = timezone.now()
     batch.rows_done = 0
-    batch.save(update_fields=["status", "error", "finished_at", "rows_done"])
+    batch.save(update_fields=["status", "error", "message", "finished_at", "rows_done"])
     if batch.job_id:
         jobs.job_progress(job_id=batch.job_id, done=0)  # rolled back: nothing was written
         jobs.job_fail(job_id=batch.job_id, error=batch.error)

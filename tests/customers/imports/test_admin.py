@@ -30,7 +30,9 @@ def test_upload_of_bad_file_reports_error_and_fails_batch(admin_user_client, dja
         response = _upload(admin_user_client, retail_text().replace("2010-12-01 08:26:00", "soon", 1))
     batch = ImportBatch.objects.get()
     assert batch.status == "failed"
-    assert "line 2" in admin_user_client.get(response.url).content.decode()
+    assert batch.message.startswith("Failed: nothing was written")  # not the pending batch's "queued: waiting for a worker"
+    page = admin_user_client.get(response.url).content.decode()
+    assert "line 2" in page and "waiting for a worker" not in page
     assert not OrderLine.objects.exists()
 
 
