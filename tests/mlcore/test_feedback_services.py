@@ -184,3 +184,25 @@ def test_portuguese_reviews_are_scored_by_the_multilingual_encoder_and_flagged()
     assert serving_model("pt").model.language == "multilingual"
     assert sentiment_score_texts(texts=["Muito bom"], languages=["pt"])[0].multilingual
     assert not sentiment_score_texts(texts=["Very good"], languages=["en"])[0].multilingual
+
+
+def test_the_stack_with_embeddings_fits_on_at_most_the_configured_reviews(settings, monkeypatch):
+    # given more training reviews than FEEDBACK_STACK_MAX_TRAIN, when the stack candidate fits, then it embeds and fits a fixed random subset of that size
+    settings.FEEDBACK_STACK_MAX_TRAIN = 10
+    seen = []
+
+    class _Recording:
+        def fit(self, texts, targets):
+            seen.append((list(texts), list(targets)))
+            return self
+
+    monkeypatch.setattr(training, "stack_candidate", lambda language, **kwargs: _Recording)
+    texts, targets = [f"review {i}" for i in range(30)], [i % 2 for i in range(30)]
+    candidate = training._candidates("en", quick=False)["stacked"]
+    candidate().fit(texts, targets)
+    candidate().fit(texts, targets)
+    assert len(seen[0][0]) == 10 and seen[0] == seen[1]
+    assert all(texts.index(t) % 2 == y for t, y in zip(*seen[0], strict=True))
+    settings.FEEDBACK_STACK_MAX_TRAIN = 100
+    candidate().fit(texts, targets)
+    assert seen[2][0] == texts

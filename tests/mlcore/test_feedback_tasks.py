@@ -42,7 +42,7 @@ def test_train_sentiment_with_a_tiny_transformer_registers_the_best(settings, tm
     first = train_sentiment.apply(kwargs={"languages": ["en"]}).get()
     train_sentiment.apply(kwargs={"languages": ["en"]}).get()
     mv = ModelVersion.objects.get(pk=first["languages"]["en"]["version_id"])
-    assert set(mv.metrics["candidates"]) == {"tfidf_linear", "nbsvm", "word_char_ensemble", "encoder_stacked", "transformer"}
+    assert set(mv.metrics["candidates"]) == {"tfidf_linear", "nbsvm", "word_char_ensemble", "linear_stacked", "encoder_stacked", "stacked", "transformer"}
     assert mv.metrics["refit_on_all"] and mv.params["n_fitted"] == 48
     assert ModelVersion.objects.filter(kind="sentiment_en", is_active=True).count() == 1
 

@@ -9,6 +9,8 @@ FEEDBACK_TRANSFORMER_BASE_ZH: local transformers folder of a multilingual encode
     multilingual E5-small, exported once from its 4-bit file into MODEL_DIR/_bases/; "none" = no
     Chinese transformer).
 FEEDBACK_CPU_MAX_TRAIN: training reviews the transformer sees on a CPU (2000).
+FEEDBACK_STACK_MAX_TRAIN: training reviews the stack with embeddings fits on (50000; a random
+    subset above that: each of them is embedded, ~80 reviews/s with MiniLM on 2 idle cores).
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ class FeedbackSettings:
     high_value_percentile: float
     min_train: int
     cpu_max_train: int
+    stack_max_train: int
 
 
 def feedback_settings() -> FeedbackSettings:
@@ -42,6 +45,7 @@ def feedback_settings() -> FeedbackSettings:
         high_value_percentile=settings.FEEDBACK_HIGH_VALUE_PERCENTILE,
         min_train=settings.FEEDBACK_MIN_TRAIN,
         cpu_max_train=settings.FEEDBACK_CPU_MAX_TRAIN,
+        stack_max_train=settings.FEEDBACK_STACK_MAX_TRAIN,
     )
 
 

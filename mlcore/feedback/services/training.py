@@ -2,8 +2,10 @@
 
 1. The labelled reviews are split 80/20 (stratified, seed 42) into training and held-out reviews.
 2. Selection: every candidate (mlcore.ml.feedback.candidates: the linear baseline, NB-SVM, the
-   TF-IDF ensembles, snownlp for Chinese; not --quick: TF-IDF blended with frozen MiniLM (English)
-   or E5 (Chinese) embeddings, and the fine-tuned transformer) is fitted on 80% of the training reviews and judged on the other 20%
+   TF-IDF ensembles, snownlp for Chinese, the linear candidates stacked on their out-of-fold
+   log-odds; not --quick: TF-IDF blended with frozen MiniLM (English) or E5 (Chinese) embeddings,
+   that stack with a network on every training review's embedding, and the fine-tuned
+   transformer) is fitted on 80% of the training reviews and judged on the other 20%
    (the validation fold); the best by validation macro-F1 is selected.
 3. The selected model is refitted on all training reviews and measured once on the held-out
    reviews (the figures the version records), then refitted on every labelled review (training
@@ -27,6 +29,7 @@ from customers.selectors import reviews_frame
 from infra.jobs import job_progress
 from mlcore.feedback.services.config import (
     LANGUAGES,
+    e5_transformers_folder,
     embedding_model_path,
     feedback_settings,
     transformer_available,
@@ -40,7 +43,7 @@ from mlcore.feedback.services.models import (
     sentiment_kind,
 )
 from mlcore.ml.feedback.baselines import sentiment_metrics
-from mlcore.ml.feedback.candidates import linear_candidates, stacked_candidate
+from mlcore.ml.feedback.candidates import linear_candidates, stack_candidate, stacked_candidate
 from mlcore.ml.feedback.datasets import sample_rows, split_holdout
 from mlcore.ml.feedback.labels import binary_targets, ratings_to_labels, review_texts
 from mlcore.ml.feedback.language import detect_language
@@ -65,6 +68,27 @@ def labelled_reviews(language: str) -> pd.DataFrame:
     return frame[np.asarray(detected) == language][["text", "label", "created_at"]].reset_index(drop=True)
 
 
+def _at_most(texts: list[str], targets: np.ndarray, limit: int | None) -> tuple[list[str], np.ndarray]:
+    """A fixed random `limit` of the training reviews (all of them when there are no more)."""
+    if limit is None or len(texts) <= limit:
+        return list(texts), np.asarray(targets)
+    keep = np.sort(np.random.default_rng(1).permutation(len(texts))[:limit])
+    return [texts[i] for i in keep], np.asarray(targets)[keep]
+
+
+class _StackCandidate:
+    """fit() fits the stack with embeddings on at most FEEDBACK_STACK_MAX_TRAIN reviews; E5's torch
+    folder is exported on first use, not when the candidates are listed."""
+
+    def __init__(self, language: str, members: dict):
+        self.language, self.members = language, members
+
+    def fit(self, texts: list[str], targets: np.ndarray):
+        path = embedding_model_path() if self.language == "en" else e5_transformers_folder()
+        model = stack_candidate(self.language, encoder_path=str(path), members=self.members)()
+        return model.fit(*_at_most(texts, targets, feedback_settings().stack_max_train))
+
+
 class _TransformerCandidate:
     """fit() fine-tunes the language's encoder (on a CPU, on at most FEEDBACK_CPU_MAX_TRAIN reviews)."""
 
@@ -72,19 +96,19 @@ class _TransformerCandidate:
         self.language, self.on_gpu = language, on_gpu
 
     def fit(self, texts: list[str], targets: np.ndarray):
-        limit = None if self.on_gpu else feedback_settings().cpu_max_train
-        if limit is not None and len(texts) > limit:
-            keep = np.sort(np.random.default_rng(1).permutation(len(texts))[:limit])
-            texts, targets = [texts[i] for i in keep], np.asarray(targets)[keep]
+        texts, targets = _at_most(texts, targets, None if self.on_gpu else feedback_settings().cpu_max_train)
         config = transformer_config(on_gpu=self.on_gpu, language=self.language)
         return train_transformer(transformer_base(self.language), list(texts), np.asarray(targets), config)
 
 
 def _candidates(language: str, *, quick: bool, on_gpu: bool = False) -> dict:
-    out = linear_candidates(language)
+    linear = linear_candidates(language)
+    out = dict(linear)
+    out["linear_stacked"] = stack_candidate(language, with_encoder=False, members=linear)
     if not quick:
         path = str(embedding_model_path()) if language == "en" else (settings.MULTILINGUAL_MODEL_PATH or "")
         out["encoder_stacked"] = stacked_candidate(language, encoder_path=path)
+        out["stacked"] = lambda: _StackCandidate(language, linear)
     if not quick and transformer_available(language):
         out["transformer"] = lambda: _TransformerCandidate(language, on_gpu)
     return out

