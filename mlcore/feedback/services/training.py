@@ -2,8 +2,8 @@
 
 1. The labelled reviews are split 80/20 (stratified, seed 42) into training and held-out reviews.
 2. Selection: every candidate (mlcore.ml.feedback.candidates: the linear baseline, NB-SVM, the
-   TF-IDF ensembles, snownlp for Chinese, the linear candidates stacked on their out-of-fold
-   log-odds; not --quick: TF-IDF blended with frozen MiniLM (English) or E5 (Chinese) embeddings,
+   TF-IDF ensembles, snownlp for Chinese; not --quick: the linear candidates stacked on their
+   out-of-fold log-odds, TF-IDF blended with frozen MiniLM (English) or E5 (Chinese) embeddings,
    that stack with a network on every training review's embedding, and the fine-tuned
    transformer) is fitted on 80% of the training reviews and judged on the other 20%
    (the validation fold); the best by validation macro-F1 is selected.
@@ -104,8 +104,8 @@ class _TransformerCandidate:
 def _candidates(language: str, *, quick: bool, on_gpu: bool = False) -> dict:
     linear = linear_candidates(language)
     out = dict(linear)
-    out["linear_stacked"] = stack_candidate(language, with_encoder=False, members=linear)
-    if not quick:
+    if not quick:  # the stacks fit every linear candidate six times: minutes, not --quick's seconds
+        out["linear_stacked"] = stack_candidate(language, with_encoder=False, members=linear)
         path = str(embedding_model_path()) if language == "en" else (settings.MULTILINGUAL_MODEL_PATH or "")
         out["encoder_stacked"] = stacked_candidate(language, encoder_path=path)
         out["stacked"] = lambda: _StackCandidate(language, linear)
