@@ -206,3 +206,19 @@ def test_the_stack_with_embeddings_fits_on_at_most_the_configured_reviews(settin
     settings.FEEDBACK_STACK_MAX_TRAIN = 100
     candidate().fit(texts, targets)
     assert seen[2][0] == texts
+
+
+def test_a_served_stack_is_stored_loaded_and_scores_with_its_rebuilt_encoder(monkeypatch):
+    # given rated reviews and the stack with MiniLM embeddings as the only candidate, when it is trained and reviews are scored,
+    # then the stored version loads without its encoder, rebuilds it from the recorded path and scores every review with it
+    monkeypatch.setattr(training, "_candidates", lambda language, quick, on_gpu=False: {"stacked": lambda: training._StackCandidate(language, training.linear_candidates(language))})
+    _rated_reviews(ProductFactory())
+    result = sentiment_train(language="en")
+    mv = ModelVersion.objects.get(pk=result["version_id"])
+    served = model_version_sentiment_load(mv)
+    assert result["method"] == "stacked" and mv.is_active and served.encoder is None
+    assert served.names == ["tfidf_linear", "nbsvm", "word_char_ensemble", "encoder_network"]
+    assert reviews_score()["scored"] == 48 and served.encoder is not None
+    assert set(ReviewSentiment.objects.values_list("method", "model_version_id")) == {("model", mv.pk)}
+    scored = sentiment_score_texts(texts=["I love this dress, it is perfect.", "Awful quality, I hate it."])
+    assert [r.label for r in scored] == ["positive", "negative"]
