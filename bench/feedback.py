@@ -51,7 +51,7 @@ def factories(lang: str) -> dict:
            "fallback": lambda: fallback.ZeroShotSentiment(encoder, lang),
            "linear_stacked": candidates.stack_candidate(lang, with_encoder=False),
            # the stack's network reads every review's embedding: E5 in torch for Chinese (what serving runs)
-           "stacked": candidates.stack_candidate(lang, encoder=CachedEncoder("minilm" if lang == "en" else "e5t"))}
+           "stacked": lambda: candidates.stack_candidate(lang, encoder=encoder if lang == "en" else CachedEncoder("e5t"))()}
     return out
 
 

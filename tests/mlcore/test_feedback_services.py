@@ -211,9 +211,15 @@ def test_the_stack_with_embeddings_fits_on_at_most_the_configured_reviews(settin
 def test_a_served_stack_is_stored_loaded_and_scores_with_its_rebuilt_encoder(monkeypatch):
     # given rated reviews and the stack with MiniLM embeddings as the only candidate, when it is trained and reviews are scored,
     # then the stored version loads without its encoder, rebuilds it from the recorded path and scores every review with it
-    monkeypatch.setattr(training, "_candidates", lambda language, quick, on_gpu=False: {"stacked": lambda: training._StackCandidate(language, training.linear_candidates(language))})
+    from mlcore.ml.feedback import ensembles
+
+    stack = training._StackCandidate("en", training.linear_candidates("en"))
+    monkeypatch.setattr(training, "_candidates", lambda language, quick, on_gpu=False: {"stacked": lambda: stack})
+    embedded, build = [], ensembles.build_encoder
+    monkeypatch.setattr(ensembles, "build_encoder", lambda name, path="": (lambda real: lambda texts: embedded.extend(texts) or real(texts))(build(name, path)))
     _rated_reviews(ProductFactory())
     result = sentiment_train(language="en")
+    assert len(embedded) == len(set(embedded)) == 48  # selection, held-out fit and refit on all: each review embedded once
     mv = ModelVersion.objects.get(pk=result["version_id"])
     served = model_version_sentiment_load(mv)
     assert result["method"] == "stacked" and mv.is_active and served.encoder is None

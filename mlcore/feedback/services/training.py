@@ -45,6 +45,7 @@ from mlcore.feedback.services.models import (
 from mlcore.ml.feedback.baselines import sentiment_metrics
 from mlcore.ml.feedback.candidates import linear_candidates, stack_candidate, stacked_candidate
 from mlcore.ml.feedback.datasets import sample_rows, split_holdout
+from mlcore.ml.feedback.ensembles import MemoEncoder
 from mlcore.ml.feedback.labels import binary_targets, ratings_to_labels, review_texts
 from mlcore.ml.feedback.language import detect_language
 from mlcore.ml.feedback.selection import model_select
@@ -77,15 +78,18 @@ def _at_most(texts: list[str], targets: np.ndarray, limit: int | None) -> tuple[
 
 
 class _StackCandidate:
-    """fit() fits the stack with embeddings on at most FEEDBACK_STACK_MAX_TRAIN reviews; E5's torch
-    folder is exported on first use, not when the candidates are listed."""
+    """fit() fits the stack with embeddings on at most FEEDBACK_STACK_MAX_TRAIN reviews. One
+    instance serves a whole training (selection, held-out fit, refit on all), so its MemoEncoder
+    embeds each review once; E5's torch folder is exported on the first fit, not when listed."""
 
     def __init__(self, language: str, members: dict):
         self.language, self.members = language, members
+        self.encoder: MemoEncoder | None = None
 
     def fit(self, texts: list[str], targets: np.ndarray):
-        path = embedding_model_path() if self.language == "en" else e5_transformers_folder()
-        model = stack_candidate(self.language, encoder_path=str(path), members=self.members)()
+        path = str(embedding_model_path() if self.language == "en" else e5_transformers_folder())
+        self.encoder = self.encoder or MemoEncoder("minilm" if self.language == "en" else "e5t", path)
+        model = stack_candidate(self.language, encoder=self.encoder, encoder_path=path, members=self.members)()
         return model.fit(*_at_most(texts, targets, feedback_settings().stack_max_train))
 
 
@@ -108,7 +112,8 @@ def _candidates(language: str, *, quick: bool, on_gpu: bool = False) -> dict:
         out["linear_stacked"] = stack_candidate(language, with_encoder=False, members=linear)
         path = str(embedding_model_path()) if language == "en" else (settings.MULTILINGUAL_MODEL_PATH or "")
         out["encoder_stacked"] = stacked_candidate(language, encoder_path=path)
-        out["stacked"] = lambda: _StackCandidate(language, linear)
+        stack = _StackCandidate(language, linear)
+        out["stacked"] = lambda: stack
     if not quick and transformer_available(language):
         out["transformer"] = lambda: _TransformerCandidate(language, on_gpu)
     return out

@@ -161,3 +161,15 @@ def test_stacked_model_refuses_too_few_of_a_label():
         _stack().fit(TEXTS[:3], np.ones(3))
     with pytest.raises(ValueError, match="at least 2 reviews of each label"):
         _stack().fit(TEXTS[:4], np.array([1, 1, 1, 0]))
+
+
+def test_memo_encoder_embeds_each_distinct_text_once_and_builds_the_encoder_on_first_use(monkeypatch):
+    # given a memo over a counting encoder, when overlapping lists are embedded, then each text is embedded once and rows keep their order
+    seen = []
+    monkeypatch.setattr(ensembles, "build_encoder", lambda name, path="": lambda texts: seen.extend(texts) or _keyword_encoder(texts))
+    memo = ensembles.MemoEncoder("minilm", "/models/minilm")
+    assert memo([]).shape[0] == 0 and seen == []
+    first = memo(UNSEEN + UNSEEN[:1])
+    again = memo(list(reversed(UNSEEN)) + ["I hate it, awful."])
+    assert sorted(seen) == sorted(UNSEEN + ["I hate it, awful."])
+    assert np.allclose(first, _keyword_encoder(UNSEEN + UNSEEN[:1])) and np.allclose(again[:2], first[1::-1])
