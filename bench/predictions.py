@@ -30,6 +30,7 @@ from mlcore.ml.features import add_derived, build_customer_features  # noqa: E40
 from mlcore.ml.predictions import bgnbd, gamma_gamma  # noqa: E402
 from mlcore.ml.predictions.cdnow import load_sample  # noqa: E402
 from mlcore.ml.predictions.churn import (  # noqa: E402
+    CHURN_FEATURES,
     RFM_TREND_FEATURES,
     ChurnConfig,
     feature_importances,
@@ -143,6 +144,61 @@ def retail_churn_variants(lines: pd.DataFrame) -> None:
               + " | ".join(f"{g['difference']:+.4f} [{g['low']:+.4f}, {g['high']:+.4f}]" for g in gains) + " |", flush=True)
 
 
+
+def habit_features(lines: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """Per customer at the cut-off, beyond the served features (tried for issue 18, not served):
+    weeks with a purchase in the last 4..52, days since the second-to-last order, orders in the
+    last 30 / 182 days, and buying habits (median units and distinct products an order, median
+    unit price, share of lines of 12 units or more: Online Retail's wholesale buyers)."""
+    sale = lines[(lines["placed_at"] < cutoff) & (lines["quantity"] > 0)]
+    sale = sale.assign(day=sale["placed_at"].dt.floor("D"))
+    out = pd.DataFrame(index=pd.Index(np.sort(sale["customer_id"].unique()), name="customer_id"))
+    weeks = (cutoff - sale["day"]).dt.days // 7
+    for span in (4, 8, 13, 26, 52):
+        out[f"active_weeks_{span}"] = weeks[weeks < span].groupby(sale["customer_id"]).nunique().reindex(out.index).fillna(0)
+    orders = (sale.groupby(["customer_id", "order_id"]).agg(day=("day", "first"), units=("quantity", "sum"), products=("product_id", "nunique"))
+              .reset_index().sort_values(["customer_id", "day"]))
+    second_last = orders.groupby("customer_id")["day"].nth(-2)
+    out["days_since_second_last"] = ((cutoff - orders.loc[second_last.index, "day"]).dt.days.set_axis(orders.loc[second_last.index, "customer_id"])).reindex(out.index)
+    for days in (30, 182):
+        out[f"orders_last_{days}"] = orders[orders["day"] >= cutoff - pd.Timedelta(days=days)].groupby("customer_id").size().reindex(out.index).fillna(0)
+    out["units_per_order"] = orders.groupby("customer_id")["units"].median()
+    out["products_per_order"] = orders.groupby("customer_id")["products"].median()
+    out["unit_price_median"] = sale.groupby("customer_id")["unit_price"].median()
+    out["large_line_share"] = (sale["quantity"] >= 12).groupby(sale["customer_id"]).mean()
+    return out
+
+
+HABIT_SETS = {
+    "weeks with a purchase (last 4, 8, 13, 26, 52)": ["active_weeks_4", "active_weeks_8", "active_weeks_13", "active_weeks_26", "active_weeks_52"],
+    "second-to-last order, orders in 30 / 182 days": ["days_since_second_last", "orders_last_30", "orders_last_182"],
+    "buying habits (units, products, price, large lines)": ["units_per_order", "products_per_order", "unit_price_median", "large_line_share"],
+}
+
+
+def retail_churn_habits(lines: pd.DataFrame) -> None:
+    """The served features plus each set of `habit_features`, on the issue's protocol, against the served configuration."""
+    config = ChurnConfig(window_days=WINDOW)
+    cutoffs = sorted(FIT_CUTOFF - pd.Timedelta(days=i * config.cutoff_step_days) for i in range(config.n_train_cutoffs))
+    train = training_frame(lines, cutoffs, window_days=WINDOW)
+    test = labelled_frame(lines, cutoff=EVAL_CUTOFF, window_days=WINDOW).reset_index().assign(cutoff=EVAL_CUTOFF)
+
+    def joined(frame):
+        return pd.concat([g.merge(habit_features(lines, c), left_on="customer_id", right_index=True, how="left") for c, g in frame.groupby("cutoff")]).loc[frame.index]
+
+    train_x, test_x, y = joined(train), joined(test), test["churned"].to_numpy()
+    served = fit_churn(train, config).predict_proba(test)
+    print(f"\n## Online Retail churn with habit features (test {EVAL_CUTOFF:%Y-%m-%d} + {WINDOW} days, {len(test)} customers; served ROC AUC {roc_auc_score(y, served):.4f})")
+    print("| added to the served features | booster ROC AUC | vs served [95%] | 300 trees at 0.03: ROC AUC | vs served [95%] |\n| --- | --- | --- | --- | --- |")
+    sets = {**HABIT_SETS, "all three": [c for cols in HABIT_SETS.values() for c in cols]}
+    for label, columns in sets.items():
+        cells = []
+        for changes in ({}, {"max_iter": 300, "learning_rate": 0.03}):
+            score = fit_churn(train_x, replace(config, **changes), features=CHURN_FEATURES + columns).predict_proba(test_x)
+            gain = paired_bootstrap(y, score, served, roc_auc_score, n_boot=500, seed=0)
+            cells += [f"{roc_auc_score(y, score):.4f}", f"{gain['difference']:+.4f} [{gain['low']:+.4f}, {gain['high']:+.4f}]"]
+        print(f"| {label} | " + " | ".join(cells) + " |", flush=True)
+
 def retail_churn_detail(lines, test, y, served, base, model) -> None:
     print("reliability (served): " + "; ".join(f"{p:.2f}->{o:.2f} (n {n})" for p, o, n in zip(*calibration_bins(y, served).values(), strict=True)))
     print("lift deciles (served): " + "; ".join(f"{r['decile']}: rate {r['churn_rate']:.3f} lift {r['lift']:.2f} captured {r['captured']:.3f}" for r in lift_deciles(y, served)))
@@ -244,11 +300,15 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--skip-real", action="store_true")
     parser.add_argument("--churn-variants", action="store_true", help="only the Online Retail churn variants tried for issue 18")
+    parser.add_argument("--churn-habits", action="store_true", help="only the Online Retail churn with the habit features tried for issue 18")
     args = parser.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores (shared with other jobs), OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
           f"load average {os.getloadavg()[0]:.1f}")
     if args.churn_variants:
         retail_churn_variants(load_online_retail(DATA / "online-retail" / "online_retail.csv.gz"))
+        return
+    if args.churn_habits:
+        retail_churn_habits(load_online_retail(DATA / "online-retail" / "online_retail.csv.gz"))
         return
     if not args.skip_real:
         retail = DATA / "online-retail" / "online_retail.csv.gz"
