@@ -423,6 +423,8 @@ def step_night_workers(args) -> dict:
             with contextlib.suppress(psutil.Error):
                 counted[proc.pid] = sum(proc.cpu_times()[:2])
         for name, module in NIGHT:
+            if args.night_tasks and name not in args.night_tasks:
+                continue
             task = getattr(importlib.import_module(module), name)
             kwargs = {"fast": True} if name == "train_recommender" and args.fast else {}
             left = args.time_left - (time.perf_counter() - night_started) - 30
@@ -543,7 +545,8 @@ def plan(args) -> list[tuple[str, list[str]]]:
     steps += [(f"features on {workers} worker(s), {size:,}/shard", ["feature-workers", "--concurrency", str(workers), "--shard-size", str(size)])
               for size in args.feature_shard_sizes if size for workers in args.workers]
     steps += [(name, [name]) for name, _ in NIGHT]
-    steps += [(f"the night on {workers} worker process(es)", ["night-workers", "--concurrency", str(workers)]) for workers in args.night_workers]
+    only = ["--night-tasks", *args.night_tasks] if args.night_tasks else []
+    steps += [(f"the night on {workers} worker process(es)", ["night-workers", "--concurrency", str(workers), *only]) for workers in args.night_workers]
     steps.append((f"campaign to {min(args.recipients, args.customers):,} customers", ["campaign", "--recipients", str(args.recipients), "--campaign-workers", str(args.campaign_workers)]))
     steps += [("before/after top-N", ["topn", "--topn-sample", str(args.topn_sample)]), ("before/after score writes", ["writes"]),
               ("before/after top-N writes", ["topn-writes", "--topn-sample", str(args.topn_sample)])]
@@ -625,6 +628,8 @@ def main() -> None:
                         help="the feature snapshot built from the database in shards of these many customers (0: the one-read build of before)")
     parser.add_argument("--night-workers", type=int, nargs="*", default=[],
                         help="the whole night again, each task sent to a real ml worker of these many processes (after the in-process night)")
+    parser.add_argument("--night-tasks", nargs="*", default=[],
+                        help="with --night-workers: send only these of the night's tasks (e.g. train_recommender, which reads only the shop's data)")
     parser.add_argument("--keep", action="store_true", help="reuse the imported shop (skip generate and import)")
     parser.add_argument("--only", nargs="*", help="run only the steps whose label starts with one of these (with --keep: 'before' 'shards')")
     parser.add_argument("--step", help=argparse.SUPPRESS)

@@ -41,6 +41,7 @@ from mlcore.registry import services as registry
 log = logging.getLogger(__name__)
 KIND = "recommender"
 _LOADED: dict[tuple[int, str], RecommenderModel] = {}  # the last model this process loaded
+RECOMMENDER_LINE_COLUMNS = ("customer_id", "order_id", "placed_at", "product_id", "country", "quantity")
 FAST_GRID = {"beta": (0.0, 0.2), "gamma": (0.5, 1.0), "delta": (0.0, 0.5)}
 
 
@@ -62,6 +63,10 @@ def recommender_inputs() -> tuple[pd.DataFrame, pd.DataFrame]:
     Columns are the products sold in the last RECOMMENDER_CATALOGUE_DAYS plus new products with
     text (`mlcore.ml.recommendations.catalogue.live_catalogue`); lines of other products still count
     for the shop's horizons but not as interactions.
+
+    The lines keep only RECOMMENDER_LINE_COLUMNS: every part, the tuning and the horizons read no
+    other (the sale rule is already applied, and `mlcore.ml.sales` counts every line of a frame
+    without status or product_kind).
     """
     products = products_frame(recommendable_only=True).reset_index(drop=True)
     lines = order_lines_frame()
@@ -72,7 +77,7 @@ def recommender_inputs() -> tuple[pd.DataFrame, pd.DataFrame]:
         raise NotEnoughData("no sales of recommendable products to train the recommender on")
     live = live_catalogue(products, sales, as_of=sales["placed_at"].max(), sold_days=settings.RECOMMENDER_CATALOGUE_DAYS)
     log.info("recommender columns: %s of %s catalogue rows (sold in %s days or new with text)", len(live), len(products), settings.RECOMMENDER_CATALOGUE_DAYS)
-    sales = sales[sales["product_id"].isin(live["product_id"])]
+    sales = sales.loc[sales["product_id"].isin(live["product_id"]), list(RECOMMENDER_LINE_COLUMNS)]
     return _with_customer_country(sales), live
 
 

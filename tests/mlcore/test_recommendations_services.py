@@ -145,3 +145,19 @@ def test_columns_are_the_live_catalogue_and_the_version_records_horizons_and_reb
     assert version.params["config"]["exclude_recent_days"] == horizons["exclude_recent_days"] == 14  # 12 repeat customers: too few, the default
     assert not horizons["repeat_enough"] and "too little repeat behaviour" in version.notes
     assert 0 < version.metrics["rebuy_allowed_products"] <= 8
+
+
+def test_inputs_keep_only_the_columns_the_recommender_reads_and_the_same_horizons(shop):
+    # given the shop's lines with fees and an inactive product, when the recommender's inputs are read, then the lines hold
+    # only its columns, every one a sale of a column product, and the horizons equal those of the full sale lines
+    from customers.selectors import order_lines_frame
+    from mlcore.ml.sales import sale_mask
+    from mlcore.predictions.horizons import horizons_of
+    from mlcore.recommendations.services import RECOMMENDER_LINE_COLUMNS, recommender_inputs
+
+    lines, products = recommender_inputs()
+    full = order_lines_frame()
+    sales = full[sale_mask(full) & full["product_id"].isin(products["product_id"])]
+    assert tuple(lines.columns) == RECOMMENDER_LINE_COLUMNS
+    assert sorted(lines.index) == sorted(sales.index) and (lines["quantity"] > 0).all()
+    assert horizons_of(lines) == horizons_of(sales)
