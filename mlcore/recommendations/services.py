@@ -30,6 +30,7 @@ from mlcore.ml.recommendations.catalogue import live_catalogue
 from mlcore.ml.recommendations.cf import AlsConfig
 from mlcore.ml.recommendations.evaluation import prepare
 from mlcore.ml.recommendations.hybrid import HybridWeights
+from mlcore.ml.recommendations.interactions import REQUIRED_LINE_COLUMNS
 from mlcore.ml.recommendations.model import RecommenderConfig, RecommenderModel, fit_recommender
 from mlcore.ml.sales import sale_mask
 from mlcore.models import ModelVersion, PopularProduct, RecommendationList, SimilarProduct
@@ -41,7 +42,7 @@ from mlcore.registry import services as registry
 log = logging.getLogger(__name__)
 KIND = "recommender"
 _LOADED: dict[tuple[int, str], RecommenderModel] = {}  # the last model this process loaded
-RECOMMENDER_LINE_COLUMNS = ("customer_id", "order_id", "placed_at", "product_id", "country", "quantity")
+RECOMMENDER_LINE_COLUMNS = (*REQUIRED_LINE_COLUMNS, "quantity")  # the parts' columns, and the quantity the horizons' sale rule reads
 FAST_GRID = {"beta": (0.0, 0.2), "gamma": (0.5, 1.0), "delta": (0.0, 0.5)}
 
 
