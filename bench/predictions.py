@@ -158,8 +158,8 @@ def habit_features(lines: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
         out[f"active_weeks_{span}"] = weeks[weeks < span].groupby(sale["customer_id"]).nunique().reindex(out.index).fillna(0)
     orders = (sale.groupby(["customer_id", "order_id"]).agg(day=("day", "first"), units=("quantity", "sum"), products=("product_id", "nunique"))
               .reset_index().sort_values(["customer_id", "day"]))
-    second_last = orders.groupby("customer_id")["day"].nth(-2)
-    out["days_since_second_last"] = ((cutoff - orders.loc[second_last.index, "day"]).dt.days.set_axis(orders.loc[second_last.index, "customer_id"])).reindex(out.index)
+    second_last = orders.groupby("customer_id").nth(-2).set_index("customer_id")["day"]
+    out["days_since_second_last"] = (cutoff - second_last).dt.days
     for days in (30, 182):
         out[f"orders_last_{days}"] = orders[orders["day"] >= cutoff - pd.Timedelta(days=days)].groupby("customer_id").size().reindex(out.index).fillna(0)
     out["units_per_order"] = orders.groupby("customer_id")["units"].median()
